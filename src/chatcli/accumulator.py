@@ -1,0 +1,144 @@
+"""Folds events into the finished response, one choice per ``index``.
+
+Text is kept as lists of pieces and joined once at the end, so a long answer
+costs linear time. Tool calls are keyed by their ``index`` (fixtures
+parallel_tool_calls.sse, tool_first_index_1.sse), arguments concatenated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatcli.events import (
+    Event,
+    Finish,
+    LogprobsDelta,
+    Meta,
+    ReasoningDelta,
+    RefusalDelta,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
+
+
+@dataclass
+class ToolCallState:
+    index: int
+    id: str | None = None
+    type: str = "function"
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "id": self.id or f"call_{self.index}",
+            "type": self.type,
+            "function": {"name": self.name, "arguments": "".join(self.arguments)},
+        }
+
+
+@dataclass
+class ChoiceState:
+    index: int
+    content: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    refusal: list[str] = field(default_factory=list)
+    tool_calls: dict[int, ToolCallState] = field(default_factory=dict)
+    logprobs: list[Any] = field(default_factory=list)
+    finish_reason: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.content)
+
+    def message(self) -> dict[str, Any]:
+        """The assistant message in wire format, ready to send back."""
+        message: dict[str, Any] = {"role": "assistant", "content": self.text or None}
+        if self.reasoning:
+            message["reasoning_content"] = "".join(self.reasoning)
+        if self.refusal:
+            message["refusal"] = "".join(self.refusal)
+        if self.tool_calls:
+            message["tool_calls"] = [
+                {k: v for k, v in call.wire().items() if k != "index"}
+                for _, call in sorted(self.tool_calls.items())
+            ]
+        return message
+
+
+class Accumulator:
+    """Everything received so far; ``completion()`` is valid at any moment."""
+
+    def __init__(self) -> None:
+        self.choices: dict[int, ChoiceState] = {}
+        self.usage: dict[str, Any] | None = None
+        self.meta = Meta(None, None, None, None)
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, TextDelta):
+            self.choice(event.choice).content.append(event.text)
+        elif isinstance(event, ReasoningDelta):
+            self.choice(event.choice).reasoning.append(event.text)
+        elif isinstance(event, ToolCallDelta):
+            self._add_tool(event)
+        elif isinstance(event, Finish):
+            self.choice(event.choice).finish_reason = event.reason
+        elif isinstance(event, Usage):
+            self.usage = event.data
+        elif isinstance(event, Meta):
+            self.meta = event
+        elif isinstance(event, RefusalDelta):
+            self.choice(event.choice).refusal.append(event.text)
+        elif isinstance(event, LogprobsDelta):
+            self.choice(event.choice).logprobs.extend(event.content)
+
+    def choice(self, index: int) -> ChoiceState:
+        state = self.choices.get(index)
+        if state is None:
+            state = self.choices[index] = ChoiceState(index)
+        return state
+
+    @property
+    def finished(self) -> bool:
+        """Every choice seen has a ``finish_reason``."""
+        return bool(self.choices) and all(c.finish_reason for c in self.choices.values())
+
+    def _add_tool(self, event: ToolCallDelta) -> None:
+        calls = self.choice(event.choice).tool_calls
+        call = calls.get(event.index)
+        if call is None:
+            call = calls[event.index] = ToolCallState(event.index)
+        if event.id and not call.id:
+            call.id = event.id
+        if event.type:
+            call.type = event.type
+        if event.name:
+            call.name += event.name if call.name != event.name else ""
+        if event.arguments:
+            call.arguments.append(event.arguments)
+
+    def completion(self) -> dict[str, Any]:
+        """The response as one ``chat.completion`` object, streamed or not."""
+        choices = []
+        for index, state in sorted(self.choices.items()):
+            choices.append({
+                "index": index,
+                "message": state.message(),
+                "finish_reason": state.finish_reason,
+                "logprobs": {"content": state.logprobs} if state.logprobs else None,
+            })
+        if not choices:
+            choices.append({"index": 0, "message": {"role": "assistant", "content": None},
+                            "finish_reason": None, "logprobs": None})
+        return {
+            "id": self.meta.id,
+            "object": "chat.completion",
+            "created": self.meta.created,
+            "model": self.meta.model,
+            "choices": choices,
+            "usage": self.usage,
+            "system_fingerprint": self.meta.system_fingerprint,
+        }

@@ -1,0 +1,81 @@
+"""The command line's one error boundary: every failure becomes an exit code.
+
+``run`` invokes the Typer app without Click's standalone handling, so each
+exception is mapped here, once: chatcli's own errors print one line,
+``chatcli: error: …`` (``--debug`` adds the traceback); Ctrl-C exits 130; a
+reader that closed stdout gets a quiet 141.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from chatcli.errors import ChatcliError, ExitCode, Interrupted, OutputClosed
+
+
+def run(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and exit."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    sys.exit(main(args))
+
+
+def main(args: list[str]) -> int:
+    """Run the CLI and return its exit code instead of exiting."""
+    from typer._click.exceptions import ClickException
+    from typer.exceptions import Abort
+    from typer.main import get_command
+
+    from chatcli.cli.app import app
+
+    command = get_command(app)
+    debug = "--debug" in args
+    try:
+        outcome = command.main(args, prog_name="chatcli", standalone_mode=False)
+    except ClickException as exc:
+        exc.show()
+        return int(exc.exit_code)
+    except OutputClosed:
+        return _closed_stdout()
+    except Interrupted:
+        _write_err("chatcli: interrupted\n")
+        return ExitCode.INTERRUPTED
+    except ChatcliError as exc:
+        return report(exc, debug)
+    except Abort:  # end of input where input was asked for
+        return ExitCode.INTERRUPTED
+    except Exception as exc:  # the last resort: still one line, and the code for a bug
+        if debug:
+            _write_err(traceback.format_exc())
+        _write_err(f"chatcli: error: internal error: {type(exc).__name__}: {exc}"
+                   f"{'' if debug else ' (run with --debug for a traceback)'}\n")
+        return ExitCode.INTERNAL
+    return outcome if isinstance(outcome, int) else ExitCode.OK
+
+
+def report(exc: ChatcliError, debug: bool) -> int:
+    if debug:
+        _write_err(traceback.format_exc())
+    _write_err(f"chatcli: error: {exc.describe()}\n")
+    return int(exc.exit_code)
+
+
+def _write_err(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _closed_stdout() -> int:
+    # The reader went away (``chatcli … | head``): be quiet, and stop Python
+    # from complaining when it flushes stdout at exit.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return ExitCode.BROKEN_PIPE

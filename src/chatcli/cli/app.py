@@ -1,0 +1,280 @@
+"""The Typer app: commands and their options, and nothing else.
+
+Each command turns its options into plain values and calls into
+``cli/ask.py`` or ``cli/info.py``; no request logic lives here. Typer is
+imported only in this module. ``ask`` is the default command, so
+``chatcli "hi"`` and ``chatcli ask "hi"`` are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from chatcli import __version__
+from chatcli.errors import Interrupted, OutputClosed
+
+ROOT_OPTIONS = frozenset({"--help", "-h", "--version", "--install-completion",
+                          "--show-completion"})
+
+
+class DefaultCommandGroup(TyperGroup):
+    """Runs ``ask`` when the first word is not a command or a root option."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ROOT_OPTIONS):
+            args = ["ask", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=DefaultCommandGroup,
+    name="chatcli",
+    help="Chat with any OpenAI-compatible endpoint from the terminal.\n\n"
+    "Run `chatcli PROMPT` (the same as `chatcli ask PROMPT`).",
+    rich_markup_mode=None,
+    add_completion=False,
+    no_args_is_help=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Inspect the resolved configuration.", rich_markup_mode=None,
+                         no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+class OutputMode(str, Enum):
+    auto = "auto"
+    rich = "rich"
+    plain = "plain"
+    json = "json"
+    events = "events"
+
+
+class ReasoningChoice(str, Enum):
+    auto = "auto"
+    show = "show"
+    hide = "hide"
+
+
+class Detail(str, Enum):
+    low = "low"
+    high = "high"
+    auto = "auto"
+
+
+class Effort(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class ResponseFormat(str, Enum):
+    text = "text"
+    json_object = "json_object"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"chatcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Chat with any OpenAI-compatible endpoint from the terminal."""
+
+
+# Options shared by every command that talks to an endpoint.
+BaseUrl = Annotated[str | None, typer.Option(
+    "--base-url", metavar="URL", help="API base URL including /v1 [env: CHATCLI_BASE_URL,"
+    " OPENAI_BASE_URL; default https://api.openai.com/v1].")]
+ApiKey = Annotated[str | None, typer.Option(
+    "--api-key", metavar="KEY", help="API key, sent as a Bearer token [env: CHATCLI_API_KEY,"
+    " OPENAI_API_KEY].")]
+Profile = Annotated[str | None, typer.Option(
+    "-P", "--profile", metavar="NAME", help="Profile from config.toml [env: CHATCLI_PROFILE].")]
+Headers = Annotated[list[str] | None, typer.Option(
+    "-H", "--header", metavar="'NAME: VALUE'", help="Extra request header (repeatable).")]
+TraceId = Annotated[str | None, typer.Option(
+    "--trace-id", metavar="ID", help="X-Trace-ID to send (default: a fresh UUID).")]
+Timeout = Annotated[float | None, typer.Option(
+    "--timeout", metavar="SECONDS", min=0.001, help="Read timeout [default: 600].")]
+ConnectTimeout = Annotated[float | None, typer.Option(
+    "--connect-timeout", metavar="SECONDS", min=0.001, help="Connect timeout [default: 10].")]
+Retries = Annotated[int | None, typer.Option(
+    "--retries", metavar="N", min=0, help="Retries before the answer starts [default: 2].")]
+Verbose = Annotated[bool, typer.Option(
+    "-v", "--verbose", help="Log the request and response headers to stderr.")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
+Model = Annotated[str | None, typer.Option(
+    "-m", "--model", metavar="NAME", help="Model [env: CHATCLI_MODEL].")]
+
+
+def guarded(work: Callable[[], None]) -> None:
+    """Run a command's work, naming the two ways a person ends it early."""
+    try:
+        work()
+    except BrokenPipeError as exc:
+        raise OutputClosed("stdout was closed") from exc
+    except KeyboardInterrupt as exc:
+        raise Interrupted("interrupted") from exc
+
+
+def endpoint(**values: Any) -> dict[str, Any]:
+    """The flags ``config.load_settings`` merges (None where not given)."""
+    return values
+
+
+@app.command(context_settings={"allow_interspersed_args": True})
+def ask(
+    prompt: Annotated[list[str] | None, typer.Argument(
+        help="Prompt words, joined with spaces. Piped stdin is appended.", metavar="PROMPT...",
+        show_default=False)] = None,
+    system: Annotated[str | None, typer.Option(
+        "-s", "--system", metavar="TEXT", help="System message.")] = None,
+    file: Annotated[list[Path] | None, typer.Option(
+        "-f", "--file", metavar="PATH", help="Inline a text file (repeatable).")] = None,
+    image: Annotated[list[str] | None, typer.Option(
+        "-i", "--image", metavar="PATH|URL", help="Attach an image (repeatable).")] = None,
+    image_detail: Annotated[Detail | None, typer.Option(
+        "--image-detail", help="Image detail level.")] = None,
+    max_attachment_mb: Annotated[float, typer.Option(
+        "--max-attachment-mb", metavar="MB", min=0, help="Largest file or image accepted.")] = 20,
+    messages: Annotated[str | None, typer.Option(
+        "--messages", metavar="FILE", help="Start from a JSON array of messages ('-' for stdin).")
+    ] = None,
+    model: Model = None,
+    temperature: Annotated[float | None, typer.Option(
+        "-t", "--temperature", min=0, max=2, help="Sampling temperature (0-2).")] = None,
+    top_p: Annotated[float | None, typer.Option(
+        "--top-p", min=0, max=1, help="Nucleus sampling (0-1).")] = None,
+    max_tokens: Annotated[int | None, typer.Option(
+        "--max-tokens", min=1, help="Most tokens to generate.")] = None,
+    max_completion_tokens: Annotated[int | None, typer.Option(
+        "--max-completion-tokens", min=1, help="Most completion tokens, reasoning included.")
+    ] = None,
+    n: Annotated[int | None, typer.Option("-n", min=1, help="Number of choices.")] = None,
+    stop: Annotated[list[str] | None, typer.Option(
+        "--stop", metavar="TEXT", help="Stop sequence (repeatable).")] = None,
+    presence_penalty: Annotated[float | None, typer.Option(
+        "--presence-penalty", min=-2, max=2, help="Presence penalty (-2 to 2).")] = None,
+    frequency_penalty: Annotated[float | None, typer.Option(
+        "--frequency-penalty", min=-2, max=2, help="Frequency penalty (-2 to 2).")] = None,
+    logit_bias: Annotated[list[str] | None, typer.Option(
+        "--logit-bias", metavar="TOKEN=BIAS", help="Token bias, -100 to 100 (repeatable).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Sampling seed.")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="End-user identifier.")] = None,
+    reasoning_effort: Annotated[Effort | None, typer.Option(
+        "--reasoning-effort", help="Reasoning effort.")] = None,
+    response_format: Annotated[ResponseFormat | None, typer.Option(
+        "--response-format", help="Response format.")] = None,
+    schema: Annotated[str | None, typer.Option(
+        "--schema", metavar="FILE|JSON", help="JSON Schema for structured output (strict).")
+    ] = None,
+    tools: Annotated[Path | None, typer.Option(
+        "--tools", metavar="FILE", help="JSON array of tool definitions.")] = None,
+    tool_choice: Annotated[str | None, typer.Option(
+        "--tool-choice", metavar="none|auto|required|NAME", help="Tool choice.")] = None,
+    parallel_tool_calls: Annotated[bool | None, typer.Option(
+        "--parallel-tool-calls/--no-parallel-tool-calls", help="Allow parallel tool calls.",
+        show_default=False)] = None,
+    logprobs: Annotated[bool, typer.Option("--logprobs", help="Ask for log probabilities.")
+    ] = False,
+    top_logprobs: Annotated[int | None, typer.Option(
+        "--top-logprobs", min=0, max=20, help="Alternatives per token (0-20).")] = None,
+    option: Annotated[list[str] | None, typer.Option(
+        "-o", "--option", metavar="KEY=VALUE",
+        help="Any request field; JSON values parse, dotted keys nest (repeatable).")] = None,
+    stream: Annotated[bool, typer.Option(
+        "--stream/--no-stream", help="Stream the answer.")] = True,
+    output: Annotated[OutputMode, typer.Option(
+        "-O", "--output", help="auto: rich on a terminal, plain otherwise.")] = OutputMode.auto,
+    reasoning: Annotated[ReasoningChoice, typer.Option(
+        "--reasoning", help="Show the model's thinking.")] = ReasoningChoice.auto,
+    usage: Annotated[bool, typer.Option(
+        "-u", "--usage", help="Print token usage and timing to stderr.")] = False,
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+    header: Headers = None,
+    trace_id: TraceId = None,
+    timeout: Timeout = None,
+    connect_timeout: ConnectTimeout = None,
+    retries: Retries = None,
+    verbose: Verbose = False,
+    debug: Debug = False,
+) -> None:
+    """Send a prompt and stream the answer (the default command)."""
+    from chatcli.cli.ask import AskRequest, run_ask
+
+    guarded(lambda: run_ask(AskRequest(
+        prompt=list(prompt or []), system=system, files=[str(p) for p in file or []],
+        images=list(image or []), image_detail=image_detail.value if image_detail else None,
+        max_attachment_mb=max_attachment_mb, messages=messages, temperature=temperature,
+        top_p=top_p, max_tokens=max_tokens, max_completion_tokens=max_completion_tokens, n=n,
+        stop=list(stop or []), presence_penalty=presence_penalty,
+        frequency_penalty=frequency_penalty, logit_bias=list(logit_bias or []), seed=seed,
+        user=user, reasoning_effort=reasoning_effort.value if reasoning_effort else None,
+        response_format=response_format.value if response_format else None, schema=schema,
+        tools=str(tools) if tools else None, tool_choice=tool_choice,
+        parallel_tool_calls=parallel_tool_calls, logprobs=logprobs, top_logprobs=top_logprobs,
+        options=list(option or []), stream=stream, output=output.value,
+        reasoning=reasoning.value, usage=usage, headers=list(header or []), trace_id=trace_id,
+        verbose=verbose, debug=debug,
+        flags=endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
+                       timeout=timeout, connect_timeout=connect_timeout, retries=retries),
+    )))
+
+
+@app.command()
+def models(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON list.")] = False,
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+    header: Headers = None,
+    trace_id: TraceId = None,
+    timeout: Timeout = None,
+    connect_timeout: ConnectTimeout = None,
+    retries: Retries = None,
+    verbose: Verbose = False,
+    debug: Debug = False,
+) -> None:
+    """List the models the endpoint offers (GET /models)."""
+    from chatcli.cli.info import list_models
+
+    guarded(lambda: list_models(
+        flags=endpoint(base_url=base_url, api_key=api_key, profile=profile, timeout=timeout,
+                       connect_timeout=connect_timeout, retries=retries),
+        headers=list(header or []), trace_id=trace_id, as_json=as_json, verbose=verbose,
+        debug=debug,
+    ))
+
+
+@config_app.command("show")
+def config_show(
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+    model: Model = None,
+    timeout: Timeout = None,
+    connect_timeout: ConnectTimeout = None,
+    retries: Retries = None,
+    debug: Debug = False,
+) -> None:
+    """Print every resolved setting and where it came from (the key redacted)."""
+    from chatcli.cli.info import show_config
+
+    guarded(lambda: show_config(endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
+                         timeout=timeout, connect_timeout=connect_timeout, retries=retries),
+                debug=debug))

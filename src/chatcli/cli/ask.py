@@ -1,0 +1,206 @@
+"""The one-shot command: gather input, build the request, run one turn.
+
+Input comes from the prompt words, stdin (when it is not a terminal), files,
+images and ``--messages``; every problem with it is a ``UsageError`` raised
+before any request is sent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chatcli.cli.output import Environment, make_renderer, report_outcome
+from chatcli.errors import UsageError
+from chatcli.messages import Message, build_request, load_messages, options_to_fields
+
+
+@dataclass
+class AskRequest:
+    """Everything ``ask`` was given, as plain values."""
+
+    prompt: list[str]
+    flags: dict[str, Any]
+    system: str | None = None
+    files: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    image_detail: str | None = None
+    max_attachment_mb: float = 20
+    messages: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    n: int | None = None
+    stop: list[str] = field(default_factory=list)
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logit_bias: list[str] = field(default_factory=list)
+    seed: int | None = None
+    user: str | None = None
+    reasoning_effort: str | None = None
+    response_format: str | None = None
+    schema: str | None = None
+    tools: str | None = None
+    tool_choice: str | None = None
+    parallel_tool_calls: bool | None = None
+    logprobs: bool = False
+    top_logprobs: int | None = None
+    options: list[str] = field(default_factory=list)
+    stream: bool = True
+    output: str = "auto"
+    reasoning: str = "auto"
+    usage: bool = False
+    headers: list[str] = field(default_factory=list)
+    trace_id: str | None = None
+    verbose: bool = False
+    debug: bool = False
+
+
+def run_ask(request: AskRequest, env: Environment | None = None) -> None:
+    from chatcli.client import ChatClient
+    from chatcli.config import load_settings
+    from chatcli.turn import run_turn
+
+    env = env or Environment.from_process()
+    settings = load_settings(request.flags)
+    messages = gather_messages(request, env)
+    body = build_request(settings, messages, request_fields(request), stream=request.stream)
+    renderer = make_renderer(request.output, request.reasoning, env,
+                             choices=int(body.get("n") or 1), model=str(body.get("model", "")))
+    log = env.log if request.verbose else None
+    with ChatClient(settings, headers=parse_headers(request.headers), log=log) as client:
+        result = run_turn(client, body, renderer, trace_id=request.trace_id)
+    report_outcome(result, env, usage=request.usage)
+
+
+def gather_messages(request: AskRequest, env: Environment) -> list[Message]:
+    """System message, ``--messages``, then the user message from prompt, stdin and files."""
+    from chatcli.attachments import fence, image_part, read_text_file
+
+    max_bytes = int(request.max_attachment_mb * 1_048_576)
+    messages: list[Message] = []
+    if request.system is not None:
+        messages.append({"role": "system", "content": request.system})
+    stdin_used = False
+    if request.messages is not None:
+        if request.messages == "-":
+            raw, origin, stdin_used = env.read_stdin(), "stdin", True
+        else:
+            raw, origin = _read_text(request.messages, "--messages"), request.messages
+        messages.extend(load_messages(raw, origin))
+    text = " ".join(request.prompt)
+    if not stdin_used and not env.stdin_is_terminal:
+        piped = env.read_stdin()
+        if piped.strip():
+            text = f"{text}\n\n{piped}" if text else piped
+    for path in request.files:
+        block = fence(path, read_text_file(path, max_bytes))
+        text = f"{text}\n\n{block}" if text else block
+    parts = [image_part(source, max_bytes, request.image_detail) for source in request.images]
+    if text or parts:
+        from chatcli.messages import user_message
+
+        messages.append(user_message(text, parts))
+    elif request.messages is None:
+        raise UsageError("no prompt: give PROMPT words or pipe text on stdin")
+    if not any(m.get("role") != "system" for m in messages):
+        raise UsageError("no prompt: the messages hold only a system message")
+    return messages
+
+
+def request_fields(request: AskRequest) -> dict[str, Any]:
+    """Request fields from flags, then ``-o`` items over them."""
+    fields: dict[str, Any] = {}
+    simple = {
+        "temperature": request.temperature, "top_p": request.top_p,
+        "max_tokens": request.max_tokens, "max_completion_tokens": request.max_completion_tokens,
+        "n": request.n, "presence_penalty": request.presence_penalty,
+        "frequency_penalty": request.frequency_penalty, "seed": request.seed,
+        "user": request.user, "reasoning_effort": request.reasoning_effort,
+        "parallel_tool_calls": request.parallel_tool_calls, "top_logprobs": request.top_logprobs,
+    }
+    fields.update({k: v for k, v in simple.items() if v is not None})
+    if request.stop:
+        fields["stop"] = request.stop[0] if len(request.stop) == 1 else request.stop
+    if request.logit_bias:
+        fields["logit_bias"] = _logit_bias(request.logit_bias)
+    if request.logprobs or request.top_logprobs is not None:
+        fields["logprobs"] = True
+    if request.response_format:
+        fields["response_format"] = {"type": request.response_format}
+    if request.schema is not None:
+        fields["response_format"] = _schema_format(request.schema)
+    if request.tools is not None:
+        fields["tools"] = _load_tools(request.tools)
+    if request.tool_choice is not None:
+        choice = request.tool_choice
+        fields["tool_choice"] = (choice if choice in ("none", "auto", "required")
+                                 else {"type": "function", "function": {"name": choice}})
+    from chatcli.config import deep_merge
+
+    return deep_merge(fields, options_to_fields(request.options))
+
+
+def _logit_bias(items: list[str]) -> dict[str, float]:
+    bias: dict[str, float] = {}
+    for item in items:
+        token, sep, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not sep or not token.strip() or not -100 <= number <= 100:
+            raise UsageError(f"--logit-bias {item!r} must be TOKEN=BIAS with BIAS from -100 to 100")
+        bias[token.strip()] = int(number) if number.is_integer() else number
+    return bias
+
+
+def _schema_format(value: str) -> dict[str, Any]:
+    source = value
+    if not value.lstrip().startswith("{"):
+        source = _read_text(value, "--schema")
+    try:
+        schema = json.loads(source)
+    except ValueError as exc:
+        raise UsageError(f"--schema: not valid JSON: {exc}") from exc
+    if not isinstance(schema, dict):
+        raise UsageError("--schema must be a JSON object")
+    name = schema.get("title") if isinstance(schema.get("title"), str) else "response"
+    safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in str(name))[:64] or "response"
+    return {"type": "json_schema", "json_schema": {"name": safe, "schema": schema, "strict": True}}
+
+
+def _load_tools(path: str) -> list[Any]:
+    try:
+        tools = json.loads(_read_text(path, "--tools"))
+    except ValueError as exc:
+        raise UsageError(f"--tools {path}: not valid JSON: {exc}") from exc
+    if not isinstance(tools, list) or not all(isinstance(t, dict) for t in tools):
+        raise UsageError(f"--tools {path}: expected a JSON array of tool definitions")
+    return tools
+
+
+def _read_text(path: str, flag: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{flag} {path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{flag} {path}: is a directory") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{flag} {path}: cannot read: {exc}") from None
+
+
+def parse_headers(items: list[str]) -> dict[str, str]:
+    """``-H "Name: value"`` items as a dict."""
+    headers: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
+            raise UsageError(f"header {item!r} must look like 'Name: value'")
+        headers[name.strip()] = value.strip()
+    return headers
+

@@ -1,0 +1,66 @@
+"""Commands that describe rather than chat: ``models`` and ``config show``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chatcli.cli.output import Environment
+from chatcli.errors import ProtocolError
+
+
+def list_models(*, flags: dict[str, Any], headers: list[str], trace_id: str | None,
+                as_json: bool, verbose: bool, debug: bool,
+                env: Environment | None = None) -> None:
+    """``GET /models``: one id a line, sorted, or the raw JSON with ``--json``."""
+    from chatcli.cli.ask import parse_headers
+    from chatcli.client import ChatClient
+    from chatcli.config import load_settings
+
+    env = env or Environment.from_process()
+    settings = load_settings(flags)
+    log = env.log if verbose else None
+    with ChatClient(settings, headers=parse_headers(headers), log=log) as client:
+        data = client.list_models(trace_id)
+    if as_json:
+        env.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    entries = data.get("data")
+    if not isinstance(entries, list):
+        raise ProtocolError("the models list has no 'data' array")
+    ids = sorted(str(e["id"]) for e in entries if isinstance(e, dict) and "id" in e)
+    env.stdout.write("".join(f"{model_id}\n" for model_id in ids))
+
+
+def show_config(flags: dict[str, Any], *, debug: bool, env: Environment | None = None) -> None:
+    """Every resolved setting, its value (the key redacted) and where it came from."""
+    from chatcli.config import config_dir, data_dir, load_settings, redact
+
+    env = env or Environment.from_process()
+    settings = load_settings(flags)
+    rows: list[tuple[str, str]] = [
+        ("base_url", settings.base_url),
+        ("api_key", redact(settings.api_key)),
+        ("model", settings.model),
+        ("profile", settings.profile or "(none)"),
+        ("headers", _describe_headers(settings.headers)),
+        ("params", json.dumps(dict(settings.params), ensure_ascii=False)),
+        ("extra_body", json.dumps(dict(settings.extra_body), ensure_ascii=False)),
+        ("timeout", f"{settings.timeout:g}"),
+        ("connect_timeout", f"{settings.connect_timeout:g}"),
+        ("retries", str(settings.retries)),
+        ("include_usage", "true" if settings.include_usage else "false"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    lines = [f"{name:<{width}}  {value}  ({settings.sources.get(name, 'default')})"
+             for name, value in rows]
+    lines.append(f"{'config_file':<{width}}  {config_dir() / 'config.toml'}")
+    lines.append(f"{'data_dir':<{width}}  {data_dir()}")
+    env.stdout.write("\n".join(lines) + "\n")
+
+
+def _describe_headers(headers: Any) -> str:
+    from chatcli.client import redact_header
+
+    shown = {name: redact_header(name, str(value), None) for name, value in headers.items()}
+    return json.dumps(shown, ensure_ascii=False)

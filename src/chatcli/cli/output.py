@@ -1,0 +1,129 @@
+"""Where output goes: the process's streams, the renderer for them, and the lines after.
+
+``Environment`` holds stdin, stdout, stderr and whether each is a terminal,
+so tests can hand in their own. The terminal renderer (and with it Rich's
+Markdown and Pygments) is imported only when it is chosen.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any, TextIO, cast
+
+from chatcli.config import stream_is_terminal
+from chatcli.errors import UsageError
+from chatcli.render import ReasoningMode, RenderOptions
+from chatcli.turn import Renderer, TurnResult
+
+
+@dataclass
+class Environment:
+    """The process's streams and what they are connected to."""
+
+    stdin: TextIO
+    stdout: TextIO
+    stderr: TextIO
+    stdin_is_terminal: bool
+    stdout_is_terminal: bool
+    stderr_is_terminal: bool
+
+    @classmethod
+    def from_process(cls) -> Environment:
+        return cls(
+            stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr,
+            stdin_is_terminal=sys.stdin is None or sys.stdin.isatty(),
+            stdout_is_terminal=stream_is_terminal(sys.stdout),
+            stderr_is_terminal=stream_is_terminal(sys.stderr),
+        )
+
+    def read_stdin(self) -> str:
+        """All of stdin as UTF-8 text."""
+        if self.stdin is None:
+            return ""
+        buffer = getattr(self.stdin, "buffer", None)
+        if buffer is None:
+            return self.stdin.read()
+        try:
+            return cast(bytes, buffer.read()).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"stdin is not UTF-8 text ({exc.reason})") from None
+
+    def log(self, line: str) -> None:
+        self.stderr.write(line + "\n")
+        self.stderr.flush()
+
+    def warn(self, message: str) -> None:
+        self.log(f"chatcli: warning: {message}")
+
+
+def make_renderer(mode: str, reasoning: str, env: Environment, *, choices: int,
+                  model: str) -> Renderer:
+    """The renderer for ``-O mode``; ``auto`` is rich on a terminal, plain otherwise."""
+    options = RenderOptions(reasoning=cast(ReasoningMode, reasoning), choices=choices,
+                            model=model)
+    if mode == "auto":
+        mode = "rich" if env.stdout_is_terminal else "plain"
+    if mode == "rich":
+        from rich.console import Console
+
+        from chatcli.render.terminal import RichRenderer
+
+        console = Console(file=env.stdout, force_terminal=True, highlight=False, emoji=False,
+                          markup=False)
+        return RichRenderer(console, options)
+    if mode == "json":
+        from chatcli.render.json_modes import JsonRenderer
+
+        return JsonRenderer(env.stdout)
+    if mode == "events":
+        from chatcli.render.json_modes import EventsRenderer
+
+        return EventsRenderer(env.stdout)
+    from chatcli.render.plain import PlainRenderer
+
+    return PlainRenderer(env.stdout, env.stderr, options)
+
+
+def report_outcome(result: TurnResult, env: Environment, *, usage: bool) -> None:
+    """Warnings about how the answer ended, and the ``--usage`` line, on stderr."""
+    for choice in result.completion["choices"]:
+        label = f"choice {choice['index']}: " if len(result.completion["choices"]) > 1 else ""
+        reason = choice.get("finish_reason")
+        if reason == "length":
+            env.warn(f"{label}the answer was cut off at the token limit (finish_reason: length)")
+        elif reason == "content_filter":
+            env.warn(f"{label}the answer was stopped by a content filter"
+                     " (finish_reason: content_filter)")
+        refusal = choice["message"].get("refusal")
+        if refusal:
+            env.warn(f"{label}the model refused: {' '.join(refusal.split())}")
+    if usage:
+        env.log(usage_line(result))
+
+
+def usage_line(result: TurnResult) -> str:
+    """Tokens and timing in one line."""
+    data: dict[str, Any] = result.completion.get("usage") or {}
+    prompt = data.get("prompt_tokens")
+    completion = data.get("completion_tokens")
+    details = data.get("completion_tokens_details") or {}
+    cached = (data.get("prompt_tokens_details") or {}).get("cached_tokens")
+    reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    parts = [
+        f"prompt {_count(prompt)}",
+        f"completion {_count(completion)}",
+        f"reasoning {_count(reasoning)}",
+        f"cached {_count(cached)}",
+    ]
+    first = result.time_to_first_token
+    parts.append(f"first token {first:.2f}s" if first is not None else "first token -")
+    parts.append(f"total {result.duration:.2f}s")
+    generating = result.duration - (first or 0.0)
+    if isinstance(completion, int) and completion > 0 and generating > 0:
+        parts.append(f"{completion / generating:.1f} tok/s")
+    return "usage: " + " · ".join(parts)
+
+
+def _count(value: object) -> str:
+    return str(value) if isinstance(value, int) else "-"

@@ -1,0 +1,328 @@
+"""The only module that speaks HTTP: auth, headers, trace ids, timeouts, retries.
+
+Retries happen only before a response body is handed out, so nothing the user
+has seen is ever repeated. Every transport failure leaves here as a
+``RequestError`` carrying the status, the server's own message, our trace id
+and the server's request id.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from chatcli import __version__
+from chatcli.config import Settings, redact
+from chatcli.errors import (
+    ConfigError,
+    NetworkError,
+    ProtocolError,
+    RequestError,
+    RequestRejected,
+    RequestTimeout,
+    error_for_status,
+)
+from chatcli.events import error_message
+
+RETRY_STATUSES = frozenset({408, 409, 429})
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "openai-request-id", "x-oneapi-request-id")
+MAX_RETRY_AFTER = 120.0
+Log = Callable[[str], None]
+
+
+def new_trace_id() -> str:
+    return str(uuid.uuid4())
+
+
+class ResponseStream:
+    """An open response whose body has not been read; iterate its bytes once."""
+
+    def __init__(self, response: httpx.Response, trace_id: str, started: float) -> None:
+        self.response = response
+        self.trace_id = trace_id
+        self.started = started
+        self.request_id = _request_id(response.headers)
+
+    @property
+    def content_type(self) -> str:
+        return self.response.headers.get("content-type", "").lower()
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        try:
+            yield from self.response.iter_bytes()
+        except httpx.HTTPError as exc:
+            raise _transport_error(exc, self.trace_id, self.request_id, mid_body=True) from exc
+
+    def read(self) -> bytes:
+        return b"".join(self.iter_bytes())
+
+    def close(self) -> None:
+        self.response.close()
+
+    def __enter__(self) -> ResponseStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ChatClient:
+    """Sends requests to one endpoint, as the settings describe it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        headers: Mapping[str, str] | None = None,
+        log: Log | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings
+        self._log = log
+        self._sleep = sleep
+        self._jitter = jitter
+        merged = {"User-Agent": f"chatcli/{__version__}", **settings.headers, **(headers or {})}
+        if settings.api_key:
+            merged["Authorization"] = f"Bearer {settings.api_key}"
+        timeout = httpx.Timeout(
+            settings.timeout, connect=settings.connect_timeout, pool=settings.connect_timeout
+        )
+        self._http = httpx.Client(headers=merged, timeout=timeout, follow_redirects=False,
+                                  trust_env=True)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ChatClient:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def open_chat(self, body: Mapping[str, Any], trace_id: str | None = None) -> ResponseStream:
+        """POST the body to ``/chat/completions``; the caller reads (and closes) the stream."""
+        content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        self._log_body(body)
+        return self._send("POST", self.settings.chat_url, content, trace_id or new_trace_id())
+
+    def list_models(self, trace_id: str | None = None) -> dict[str, Any]:
+        """``GET /models`` as parsed JSON."""
+        trace = trace_id or new_trace_id()
+        with self._send("GET", self.settings.models_url, None, trace) as stream:
+            raw = stream.read()
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise ProtocolError("the models list is not JSON", trace_id=trace,
+                                request_id=stream.request_id) from exc
+        if not isinstance(data, dict):
+            raise ProtocolError("the models list is not a JSON object", trace_id=trace)
+        return data
+
+    def _send(self, method: str, url: str, content: bytes | None, trace_id: str) -> ResponseStream:
+        headers = {"X-Trace-ID": trace_id}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                request = self._http.build_request(method, url, content=content, headers=headers)
+            except httpx.InvalidURL as exc:
+                raise ConfigError(f"invalid base URL {self.settings.base_url!r}: {exc}") from exc
+            self._log_request(request)
+            try:
+                response = self._http.send(request, stream=True)
+            except httpx.UnsupportedProtocol as exc:
+                raise ConfigError(f"invalid base URL {self.settings.base_url!r}: {exc}") from exc
+            except httpx.TransportError as exc:
+                error = _transport_error(exc, trace_id, None, mid_body=False)
+                if attempt < self.settings.retries:
+                    self._wait(attempt, None, error)
+                    attempt += 1
+                    continue
+                raise error from exc
+            self._log_response(response, started)
+            if response.status_code < 300:
+                return ResponseStream(response, trace_id, started)
+            error = self._status_error(response, trace_id)
+            if _retryable(response.status_code) and attempt < self.settings.retries:
+                if error.retry_after is None or error.retry_after <= MAX_RETRY_AFTER:
+                    self._wait(attempt, error.retry_after, error)
+                    attempt += 1
+                    continue
+            raise error
+
+    def _status_error(self, response: httpx.Response, trace_id: str) -> RequestError:
+        request_id = _request_id(response.headers)
+        if 300 <= response.status_code < 400:
+            response.close()
+            where = response.headers.get("location", "elsewhere")
+            return RequestRejected(f"redirected to {where} (not followed; check --base-url)",
+                                   status=response.status_code, trace_id=trace_id,
+                                   request_id=request_id)
+        try:
+            raw = response.read()
+        except httpx.HTTPError:
+            raw = b""
+        finally:
+            response.close()
+        message = describe_error_body(raw, response.headers.get("content-type", ""))
+        if not message:
+            message = response.reason_phrase or "no details in the response"
+        cls = error_for_status(response.status_code)
+        return cls(message, status=response.status_code, trace_id=trace_id,
+                   request_id=request_id, retry_after=retry_after(response.headers))
+
+    def _wait(self, attempt: int, hinted: float | None, error: RequestError) -> None:
+        delay = hinted if hinted is not None else min(8.0, 0.5 * 2**attempt) * (0.5 + self._jitter())
+        if self._log:
+            self._log(f"retrying in {delay:.1f}s after: {error.describe()}")
+        self._sleep(delay)
+
+    def _log_request(self, request: httpx.Request) -> None:
+        if not self._log:
+            return
+        self._log(f"> {request.method} {request.url}")
+        for name, value in request.headers.items():
+            shown = redact_header(name, value, self.settings.api_key)
+            self._log(f"> {name}: {shown}")
+
+    def _log_body(self, body: Mapping[str, Any]) -> None:
+        if self._log:
+            self._log("> " + json.dumps(shorten_payloads(body), ensure_ascii=False))
+
+    def _log_response(self, response: httpx.Response, started: float) -> None:
+        if not self._log:
+            return
+        elapsed = time.monotonic() - started
+        self._log(f"< {response.http_version} {response.status_code} {response.reason_phrase}"
+                  f" ({elapsed * 1000:.0f} ms to headers)")
+        for name, value in response.headers.items():
+            self._log(f"< {name}: {value}")
+
+
+def _retryable(status: int) -> bool:
+    return status in RETRY_STATUSES or status >= 500
+
+
+def _request_id(headers: httpx.Headers) -> str | None:
+    for name in REQUEST_ID_HEADERS:
+        if headers.get(name):
+            return headers[name]
+    return None
+
+
+def retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date)."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+_TAG = re.compile(r"<[^>]+>")
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def describe_error_body(raw: bytes, content_type: str) -> str:
+    """The server's message from a JSON error, FastAPI detail, bare string or HTML page."""
+    text = raw.decode("utf-8", "replace").strip()
+    if not text:
+        return ""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if parsed is not None:
+        return _one_line(error_message(parsed))
+    if "html" in content_type.lower() or text.lstrip().startswith("<"):
+        title = _TITLE.search(text)
+        if title and title.group(1).strip():
+            return _one_line(title.group(1))
+        lines = [line.strip() for line in _TAG.sub("\n", text).splitlines()]
+        return _one_line(next((line for line in lines if line), "HTML error page"))
+    return _one_line(text)
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _transport_error(
+    exc: httpx.HTTPError, trace_id: str, request_id: str | None, *, mid_body: bool
+) -> RequestError:
+    where = "while receiving the answer" if mid_body else "before any answer"
+    ids: dict[str, Any] = {"trace_id": trace_id, "request_id": request_id}
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectTimeout):
+        return RequestTimeout(f"timed out connecting ({detail})", **ids)
+    if isinstance(exc, httpx.ReadTimeout):
+        return RequestTimeout(f"timed out waiting for data {where} (see --timeout)", **ids)
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeout(f"timed out {where}: {detail}", **ids)
+    if isinstance(exc, httpx.DecodingError):
+        return ProtocolError(f"could not decode the response body: {detail}", **ids)
+    lowered = detail.lower()
+    if "name or service not known" in lowered or "nodename nor servname" in lowered or (
+        "temporary failure in name resolution" in lowered
+    ) or "no address associated" in lowered:
+        return NetworkError(f"cannot resolve the host ({detail})", **ids)
+    if "connection refused" in lowered:
+        return NetworkError(f"connection refused ({detail})", **ids)
+    if "ssl" in lowered or "certificate" in lowered:
+        return NetworkError(f"TLS error: {detail}", **ids)
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return NetworkError(f"connection dropped {where} ({detail})", **ids)
+    return NetworkError(f"network failure {where}: {detail}", **ids)
+
+
+def redact_header(name: str, value: str, api_key: str | None) -> str:
+    lowered = name.lower()
+    if lowered == "authorization":
+        scheme, _, credential = value.partition(" ")
+        return f"{scheme} {redact(credential)}" if credential else redact(value)
+    if api_key and api_key in value:
+        return value.replace(api_key, redact(api_key))
+    if lowered in ("api-key", "x-api-key") or "token" in lowered or "secret" in lowered:
+        return redact(value)
+    return value
+
+
+def shorten_payloads(value: Any) -> Any:
+    """A copy with base64 ``data:`` URLs and long strings cut, for ``--verbose``."""
+    if isinstance(value, dict):
+        return {k: shorten_payloads(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shorten_payloads(v) for v in value]
+    if isinstance(value, str) and value.startswith("data:") and len(value) > 80:
+        head = value[: value.find(",") + 1] if "," in value else value[:40]
+        return f"{head}…({len(value)} chars)"
+    return value

@@ -1,0 +1,133 @@
+"""Every failure chatcli knows about, and the exit code each one maps to.
+
+Core modules raise these with facts attached (status, the server's own
+message, the trace id); only ``cli.py`` turns them into a line on stderr.
+
+    ChatcliError                 exit 1  (internal)
+    ├── UsageError               exit 2  bad flags, missing or unreadable input
+    ├── ConfigError              exit 3  config file, profile, api_key_cmd
+    ├── Interrupted              exit 130 Ctrl-C
+    ├── OutputClosed             exit 141 the reader closed stdout
+    └── RequestError             facts about one HTTP request
+        ├── RequestRejected      exit 4  4xx other than 429
+        ├── ServerError          exit 5  5xx, or an error object inside the stream
+        ├── RateLimited          exit 6  429 after retries
+        ├── NetworkError         exit 7  refused, DNS, TLS, dropped mid-answer
+        ├── RequestTimeout       exit 8  connect or read timeout
+        └── ProtocolError        exit 9  not SSE/JSON, malformed chunk, truncated
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, documented in the README."""
+
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    CONFIG = 3
+    REJECTED = 4
+    SERVER = 5
+    RATE_LIMITED = 6
+    NETWORK = 7
+    TIMEOUT = 8
+    PROTOCOL = 9
+    INTERRUPTED = 130
+    BROKEN_PIPE = 141
+
+
+class ChatcliError(Exception):
+    """Base of every error chatcli raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def describe(self) -> str:
+        """The one line shown after ``chatcli: error:``."""
+        return self.message
+
+
+class UsageError(ChatcliError):
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(ChatcliError):
+    exit_code = ExitCode.CONFIG
+
+
+class Interrupted(ChatcliError):
+    exit_code = ExitCode.INTERRUPTED
+
+
+class OutputClosed(ChatcliError):
+    exit_code = ExitCode.BROKEN_PIPE
+
+
+class RequestError(ChatcliError):
+    """A failure of one HTTP exchange; carries what identifies it."""
+
+    exit_code = ExitCode.INTERNAL
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        trace_id: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.trace_id = trace_id
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+    def describe(self) -> str:
+        head = f"HTTP {self.status}: " if self.status is not None else ""
+        ids = []
+        if self.trace_id:
+            ids.append(f"trace id {self.trace_id}")
+        if self.request_id:
+            ids.append(f"request id {self.request_id}")
+        tail = f" ({', '.join(ids)})" if ids else ""
+        return f"{head}{self.message}{tail}"
+
+
+class RequestRejected(RequestError):
+    exit_code = ExitCode.REJECTED
+
+
+class ServerError(RequestError):
+    exit_code = ExitCode.SERVER
+
+
+class RateLimited(RequestError):
+    exit_code = ExitCode.RATE_LIMITED
+
+
+class NetworkError(RequestError):
+    exit_code = ExitCode.NETWORK
+
+
+class RequestTimeout(RequestError):
+    exit_code = ExitCode.TIMEOUT
+
+
+class ProtocolError(RequestError):
+    exit_code = ExitCode.PROTOCOL
+
+
+def error_for_status(status: int) -> type[RequestError]:
+    """The error class for an HTTP status that is not a success."""
+    if status == 429:
+        return RateLimited
+    if status >= 500:
+        return ServerError
+    return RequestRejected

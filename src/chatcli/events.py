@@ -1,0 +1,322 @@
+"""Parsed chunks become typed events; the only place untyped JSON is read.
+
+``ChunkParser`` is stateful because some quirks span chunks: a ``<think>``
+block at the start of content, and tool-call deltas that omit ``index``.
+A non-streamed ``chat.completion`` goes through the same events, so every
+renderer and the accumulator see one shape whatever the server sent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chatcli.errors import ProtocolError, ServerError
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    text: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalDelta:
+    text: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A fragment of one tool call; ``arguments`` is a piece of a JSON string."""
+
+    index: int
+    id: str | None
+    name: str | None
+    arguments: str
+    choice: int = 0
+    type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogprobsDelta:
+    content: tuple[Any, ...]
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    reason: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """Response identity; sent again only when a chunk changes it."""
+
+    id: str | None
+    model: str | None
+    created: int | None
+    system_fingerprint: str | None
+
+
+Event = TextDelta | ReasoningDelta | RefusalDelta | ToolCallDelta | LogprobsDelta | Finish | Usage | Meta
+
+THINK_OPEN = "<think>"
+THINK_CLOSE = "</think>"
+
+
+class ThinkSplitter:
+    """Routes a leading ``<think>…</think>`` block of content to reasoning.
+
+    Fixture think_tags.sse: some gateways put reasoning inside content. Tags may
+    be split across chunks, so undecided text is held back until it is clear.
+    """
+
+    def __init__(self) -> None:
+        self._state = "start"  # start -> think -> after -> text
+        self._held = ""
+
+    def split(self, text: str) -> tuple[str, str]:
+        """Return (reasoning, content) for this piece of content."""
+        if self._state == "text":
+            return "", text
+        self._held += text
+        if self._state == "start":
+            probe = self._held.lstrip()
+            if probe.startswith(THINK_OPEN):
+                self._state = "think"
+                self._held = probe[len(THINK_OPEN):]
+            elif THINK_OPEN.startswith(probe):
+                return "", ""  # could still become "<think>"
+            else:
+                self._state = "text"
+                held, self._held = self._held, ""
+                return "", held
+        reasoning = ""
+        if self._state == "think":
+            end = self._held.find(THINK_CLOSE)
+            if end < 0:
+                cut = len(self._held) - _partial_suffix(self._held, THINK_CLOSE)
+                reasoning, self._held = self._held[:cut], self._held[cut:]
+                return reasoning, ""
+            reasoning = self._held[:end]
+            self._held = self._held[end + len(THINK_CLOSE):]
+            self._state = "after"
+        return reasoning, self._after()
+
+    def _after(self) -> str:
+        stripped = self._held.lstrip()
+        if not stripped:
+            self._held = ""
+            return ""
+        self._state = "text"
+        self._held = ""
+        return stripped
+
+    def flush(self) -> tuple[str, str]:
+        """End of stream: whatever is held is reasoning if inside think, else text."""
+        held, self._held = self._held, ""
+        if self._state == "think":
+            return held, ""
+        return "", held if self._state != "after" else held.lstrip()
+
+
+def _partial_suffix(text: str, tag: str) -> int:
+    """Length of the longest suffix of ``text`` that is a proper prefix of ``tag``."""
+    for size in range(min(len(tag) - 1, len(text)), 0, -1):
+        if text.endswith(tag[:size]):
+            return size
+    return 0
+
+
+class ChunkParser:
+    """Turns each SSE data payload (or a whole completion) into events."""
+
+    def __init__(self, split_think: bool = True) -> None:
+        self._split_think = split_think
+        self._think: dict[int, ThinkSplitter] = {}
+        self._meta: tuple[Any, ...] = (None, None, None, None)
+        self._tool_ids: dict[int, list[str | None]] = {}
+        self.last_chunk: dict[str, Any] = {}
+
+    def parse(self, data: str) -> list[Event]:
+        """Events of one streamed chunk; raises on malformed data or an error object."""
+        try:
+            chunk = json.loads(data)
+        except ValueError as exc:
+            raise ProtocolError(f"malformed chunk in the stream: {_excerpt(data)}") from exc
+        if not isinstance(chunk, dict):
+            raise ProtocolError(f"chunk is not a JSON object: {_excerpt(data)}")
+        self.last_chunk = chunk
+        if "error" in chunk and chunk["error"]:
+            raise ServerError(f"error inside the stream: {error_message(chunk)}")
+        events: list[Event] = []
+        self._take_meta(chunk, events)
+        for choice in chunk.get("choices") or ():
+            if isinstance(choice, dict):
+                self._take_choice(choice, choice.get("delta") or {}, events)
+        usage = chunk.get("usage")
+        if isinstance(usage, dict) and usage:
+            events.append(Usage(usage))
+        return events
+
+    def parse_completion(self, body: dict[str, Any]) -> list[Event]:
+        """Events of a non-streamed ``chat.completion`` (or JSON sent despite ``stream``)."""
+        if "error" in body and body["error"]:
+            raise ServerError(f"error in the response: {error_message(body)}")
+        if not isinstance(body.get("choices"), list):
+            raise ProtocolError("response has no choices")
+        self.last_chunk = body
+        events: list[Event] = []
+        self._take_meta(body, events)
+        for choice in body["choices"]:
+            if isinstance(choice, dict):
+                message = choice.get("message") or choice.get("delta") or {}
+                self._take_choice(choice, message, events)
+        events.extend(self.flush())
+        usage = body.get("usage")
+        if isinstance(usage, dict) and usage:
+            events.append(Usage(usage))
+        return events
+
+    def flush(self) -> list[Event]:
+        """End of stream: release text a ``<think>`` splitter still holds."""
+        events: list[Event] = []
+        for index, splitter in self._think.items():
+            reasoning, text = splitter.flush()
+            if reasoning:
+                events.append(ReasoningDelta(reasoning, index))
+            if text:
+                events.append(TextDelta(text, index))
+        return events
+
+    def _take_meta(self, chunk: dict[str, Any], events: list[Event]) -> None:
+        fields = (chunk.get("id"), chunk.get("model"), chunk.get("created"),
+                  chunk.get("system_fingerprint"))
+        merged = tuple(new if new is not None else old
+                       for new, old in zip(fields, self._meta, strict=True))
+        if merged != self._meta:
+            self._meta = merged
+            events.append(Meta(*merged))
+
+    def _take_choice(self, choice: dict[str, Any], delta: Any, events: list[Event]) -> None:
+        index = choice.get("index")
+        index = index if isinstance(index, int) else 0
+        if not isinstance(delta, dict):
+            raise ProtocolError(f"choice {index} has a delta that is not an object")
+        reasoning = delta.get("reasoning_content")
+        if reasoning is None:
+            reasoning = delta.get("reasoning")  # fixture reasoning_field.sse
+        if isinstance(reasoning, str) and reasoning:
+            events.append(ReasoningDelta(reasoning, index))
+        content = delta.get("content")
+        if isinstance(content, str) and content:
+            self._take_content(content, index, events)
+        refusal = delta.get("refusal")
+        if isinstance(refusal, str) and refusal:
+            events.append(RefusalDelta(refusal, index))
+        tool_calls = delta.get("tool_calls")
+        if isinstance(tool_calls, list):
+            for position, call in enumerate(tool_calls):
+                if isinstance(call, dict):
+                    events.append(self._tool_delta(call, position, index))
+        function_call = delta.get("function_call")  # legacy single-function responses
+        if isinstance(function_call, dict):
+            events.append(self._tool_delta({"function": function_call, "index": 0}, 0, index))
+        logprobs = choice.get("logprobs")
+        if isinstance(logprobs, dict) and isinstance(logprobs.get("content"), list):
+            events.append(LogprobsDelta(tuple(logprobs["content"]), index))
+        finish = choice.get("finish_reason")
+        if isinstance(finish, str) and finish:
+            events.extend(self._flush_choice(index))
+            events.append(Finish(finish, index))
+
+    def _take_content(self, content: str, index: int, events: list[Event]) -> None:
+        if not self._split_think:
+            events.append(TextDelta(content, index))
+            return
+        splitter = self._think.get(index)
+        if splitter is None:
+            splitter = self._think[index] = ThinkSplitter()
+        reasoning, text = splitter.split(content)
+        if reasoning:
+            events.append(ReasoningDelta(reasoning, index))
+        if text:
+            events.append(TextDelta(text, index))
+
+    def _flush_choice(self, index: int) -> list[Event]:
+        splitter = self._think.get(index)
+        if splitter is None:
+            return []
+        reasoning, text = splitter.flush()
+        events: list[Event] = []
+        if reasoning:
+            events.append(ReasoningDelta(reasoning, index))
+        if text:
+            events.append(TextDelta(text, index))
+        return events
+
+    def _tool_delta(self, call: dict[str, Any], position: int, choice: int) -> ToolCallDelta:
+        function = call.get("function") if isinstance(call.get("function"), dict) else {}
+        assert isinstance(function, dict)
+        call_id = call.get("id") if isinstance(call.get("id"), str) and call.get("id") else None
+        index = call.get("index")
+        ids = self._tool_ids.setdefault(choice, [])
+        if not isinstance(index, int):
+            # Fixture tool_missing_index.sse: a new id starts a new call,
+            # otherwise the fragment continues the latest call.
+            if call_id is not None and call_id not in ids:
+                index = len(ids) if ids else position
+            else:
+                index = ids.index(call_id) if call_id in ids else max(len(ids) - 1, position)
+        if call_id is not None and call_id not in ids:
+            ids.append(call_id)
+        arguments = function.get("arguments")
+        if isinstance(arguments, dict | list):
+            arguments = json.dumps(arguments)  # some gateways send parsed arguments
+        name = function.get("name")
+        return ToolCallDelta(
+            index=index,
+            id=call_id,
+            name=name if isinstance(name, str) and name else None,
+            arguments=arguments if isinstance(arguments, str) else "",
+            choice=choice,
+            type=call.get("type") if isinstance(call.get("type"), str) else None,
+        )
+
+
+def error_message(body: Any) -> str:
+    """The server's own words from any error shape we have met."""
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            message = error.get("message") or error.get("msg") or json.dumps(error)
+            code = error.get("code") or error.get("type")
+            return f"{message} ({code})" if code and str(code) not in str(message) else str(message)
+        if isinstance(error, str) and error:
+            return error
+        detail = body.get("detail")
+        if detail:
+            return detail if isinstance(detail, str) else json.dumps(detail)
+        if isinstance(body.get("message"), str):
+            return str(body["message"])
+        return json.dumps(body)
+    return str(body)
+
+
+def _excerpt(text: str, limit: int = 80) -> str:
+    flat = text.replace("\n", "\\n")
+    return flat if len(flat) <= limit else flat[:limit] + "…"

@@ -1,0 +1,76 @@
+"""Machine-readable output: ``json`` (one final object) and ``events`` (one line per chunk).
+
+``json`` prints the assembled ``chat.completion`` when the turn ends, also when
+it fails: then with ``"incomplete": true`` and the error, so a script keeps
+what arrived. ``events`` re-serialises each chunk as it is parsed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
+
+from chatcli.errors import ChatcliError
+from chatcli.events import Event
+from chatcli.turn import TurnResult
+
+
+class JsonRenderer:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def start(self) -> None:
+        pass
+
+    def on_events(self, events: Sequence[Event], chunk: Mapping[str, Any] | None) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def finish(self, result: TurnResult) -> None:
+        self._dump(result.completion)
+
+    def abort(self, result: TurnResult) -> None:
+        body = dict(result.completion)
+        body["incomplete"] = True
+        body["error"] = describe(result.error)
+        self._dump(body)
+
+    def _dump(self, body: Mapping[str, Any]) -> None:
+        self.out.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+        self.out.flush()
+
+
+class EventsRenderer:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def start(self) -> None:
+        pass
+
+    def on_events(self, events: Sequence[Event], chunk: Mapping[str, Any] | None) -> None:
+        if chunk is not None:
+            self.out.write(json.dumps(chunk, ensure_ascii=False) + "\n")
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def finish(self, result: TurnResult) -> None:
+        self.out.flush()
+
+    def abort(self, result: TurnResult) -> None:
+        self.out.flush()
+
+
+def describe(error: BaseException | None) -> dict[str, Any] | None:
+    """An error as JSON: its message, class and exit code."""
+    if error is None:
+        return None
+    if isinstance(error, ChatcliError):
+        return {"message": error.describe(), "type": type(error).__name__,
+                "exit_code": int(error.exit_code)}
+    if isinstance(error, KeyboardInterrupt):
+        return {"message": "interrupted", "type": "Interrupted", "exit_code": 130}
+    return {"message": str(error), "type": type(error).__name__, "exit_code": 1}

@@ -1,0 +1,96 @@
+"""Plain output for pipes and files: the answer's raw text, nothing else, on stdout.
+
+Text is written as it arrives and flushed once per network read. No ANSI codes
+are ever written here. Reasoning goes to stderr only with ``--reasoning show``;
+tool calls are summarised on stderr; with several choices, each is headed by
+``--- choice N ---`` and those after the first are printed when complete.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
+
+from chatcli.events import Event, ReasoningDelta, TextDelta
+from chatcli.render import RenderOptions
+from chatcli.turn import TurnResult
+
+
+class PlainRenderer:
+    def __init__(self, out: TextIO, err: TextIO, options: RenderOptions) -> None:
+        self.out = out
+        self.err = err
+        self.options = options
+        self._show_reasoning = options.reasoning == "show"
+        self._multi = options.choices > 1
+        self._headed = False
+        self._last = ""  # last character written to stdout
+        self._reasoning_open = False
+
+    def start(self) -> None:
+        pass
+
+    def on_events(self, events: Sequence[Event], chunk: Mapping[str, Any] | None) -> None:
+        for event in events:
+            if type(event) is TextDelta:
+                if event.choice == 0 and event.text:
+                    self._write(event.text)
+            elif type(event) is ReasoningDelta and self._show_reasoning and event.choice == 0:
+                self.err.write(event.text)
+                self._reasoning_open = not event.text.endswith("\n")
+
+    def flush(self) -> None:
+        self.out.flush()
+        if self._show_reasoning:
+            self.err.flush()
+
+    def _write(self, text: str) -> None:
+        if self._reasoning_open:
+            self.err.write("\n")
+            self.err.flush()
+            self._reasoning_open = False
+        if self._multi and not self._headed:
+            self.out.write("--- choice 0 ---\n")
+            self._headed = True
+        self.out.write(text)
+        self._last = text[-1]
+
+    def _end_line(self) -> None:
+        if self._last and self._last != "\n":
+            self.out.write("\n")
+            self._last = "\n"
+
+    def finish(self, result: TurnResult) -> None:
+        choices = result.completion["choices"]
+        if self._multi and not self._headed and choices:
+            self.out.write("--- choice 0 ---\n")
+            self._headed = True
+        self._end_line()
+        for choice in choices[1:]:
+            text = choice["message"].get("content") or ""
+            self.out.write(f"--- choice {choice['index']} ---\n")
+            self.out.write(text)
+            self._last = text[-1:] or "\n"
+            self._end_line()
+        self._summarise_tools(choices)
+        self.out.flush()
+        self.err.flush()
+
+    def abort(self, result: TurnResult) -> None:
+        self._end_line()
+        self.out.flush()
+
+    def _summarise_tools(self, choices: list[dict[str, Any]]) -> None:
+        for choice in choices:
+            for call in choice["message"].get("tool_calls") or ():
+                function = call["function"]
+                self.err.write(f"tool call: {function['name']}({_compact(function['arguments'])})"
+                               f" [{call['id']}]\n")
+
+
+def _compact(arguments: str) -> str:
+    try:
+        return json.dumps(json.loads(arguments), ensure_ascii=False, separators=(",", ":"))
+    except ValueError:
+        return arguments

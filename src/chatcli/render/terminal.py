@@ -1,0 +1,250 @@
+"""The terminal renderer: Markdown, append-only, with a small live tail.
+
+Finished Markdown blocks are printed once, above a ``Live`` that shows only
+the unfinished tail (cropped to the screen, never repainting scrollback), so
+the cost is linear in the answer's length. Reasoning streams dim before the
+answer; tool calls show as they form. Model text is always data: it reaches
+Rich only as ``Text`` or ``Markdown`` source, never as markup.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.live import Live
+from rich.markdown import CodeBlock, Markdown, MarkdownElement
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.segment import Segment
+from rich.spinner import Spinner
+from rich.syntax import Syntax
+from rich.text import Text
+
+from chatcli.accumulator import ToolCallState
+from chatcli.events import Event, ReasoningDelta, TextDelta, ToolCallDelta
+from chatcli.render import RenderOptions
+from chatcli.render.markdown_blocks import MarkdownBlocks
+from chatcli.turn import TurnResult
+
+COMMIT_INTERVAL = 0.05  # seconds between looks for finished blocks
+CODE_THEME = "monokai"
+
+
+class UnwrappedCodeBlock(CodeBlock):
+    """Highlighted code with no padding and no hard wrap, so copied code stays intact."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        code = str(self.text).rstrip("\n")
+        text = Syntax(code, self.lexer_name, theme=self.theme,
+                      background_color="default").highlight(code)
+        text.rstrip()
+        text.no_wrap = True
+        text.overflow = "ignore"
+        yield text
+
+
+class AnswerMarkdown(Markdown):
+    elements: ClassVar[dict[str, type[MarkdownElement]]] = {
+        **Markdown.elements, "fence": UnwrappedCodeBlock, "code_block": UnwrappedCodeBlock,
+    }
+
+
+def markdown(source: str) -> AnswerMarkdown:
+    return AnswerMarkdown(source, code_theme=CODE_THEME)
+
+
+class RichRenderer:
+    """Renders one turn on a Rich console that is a terminal."""
+
+    def __init__(self, console: Console, options: RenderOptions,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.console = console
+        self.options = options
+        self.clock = clock
+        self._multi = options.choices > 1
+        self._show_reasoning = options.reasoning != "hide"
+        self._blocks = MarkdownBlocks()
+        self._reasoning: list[str] = []
+        self._reasoning_started: float | None = None
+        self._reasoning_took: float | None = None
+        self._tools: dict[int, ToolCallState] = {}
+        self._choice_chars: dict[int, int] = {}
+        self._printed_block: str | None = None  # token type of the last printed block
+        self._last_commit = 0.0
+        self._live: Live | None = None
+        self._started = clock()
+
+    # -- the turn's life -------------------------------------------------
+
+    def start(self) -> None:
+        self._started = self.clock()
+        self._live = Live(_LiveTail(self), console=self.console, auto_refresh=True,
+                          refresh_per_second=12, transient=True,
+                          redirect_stdout=False, redirect_stderr=False)
+        self._live.start(refresh=True)
+
+    def on_events(self, events: Sequence[Event], chunk: Mapping[str, Any] | None) -> None:
+        for event in events:
+            kind = type(event)
+            if kind is TextDelta:
+                assert isinstance(event, TextDelta)
+                if self._multi:
+                    self._choice_chars[event.choice] = (
+                        self._choice_chars.get(event.choice, 0) + len(event.text))
+                elif event.choice == 0:
+                    if self._reasoning_took is None and self._reasoning_started is not None:
+                        self._end_reasoning()
+                    self._blocks.append(event.text)
+            elif kind is ReasoningDelta:
+                assert isinstance(event, ReasoningDelta)
+                if event.choice == 0 and not self._multi:
+                    if self._reasoning_started is None:
+                        self._reasoning_started = self.clock()
+                    self._reasoning.append(event.text)
+            elif kind is ToolCallDelta:
+                assert isinstance(event, ToolCallDelta)
+                if event.choice == 0:
+                    self._add_tool(event)
+        now = self.clock()
+        if now - self._last_commit >= COMMIT_INTERVAL:
+            self._last_commit = now
+            self._commit()
+
+    def flush(self) -> None:
+        pass
+
+    def finish(self, result: TurnResult) -> None:
+        self._stop_live()
+        if self._multi:
+            self._print_choices(result.completion["choices"])
+            return
+        self._print_rest()
+        self._print_tools()
+
+    def abort(self, result: TurnResult) -> None:
+        self._stop_live()
+        if not self._multi:
+            self._print_rest()
+            self._print_tools()
+
+    # -- printing finished parts -----------------------------------------
+
+    def _commit(self) -> None:
+        if self._reasoning and self._reasoning_took is None:
+            self._commit_reasoning_lines()
+        popped = self._blocks.pop_finished()
+        if popped is not None:
+            self._print_block(*popped)
+
+    def _commit_reasoning_lines(self) -> None:
+        text = "".join(self._reasoning)
+        cut = text.rfind("\n") + 1
+        if cut:
+            self._reasoning = [text[cut:]] if text[cut:] else []
+            if self._show_reasoning:
+                self.console.print(Text(text[:cut].rstrip("\n"), style="dim"))
+
+    def _end_reasoning(self) -> None:
+        started = self._reasoning_started if self._reasoning_started is not None else self._started
+        self._reasoning_took = self.clock() - started
+        rest = "".join(self._reasoning).rstrip()
+        self._reasoning = []
+        if self._show_reasoning and rest:
+            self.console.print(Text(rest, style="dim"))
+        self.console.print(Text(f"thought for {self._reasoning_took:.1f}s", style="dim italic"))
+        self.console.print()
+
+    def _print_block(self, source: str, kind: str) -> None:
+        if self._printed_block is not None and self._printed_block != "hr":
+            self.console.print()
+        self.console.print(markdown(source), crop=False)
+        self._printed_block = kind
+
+    def _print_rest(self) -> None:
+        if self._reasoning_took is None and self._reasoning_started is not None:
+            self._end_reasoning()
+        self._commit()
+        tail = self._blocks.pop_all()
+        if tail.strip():
+            self._print_block(tail, "end")
+
+    def _print_tools(self) -> None:
+        for index in sorted(self._tools):
+            call = self._tools[index]
+            args = "".join(call.arguments)
+            self.console.print(Panel(_pretty_arguments(args), title=Text(call.name or "?"),
+                                     title_align="left", border_style="cyan", expand=False))
+
+    def _print_choices(self, choices: list[dict[str, Any]]) -> None:
+        for choice in choices:
+            self.console.print(Rule(Text(f"choice {choice['index']}"), align="left"))
+            content = choice["message"].get("content") or ""
+            if content.strip():
+                self.console.print(markdown(content), crop=False)
+
+    def _stop_live(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def _add_tool(self, event: ToolCallDelta) -> None:
+        if self._reasoning_took is None and self._reasoning_started is not None:
+            self._end_reasoning()
+        call = self._tools.get(event.index)
+        if call is None:
+            call = self._tools[event.index] = ToolCallState(event.index)
+        if event.name and call.name != event.name:
+            call.name += event.name
+        if event.arguments:
+            call.arguments.append(event.arguments)
+
+    # -- what the live tail shows ----------------------------------------
+
+    def live_view(self) -> RenderableType:
+        parts: list[RenderableType] = []
+        if self._reasoning_started is not None and self._reasoning_took is None:
+            if self._show_reasoning:
+                parts.append(Text("".join(self._reasoning), style="dim"))
+            took = self.clock() - self._reasoning_started
+            parts.append(Spinner("dots", Text(f"thinking… {took:.0f}s", style="dim")))
+        elif self._multi:
+            chars = ", ".join(f"choice {i}: {n} chars" for i, n in sorted(self._choice_chars.items()))
+            parts.append(Spinner("dots", Text(chars or "waiting…", style="dim")))
+        else:
+            tail = self._blocks.snapshot()
+            if tail:
+                parts.append(markdown(tail))
+            elif not self._tools:
+                label = f"waiting for {self.options.model}…" if self.options.model else "waiting…"
+                parts.append(Spinner("dots", Text(label, style="dim")))
+        for index, call in sorted(list(self._tools.items())):
+            parts.append(Text(f"⚙ {call.name}({''.join(call.arguments)}", style="cyan"))
+        return Group(*parts)
+
+
+class _LiveTail:
+    """The renderable the ``Live`` shows: only the last screenful of the tail."""
+
+    def __init__(self, renderer: RichRenderer) -> None:
+        self.renderer = renderer
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        height = max(1, console.height - 2)
+        lines = console.render_lines(self.renderer.live_view(), options.update(height=None),
+                                     pad=False)
+        for line in lines[-height:]:
+            yield from line
+            yield Segment.line()
+
+
+def _pretty_arguments(arguments: str) -> RenderableType:
+    try:
+        parsed = json.loads(arguments) if arguments.strip() else {}
+    except ValueError:
+        return Text(arguments)
+    return Syntax(json.dumps(parsed, indent=2, ensure_ascii=False), "json", theme=CODE_THEME,
+                  background_color="default", word_wrap=True)

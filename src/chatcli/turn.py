@@ -1,0 +1,210 @@
+"""One exchange: send the request, decode the stream, accumulate, render, record.
+
+Events are accumulated before they are rendered, so a failing renderer loses
+nothing; on any failure or Ctrl-C the partial reply is handed to the renderer
+and the recorder before the error goes up to the CLI's boundary. This module
+never prints: output belongs to the ``Renderer`` it is given.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from chatcli.accumulator import Accumulator
+from chatcli.client import ChatClient, ResponseStream
+from chatcli.errors import ChatcliError, ProtocolError, RequestError
+from chatcli.events import ChunkParser, Event, ReasoningDelta, TextDelta, ToolCallDelta
+from chatcli.messages import Message
+from chatcli.sse import SSEDecoder
+
+Status = Literal["complete", "interrupted", "error"]
+
+
+@dataclass
+class TurnResult:
+    """What one exchange produced, complete or not."""
+
+    completion: dict[str, Any]
+    status: Status = "complete"
+    trace_id: str | None = None
+    request_id: str | None = None
+    time_to_first_token: float | None = None
+    duration: float = 0.0
+    error: BaseException | None = field(default=None, repr=False)
+
+    @property
+    def message(self) -> dict[str, Any]:
+        first: dict[str, Any] = self.completion["choices"][0]["message"]
+        return first
+
+
+class Renderer(Protocol):
+    """Shows a turn as it happens; implemented in ``render/``."""
+
+    def start(self) -> None:
+        """The request is on its way; nothing has arrived."""
+
+    def on_events(self, events: Sequence[Event], chunk: Mapping[str, Any] | None) -> None:
+        """Events parsed from one chunk (already accumulated); ``chunk`` None for synthesised ones."""
+
+    def flush(self) -> None:
+        """One network read has been handled: make what was written visible."""
+
+    def finish(self, result: TurnResult) -> None:
+        """The answer is complete."""
+
+    def abort(self, result: TurnResult) -> None:
+        """The turn failed or was interrupted; keep what was shown, say no more."""
+
+
+class Recorder(Protocol):
+    """Keeps the conversation; implemented by the history store."""
+
+    def record_request(self, messages: Sequence[Message], body: Mapping[str, Any]) -> None: ...
+
+    def record_reply(self, result: TurnResult) -> None: ...
+
+
+_CONTENT_EVENTS = (TextDelta, ReasoningDelta, ToolCallDelta)
+
+
+class Turn:
+    """State of one running exchange; ``run_turn`` is the way to use it."""
+
+    def __init__(self, renderer: Renderer, clock: Callable[[], float]) -> None:
+        self.renderer = renderer
+        self.clock = clock
+        self.started = clock()
+        self.first_token: float | None = None
+        self.accumulator = Accumulator()
+        self.parser = ChunkParser()
+        self.done = False
+        self.saw_event = False
+
+    def take(self, events: list[Event], chunk: Mapping[str, Any] | None) -> None:
+        if not events and chunk is None:
+            return
+        add = self.accumulator.add
+        for event in events:
+            add(event)
+        if self.first_token is None and any(isinstance(e, _CONTENT_EVENTS) for e in events):
+            self.first_token = self.clock() - self.started
+        self.renderer.on_events(events, chunk)
+
+    def pump(self, stream: ResponseStream) -> None:
+        chunks = stream.iter_bytes()
+        first = b""
+        for first in chunks:
+            if first.strip():
+                break
+        if first.lstrip()[:1] == b"{" or (
+            "json" in stream.content_type and "event-stream" not in stream.content_type
+        ):
+            self._take_json(first + b"".join(chunks), stream.content_type)
+            return
+        decoder = SSEDecoder()
+        parse = self.parser.parse
+        for piece in _prepend(first, chunks):
+            for sse in decoder.feed(piece):
+                if sse.data == "[DONE]":
+                    self.done = True
+                    break
+                self.saw_event = True
+                self.take(parse(sse.data), self.parser.last_chunk)
+            self.renderer.flush()
+            if self.done:
+                break
+        else:
+            for sse in decoder.flush():
+                if sse.data == "[DONE]":
+                    self.done = True
+                    break
+                self.saw_event = True
+                self.take(parse(sse.data), self.parser.last_chunk)
+        self.take(self.parser.flush(), None)
+        if not self.done and not self.accumulator.finished:
+            if not self.saw_event:
+                kind = stream.content_type or "none"
+                raise ProtocolError(f"the response is not an event stream (Content-Type: {kind})")
+            raise ProtocolError("the stream ended before the answer was complete"
+                                " (no finish_reason and no [DONE])")
+
+    def _take_json(self, raw: bytes, content_type: str) -> None:
+        # Fixture-free quirk: some servers ignore "stream": true and answer JSON.
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise ProtocolError(
+                f"the response is neither an event stream nor JSON (Content-Type: {content_type})"
+            ) from exc
+        if not isinstance(body, dict):
+            raise ProtocolError("the response is JSON but not an object")
+        self.take(self.parser.parse_completion(body), body)
+        self.done = True
+
+    def result(self, status: Status, stream: ResponseStream | None,
+               error: BaseException | None = None) -> TurnResult:
+        return TurnResult(
+            completion=self.accumulator.completion(),
+            status=status,
+            trace_id=stream.trace_id if stream else None,
+            request_id=stream.request_id if stream else None,
+            time_to_first_token=self.first_token,
+            duration=self.clock() - self.started,
+            error=error,
+        )
+
+
+def _prepend(first: bytes, rest: Any) -> Any:
+    if first:
+        yield first
+    yield from rest
+
+
+def run_turn(
+    client: ChatClient,
+    body: Mapping[str, Any],
+    renderer: Renderer,
+    *,
+    recorder: Recorder | None = None,
+    trace_id: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> TurnResult:
+    """Run one exchange to the end; on failure the partial result goes to the renderer first."""
+    turn = Turn(renderer, clock)
+    if recorder is not None:
+        recorder.record_request(body.get("messages", []), body)
+    renderer.start()
+    stream: ResponseStream | None = None
+    try:
+        stream = client.open_chat(body, trace_id)
+        with stream:
+            turn.pump(stream)
+    except ChatcliError as exc:
+        if isinstance(exc, RequestError) and stream is not None:
+            exc.trace_id = exc.trace_id or stream.trace_id
+            exc.request_id = exc.request_id or stream.request_id
+        _fail(turn, "error", stream, exc, recorder)
+        raise
+    except KeyboardInterrupt as exc:
+        _fail(turn, "interrupted", stream, exc, recorder)
+        raise
+    result = turn.result("complete", stream)
+    if recorder is not None:
+        recorder.record_reply(result)
+    renderer.finish(result)
+    return result
+
+
+def _fail(turn: Turn, status: Status, stream: ResponseStream | None, exc: BaseException,
+          recorder: Recorder | None) -> None:
+    result = turn.result(status, stream, exc)
+    try:
+        if recorder is not None:
+            recorder.record_reply(result)
+    finally:
+        turn.renderer.abort(result)

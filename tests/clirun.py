@@ -1,0 +1,98 @@
+"""Run the real ``chatcli`` entry point, in-process or as a subprocess.
+
+``run_cli`` calls ``chatcli.cli.main`` with the process's stdin, stdout and
+stderr swapped for byte buffers, which is what a user's shell would hand it;
+``run_process`` starts ``python -m chatcli`` for what needs a real process
+(signals, closed pipes, import checks).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+
+@dataclass(frozen=True)
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class _TTYText(io.TextIOWrapper):
+    """A text stream that claims to be a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _stream(data: bytes = b"", tty: bool = False) -> io.TextIOWrapper:
+    cls = _TTYText if tty else io.TextIOWrapper
+    return cls(io.BytesIO(data), encoding="utf-8", newline="", write_through=True)
+
+
+def run_cli(
+    args: Sequence[str],
+    *,
+    stdin: bytes | str | None = None,
+    stdin_tty: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> Result:
+    """Run chatcli in this process; stdin is empty (not a terminal) unless given."""
+    from chatcli.cli import main
+
+    data = stdin.encode() if isinstance(stdin, str) else (stdin or b"")
+    saved = sys.stdin, sys.stdout, sys.stderr
+    saved_env = dict(os.environ)
+    out, err = _stream(), _stream()
+    sys.stdin, sys.stdout, sys.stderr = _stream(data, tty=stdin_tty), out, err
+    os.environ.update(env or {})
+    try:
+        code = main(list(args))
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return Result(code, _text(out), _text(err))
+
+
+def _text(stream: io.TextIOWrapper) -> str:
+    stream.flush()
+    buffer = stream.buffer
+    assert isinstance(buffer, io.BytesIO)
+    return buffer.getvalue().decode("utf-8")
+
+
+def process_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The current (already cleaned) environment with ``src`` importable."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra or {})
+    return env
+
+
+def run_process(
+    args: Sequence[str],
+    *,
+    stdin: bytes = b"",
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+) -> Result:
+    """Run ``python -m chatcli`` as a child process and wait for it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "chatcli", *args],
+        input=stdin,
+        capture_output=True,
+        env=process_env(env),
+        timeout=timeout,
+        check=False,
+    )
+    return Result(done.returncode, done.stdout.decode("utf-8", "replace"),
+                  done.stderr.decode("utf-8", "replace"))
