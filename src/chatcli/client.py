@@ -54,7 +54,7 @@ class ResponseStream:
 
     @property
     def content_type(self) -> str:
-        return self.response.headers.get("content-type", "").lower()
+        return str(self.response.headers.get("content-type", "")).lower()
 
     def iter_bytes(self) -> Iterator[bytes]:
         try:
@@ -158,11 +158,11 @@ class ChatClient:
             if response.status_code < 300:
                 return ResponseStream(response, trace_id, started)
             error = self._status_error(response, trace_id)
-            if _retryable(response.status_code) and attempt < self.settings.retries:
-                if error.retry_after is None or error.retry_after <= MAX_RETRY_AFTER:
-                    self._wait(attempt, error.retry_after, error)
-                    attempt += 1
-                    continue
+            patient = error.retry_after is None or error.retry_after <= MAX_RETRY_AFTER
+            if _retryable(response.status_code) and attempt < self.settings.retries and patient:
+                self._wait(attempt, error.retry_after, error)
+                attempt += 1
+                continue
             raise error
 
     def _status_error(self, response: httpx.Response, trace_id: str) -> RequestError:
@@ -187,7 +187,8 @@ class ChatClient:
                    request_id=request_id, retry_after=retry_after(response.headers))
 
     def _wait(self, attempt: int, hinted: float | None, error: RequestError) -> None:
-        delay = hinted if hinted is not None else min(8.0, 0.5 * 2**attempt) * (0.5 + self._jitter())
+        backoff = min(8.0, 0.5 * 2**attempt) * (0.5 + self._jitter())
+        delay = hinted if hinted is not None else backoff
         if self._log:
             self._log(f"retrying in {delay:.1f}s after: {error.describe()}")
         self._sleep(delay)
@@ -220,8 +221,9 @@ def _retryable(status: int) -> bool:
 
 def _request_id(headers: httpx.Headers) -> str | None:
     for name in REQUEST_ID_HEADERS:
-        if headers.get(name):
-            return headers[name]
+        value = headers.get(name)
+        if value:
+            return str(value)
     return None
 
 

@@ -72,7 +72,10 @@ class Meta:
     system_fingerprint: str | None
 
 
-Event = TextDelta | ReasoningDelta | RefusalDelta | ToolCallDelta | LogprobsDelta | Finish | Usage | Meta
+Event = (
+    TextDelta | ReasoningDelta | RefusalDelta | ToolCallDelta | LogprobsDelta
+    | Finish | Usage | Meta
+)
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -161,7 +164,7 @@ class ChunkParser:
         if not isinstance(chunk, dict):
             raise ProtocolError(f"chunk is not a JSON object: {_excerpt(data)}")
         self.last_chunk = chunk
-        if "error" in chunk and chunk["error"]:
+        if chunk.get("error"):
             raise ServerError(f"error inside the stream: {error_message(chunk)}")
         events: list[Event] = []
         self._take_meta(chunk, events)
@@ -175,7 +178,7 @@ class ChunkParser:
 
     def parse_completion(self, body: dict[str, Any]) -> list[Event]:
         """Events of a non-streamed ``chat.completion`` (or JSON sent despite ``stream``)."""
-        if "error" in body and body["error"]:
+        if body.get("error"):
             raise ServerError(f"error in the response: {error_message(body)}")
         if not isinstance(body.get("choices"), list):
             raise ProtocolError("response has no choices")

@@ -49,7 +49,7 @@ class Renderer(Protocol):
         """The request is on its way; nothing has arrived."""
 
     def on_events(self, events: Sequence[Event], chunk: Mapping[str, Any] | None) -> None:
-        """Events parsed from one chunk (already accumulated); ``chunk`` None for synthesised ones."""
+        """Events of one chunk, already accumulated (``chunk`` is None for synthesised ones)."""
 
     def flush(self) -> None:
         """One network read has been handled: make what was written visible."""

@@ -9,7 +9,7 @@ imported only in this module. ``ask`` is the default command, so
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,7 +48,7 @@ config_app = typer.Typer(help="Inspect the resolved configuration.", rich_markup
 app.add_typer(config_app, name="config")
 
 
-class OutputMode(str, Enum):
+class OutputMode(StrEnum):
     auto = "auto"
     rich = "rich"
     plain = "plain"
@@ -56,25 +56,25 @@ class OutputMode(str, Enum):
     events = "events"
 
 
-class ReasoningChoice(str, Enum):
+class ReasoningChoice(StrEnum):
     auto = "auto"
     show = "show"
     hide = "hide"
 
 
-class Detail(str, Enum):
+class Detail(StrEnum):
     low = "low"
     high = "high"
     auto = "auto"
 
 
-class Effort(str, Enum):
+class Effort(StrEnum):
     low = "low"
     medium = "medium"
     high = "high"
 
 
-class ResponseFormat(str, Enum):
+class ResponseFormat(StrEnum):
     text = "text"
     json_object = "json_object"
 
@@ -137,7 +137,7 @@ def endpoint(**values: Any) -> dict[str, Any]:
 @app.command(context_settings={"allow_interspersed_args": True})
 def ask(
     prompt: Annotated[list[str] | None, typer.Argument(
-        help="Prompt words, joined with spaces. Piped stdin is appended.", metavar="PROMPT...",
+        help="Prompt words, joined with spaces. Piped stdin is appended.", metavar="PROMPT",
         show_default=False)] = None,
     system: Annotated[str | None, typer.Option(
         "-s", "--system", metavar="TEXT", help="System message.")] = None,
@@ -275,6 +275,6 @@ def config_show(
     """Print every resolved setting and where it came from (the key redacted)."""
     from chatcli.cli.info import show_config
 
-    guarded(lambda: show_config(endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
-                         timeout=timeout, connect_timeout=connect_timeout, retries=retries),
-                debug=debug))
+    flags = endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
+                     timeout=timeout, connect_timeout=connect_timeout, retries=retries)
+    guarded(lambda: show_config(flags, debug=debug))

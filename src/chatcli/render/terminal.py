@@ -212,7 +212,8 @@ class RichRenderer:
             took = self.clock() - self._reasoning_started
             parts.append(Spinner("dots", Text(f"thinking… {took:.0f}s", style="dim")))
         elif self._multi:
-            chars = ", ".join(f"choice {i}: {n} chars" for i, n in sorted(self._choice_chars.items()))
+            counts = sorted(self._choice_chars.items())
+            chars = ", ".join(f"choice {i}: {n} chars" for i, n in counts)
             parts.append(Spinner("dots", Text(chars or "waiting…", style="dim")))
         else:
             tail = self._blocks.snapshot()
@@ -221,7 +222,7 @@ class RichRenderer:
             elif not self._tools:
                 label = f"waiting for {self.options.model}…" if self.options.model else "waiting…"
                 parts.append(Spinner("dots", Text(label, style="dim")))
-        for index, call in sorted(list(self._tools.items())):
+        for _, call in sorted(list(self._tools.items())):
             parts.append(Text(f"⚙ {call.name}({''.join(call.arguments)}", style="cyan"))
         return Group(*parts)
 
