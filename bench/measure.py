@@ -189,6 +189,11 @@ def measure(
                         head += data[: KEEP - len(head)]
                     tail += data
                     del tail[:-KEEP]
+        except BaseException:  # e.g. KeyboardInterrupt: leave no child behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise
         finally:
             os.close(read_fd)
         exit_code, usage, timed_out = _reap(pid, deadline)

@@ -81,7 +81,7 @@ def _floor_client() -> Client:
 
 def _client(kind: str, command: str | None) -> Client:
     if command:
-        argv = command.split()
+        argv = shlex.split(command)
         exe = shutil.which(argv[0]) or argv[0]
         return Client("chatcli", (exe, *argv[1:]))
     if kind == "floor":

@@ -19,8 +19,9 @@ GIF = b"GIF89a" + b"\0" * 24
 WEBP = b"RIFF\x10\0\0\0WEBPVP8 " + b"\0" * 16
 
 
-def ask(api: FakeAPI, *args: str, stdin: str | None = None, reply: str = "ok",
-        **kwargs: Any) -> tuple[dict[str, Any], str]:
+def ask(
+    api: FakeAPI, *args: str, stdin: str | None = None, reply: str = "ok", **kwargs: Any
+) -> tuple[dict[str, Any], str]:
     """Run ask against the fake API; return the JSON body it sent and its stdout."""
     api.add(SSE(text_stream([reply])))
     result = run_cli(["--base-url", api.base_url, *args], stdin=stdin, **kwargs)
@@ -104,10 +105,15 @@ def test_files_are_inlined_as_fenced_blocks(fakeapi: FakeAPI, tmp_path: Path) ->
     )
 
 
-@pytest.mark.parametrize(("name", "data", "mime"), [
-    ("a.png", PNG, "image/png"), ("b.jpg", JPEG, "image/jpeg"),
-    ("c.gif", GIF, "image/gif"), ("d.bin", WEBP, "image/webp"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "mime"),
+    [
+        ("a.png", PNG, "image/png"),
+        ("b.jpg", JPEG, "image/jpeg"),
+        ("c.gif", GIF, "image/gif"),
+        ("d.bin", WEBP, "image/webp"),
+    ],
+)
 def test_images_become_data_urls_typed_by_their_bytes(
     fakeapi: FakeAPI, tmp_path: Path, name: str, data: bytes, mime: str
 ) -> None:
@@ -122,11 +128,13 @@ def test_images_become_data_urls_typed_by_their_bytes(
 
 
 def test_image_urls_pass_through(fakeapi: FakeAPI) -> None:
-    body, _ = ask(fakeapi, "-i", "https://example.com/cat.jpg", "-i", "data:image/png;base64,AAAA",
-                  "describe")
+    body, _ = ask(
+        fakeapi, "-i", "https://example.com/cat.jpg", "-i", "data:image/png;base64,AAAA", "describe"
+    )
     parts = body["messages"][-1]["content"]
     assert [p["image_url"]["url"] for p in parts[1:]] == [
-        "https://example.com/cat.jpg", "data:image/png;base64,AAAA",
+        "https://example.com/cat.jpg",
+        "data:image/png;base64,AAAA",
     ]
 
 
@@ -134,9 +142,14 @@ def test_messages_file_with_prompt_appended(fakeapi: FakeAPI, tmp_path: Path) ->
     history = [
         {"role": "developer", "content": "Rules."},
         {"role": "user", "content": "weather?"},
-        {"role": "assistant", "content": None, "reasoning_content": "need tool",
-         "tool_calls": [{"id": "c1", "type": "function",
-                         "function": {"name": "w", "arguments": "{}"}}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "reasoning_content": "need tool",
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "w", "arguments": "{}"}}
+            ],
+        },
         {"role": "tool", "tool_call_id": "c1", "content": "sunny", "name": "w"},
     ]
     path = tmp_path / "m.json"
@@ -156,21 +169,66 @@ def test_every_request_flag_lands_in_the_body(fakeapi: FakeAPI, tmp_path: Path) 
     tools_file = tmp_path / "tools.json"
     tools_file.write_text(json.dumps(tools))
     body, _ = ask(
-        fakeapi, "-m", "m1", "-t", "0.5", "--top-p", "0.9", "--max-tokens", "100",
-        "--max-completion-tokens", "200", "-n", "1", "--stop", "END", "--stop", "STOP",
-        "--presence-penalty", "-1.5", "--frequency-penalty", "2", "--logit-bias", "50256=-100",
-        "--logit-bias", "13=2.5", "--seed", "7", "--user", "u-1", "--reasoning-effort", "high",
-        "--tools", str(tools_file), "--tool-choice", "get_weather", "--no-parallel-tool-calls",
-        "--logprobs", "--top-logprobs", "3", "hi",
+        fakeapi,
+        "-m",
+        "m1",
+        "-t",
+        "0.5",
+        "--top-p",
+        "0.9",
+        "--max-tokens",
+        "100",
+        "--max-completion-tokens",
+        "200",
+        "-n",
+        "1",
+        "--stop",
+        "END",
+        "--stop",
+        "STOP",
+        "--presence-penalty",
+        "-1.5",
+        "--frequency-penalty",
+        "2",
+        "--logit-bias",
+        "50256=-100",
+        "--logit-bias",
+        "13=2.5",
+        "--seed",
+        "7",
+        "--user",
+        "u-1",
+        "--reasoning-effort",
+        "high",
+        "--tools",
+        str(tools_file),
+        "--tool-choice",
+        "get_weather",
+        "--no-parallel-tool-calls",
+        "--logprobs",
+        "--top-logprobs",
+        "3",
+        "hi",
     )
     expected = {
-        "model": "m1", "temperature": 0.5, "top_p": 0.9, "max_tokens": 100,
-        "max_completion_tokens": 200, "n": 1, "stop": ["END", "STOP"],
-        "presence_penalty": -1.5, "frequency_penalty": 2.0,
-        "logit_bias": {"50256": -100, "13": 2.5}, "seed": 7, "user": "u-1",
-        "reasoning_effort": "high", "tools": tools,
+        "model": "m1",
+        "temperature": 0.5,
+        "top_p": 0.9,
+        "max_tokens": 100,
+        "max_completion_tokens": 200,
+        "n": 1,
+        "stop": ["END", "STOP"],
+        "presence_penalty": -1.5,
+        "frequency_penalty": 2.0,
+        "logit_bias": {"50256": -100, "13": 2.5},
+        "seed": 7,
+        "user": "u-1",
+        "reasoning_effort": "high",
+        "tools": tools,
         "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
-        "parallel_tool_calls": False, "logprobs": True, "top_logprobs": 3,
+        "parallel_tool_calls": False,
+        "logprobs": True,
+        "top_logprobs": 3,
     }
     assert {k: body[k] for k in expected} == expected
 
@@ -191,17 +249,34 @@ def test_response_format_and_schema(fakeapi: FakeAPI, tmp_path: Path) -> None:
 
 
 def test_single_stop_and_tool_choice_keywords(fakeapi: FakeAPI) -> None:
-    body, _ = ask(fakeapi, "--stop", "END", "--tool-choice", "required", "--parallel-tool-calls",
-                  "hi")
+    body, _ = ask(
+        fakeapi, "--stop", "END", "--tool-choice", "required", "--parallel-tool-calls", "hi"
+    )
     assert (body["stop"], body["tool_choice"], body["parallel_tool_calls"]) == (
-        "END", "required", True)
+        "END",
+        "required",
+        True,
+    )
 
 
 def test_options_parse_json_and_nest(fakeapi: FakeAPI) -> None:
     body, _ = ask(
-        fakeapi, "-o", "enable_thinking=false", "-o", "chat_template_kwargs.enable_thinking=true",
-        "-o", "chat_template_kwargs.mode=fast", "-o", "top_k=40", "-o", 'metadata={"a": "b"}',
-        "-o", "temperature=0.1", "-t", "0.9", "hi",
+        fakeapi,
+        "-o",
+        "enable_thinking=false",
+        "-o",
+        "chat_template_kwargs.enable_thinking=true",
+        "-o",
+        "chat_template_kwargs.mode=fast",
+        "-o",
+        "top_k=40",
+        "-o",
+        'metadata={"a": "b"}',
+        "-o",
+        "temperature=0.1",
+        "-t",
+        "0.9",
+        "hi",
     )
     assert body["enable_thinking"] is False
     assert body["chat_template_kwargs"] == {"enable_thinking": True, "mode": "fast"}
@@ -211,9 +286,14 @@ def test_options_parse_json_and_nest(fakeapi: FakeAPI) -> None:
 
 
 def test_no_stream_sends_stream_false_and_renders_json(fakeapi: FakeAPI) -> None:
-    fakeapi.add(JSON(completion("a whole answer", usage={"prompt_tokens": 3,
-                                                         "completion_tokens": 3,
-                                                         "total_tokens": 6})))
+    fakeapi.add(
+        JSON(
+            completion(
+                "a whole answer",
+                usage={"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6},
+            )
+        )
+    )
     result = run_cli(["--base-url", fakeapi.base_url, "--no-stream", "hi"])
     assert (result.exit_code, result.stdout, result.stderr) == (0, "a whole answer\n", "")
     body = fakeapi.requests[-1].json()
@@ -243,16 +323,19 @@ def test_trailing_slash_in_base_url_is_harmless(fakeapi: FakeAPI) -> None:
     assert fakeapi.requests[-1].path == "/v1/chat/completions"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["-t", "2.5"], "Invalid value for '-t' / '--temperature'"),
-    (["--top-p", "-0.1"], "Invalid value for '--top-p'"),
-    (["--presence-penalty", "3"], "Invalid value for '--presence-penalty'"),
-    (["--frequency-penalty", "-2.1"], "Invalid value for '--frequency-penalty'"),
-    (["--max-tokens", "0"], "Invalid value for '--max-tokens'"),
-    (["-n", "0"], "Invalid value for '-n'"),
-    (["-O", "fancy"], "Invalid value for '-O' / '--output'"),
-    (["--nope"], "No such option: --nope"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-t", "2.5"], "Invalid value for '-t' / '--temperature'"),
+        (["--top-p", "-0.1"], "Invalid value for '--top-p'"),
+        (["--presence-penalty", "3"], "Invalid value for '--presence-penalty'"),
+        (["--frequency-penalty", "-2.1"], "Invalid value for '--frequency-penalty'"),
+        (["--max-tokens", "0"], "Invalid value for '--max-tokens'"),
+        (["-n", "0"], "Invalid value for '-n'"),
+        (["-O", "fancy"], "Invalid value for '-O' / '--output'"),
+        (["--nope"], "No such option: --nope"),
+    ],
+)
 def test_bad_flags_are_usage_errors_before_any_request(args: list[str], message: str) -> None:
     result = run_cli(["--base-url", "http://127.0.0.1:9/v1", *args, "hi"])
     assert result.exit_code == 2
@@ -260,18 +343,21 @@ def test_bad_flags_are_usage_errors_before_any_request(args: list[str], message:
     assert message in result.stderr
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["-o", "novalue"], "option 'novalue' must look like KEY=VALUE"),
-    (["-o", "a..b=1"], "option 'a..b=1' has an empty key part"),
-    (["-H", "NoColon"], "header 'NoColon' must look like 'Name: value'"),
-    (["--logit-bias", "5=101"], "--logit-bias '5=101' must be TOKEN=BIAS"),
-    (["--schema", "{not json"], "--schema: not valid JSON"),
-    (["--schema", "missing.json"], "--schema missing.json: no such file"),
-    (["--tools", "missing.json"], "--tools missing.json: no such file"),
-    (["--messages", "missing.json"], "--messages missing.json: no such file"),
-    (["-f", "missing.txt"], "missing.txt: no such file"),
-    (["-i", "missing.png"], "missing.png: no such file"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-o", "novalue"], "option 'novalue' must look like KEY=VALUE"),
+        (["-o", "a..b=1"], "option 'a..b=1' has an empty key part"),
+        (["-H", "NoColon"], "header 'NoColon' must look like 'Name: value'"),
+        (["--logit-bias", "5=101"], "--logit-bias '5=101' must be TOKEN=BIAS"),
+        (["--schema", "{not json"], "--schema: not valid JSON"),
+        (["--schema", "missing.json"], "--schema missing.json: no such file"),
+        (["--tools", "missing.json"], "--tools missing.json: no such file"),
+        (["--messages", "missing.json"], "--messages missing.json: no such file"),
+        (["-f", "missing.txt"], "missing.txt: no such file"),
+        (["-i", "missing.png"], "missing.png: no such file"),
+    ],
+)
 def test_bad_input_is_a_one_line_usage_error(args: list[str], message: str) -> None:
     result = run_cli(["--base-url", "http://127.0.0.1:9/v1", *args, "hi"])
     assert result.exit_code == 2, result.stderr

@@ -16,6 +16,7 @@ from fakeapi import (
     JSON,
     MODELS_PATH,
     SSE,
+    STREAMS_DIR,
     UNSCRIPTED_STATUS,
     FakeAPI,
     Gate,
@@ -31,7 +32,7 @@ from fakeapi import (
     usage_chunk,
 )
 
-FIXTURES = sorted(path.stem for path in Path(__file__).with_name("streams").glob("*.sse"))
+FIXTURES = sorted(path.stem for path in STREAMS_DIR.glob("*.sse"))
 REQUIRED = {
     "role_first", "usage_empty_choices", "keepalive", "crlf", "cr", "multiline_data", "utf8",
     "u2028", "reasoning_content", "reasoning_field", "think_tags", "parallel_tool_calls",
@@ -352,8 +353,8 @@ def test_chunk_shape() -> None:
     ]
     assert chunk(finish_reason="stop", index=1)["choices"][0]["delta"] == {}
     call = tool_delta(0, "call_1", "f", "")
-    assert call == {"index": 0, "id": "call_1", "type": "function",
-                    "function": {"name": "f", "arguments": ""}}  # fmt: skip
+    function = {"name": "f", "arguments": ""}
+    assert call == {"index": 0, "id": "call_1", "type": "function", "function": function}
     assert tool_delta(0, arguments="{}") == {"index": 0, "function": {"arguments": "{}"}}
     assert usage_chunk({"total_tokens": 3})["choices"] == []
 
@@ -445,8 +446,8 @@ def test_fixture_files_are_well_formed(streams_dir: Path, name: str) -> None:
         assert all(c["finish_reason"] is None for c in expected["choices"])
 
 
-def test_schema_check_rejects_bad_expectations() -> None:
-    good = json.loads(load_stream_expected("role_first"))
+def test_schema_check_rejects_bad_expectations(streams_dir: Path) -> None:
+    good = json.loads((streams_dir / "role_first.expected.json").read_text(encoding="utf-8"))
     check_expected(good)
     for broken in (
         {**good, "outcome": "fine"},
@@ -455,7 +456,3 @@ def test_schema_check_rejects_bad_expectations() -> None:
     ):
         with pytest.raises(AssertionError):
             check_expected(broken)
-
-
-def load_stream_expected(name: str) -> str:
-    return (Path(__file__).with_name("streams") / f"{name}.expected.json").read_text("utf-8")

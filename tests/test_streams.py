@@ -49,7 +49,7 @@ def test_decoder_gives_the_same_events_at_every_byte_boundary(name: str) -> None
 @pytest.mark.parametrize("name", FIXTURES)
 def test_decoder_one_byte_at_a_time(name: str) -> None:
     raw = load_stream(name)
-    assert decode([raw[i:i + 1] for i in range(len(raw))]) == decode([raw])
+    assert decode([raw[i : i + 1] for i in range(len(raw))]) == decode([raw])
 
 
 def assemble(name: str) -> tuple[dict[str, Any], str]:
@@ -82,22 +82,26 @@ def summary(completion: dict[str, Any]) -> list[dict[str, Any]]:
     for choice in completion["choices"]:
         message = choice["message"]
         calls = [{"index": i, **call} for i, call in enumerate(message.get("tool_calls", []))]
-        out.append({
-            "index": choice["index"],
-            "content": message.get("content"),
-            "reasoning": message.get("reasoning_content"),
-            "refusal": message.get("refusal"),
-            "tool_calls": calls,
-            "finish_reason": choice["finish_reason"],
-        })
+        out.append(
+            {
+                "index": choice["index"],
+                "content": message.get("content"),
+                "reasoning": message.get("reasoning_content"),
+                "refusal": message.get("refusal"),
+                "tool_calls": calls,
+                "finish_reason": choice["finish_reason"],
+            }
+        )
     return out
 
 
 def without_call_index(choices: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # The position in tool_calls is what the API sends back; the stream's own
     # index (say, 1 for a first call) is checked by test_first_tool_index_1.
-    return [{**c, "tool_calls": [{k: v for k, v in t.items() if k != "index"}
-                                 for t in c["tool_calls"]]} for c in choices]
+    return [
+        {**c, "tool_calls": [{k: v for k, v in t.items() if k != "index"} for t in c["tool_calls"]]}
+        for c in choices
+    ]
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -114,11 +118,15 @@ def expected_warnings(want: dict[str, Any]) -> str:
     lines = []
     for choice in want["choices"]:
         if choice["finish_reason"] == "length":
-            lines.append("chatcli: warning: the answer was cut off at the token limit"
-                         " (finish_reason: length)\n")
+            lines.append(
+                "chatcli: warning: the answer was cut off at the token limit"
+                " (finish_reason: length)\n"
+            )
         if choice["finish_reason"] == "content_filter":
-            lines.append("chatcli: warning: the answer was stopped by a content filter"
-                         " (finish_reason: content_filter)\n")
+            lines.append(
+                "chatcli: warning: the answer was stopped by a content filter"
+                " (finish_reason: content_filter)\n"
+            )
         if choice["refusal"]:
             lines.append(f"chatcli: warning: the model refused: {choice['refusal']}\n")
     return "".join(lines)
