@@ -79,7 +79,7 @@ def _failure(result: Result | None, note: str) -> str | None:
     if result is None:
         return note or "not run"
     if result.timed_out:
-        return f"TIMEOUT after {result.wall:.0f} s"
+        return f"TIMEOUT after {result.wall:.1f} s"
     if result.exit_code != 0:
         return f"FAILED exit {result.exit_code}: {result.last_error_line()[:160]}"
     return None

@@ -173,13 +173,8 @@ def bench_startup(client: Client, env: dict[str, str], repeat: int, timeout: flo
     floor = _best(results[jobs[0][0]])
     rows = [Row(label, "", _best(rs), floor, runs=len(rs)) for label, rs in results.items()]
     rows[0].floor = None
-    version = _best(results[jobs[1][0]])
-    if version.ok:
-        rows[1].note = (
-            version.head.decode("utf-8", "replace").strip().splitlines()[0][:60]
-            if version.head.strip()
-            else ""
-        )
+    version_lines = rows[1].result.head.decode("utf-8", "replace").split() if rows[1].result else []
+    rows[1].note = " ".join(version_lines)[:60]
     return rows
 
 

@@ -201,8 +201,8 @@ def test_json_error_object_with_status_200_is_a_server_error(fakeapi: FakeAPI) -
     fakeapi.add(JSON({"error": {"message": "quota exhausted", "code": "insufficient_quota"}}))
     result = run_cli(cli(fakeapi, "--no-stream", "hi"))
     assert result.exit_code == 5
-    assert result.stderr == ("chatcli: error: error in the response: quota exhausted (insufficient_quota)"
-                             f" (trace id {TRACE})\n")
+    assert result.stderr == ("chatcli: error: error in the response: quota exhausted"
+                             f" (insufficient_quota) (trace id {TRACE})\n")
 
 
 def test_redirects_are_not_followed(fakeapi: FakeAPI) -> None:

@@ -19,7 +19,7 @@ from rich.live import Live
 from rich.markdown import CodeBlock, Markdown, MarkdownElement
 from rich.panel import Panel
 from rich.rule import Rule
-from rich.segment import Segment
+from rich.segment import Segment, Segments
 from rich.spinner import Spinner
 from rich.syntax import Syntax
 from rich.text import Text
@@ -159,9 +159,13 @@ class RichRenderer:
         self.console.print()
 
     def _print_block(self, source: str, kind: str) -> None:
-        if self._printed_block is not None and self._printed_block != "hr":
+        # Rich puts one blank line between top-level blocks; a block whose first
+        # element closes a nested one (a list, a quote, a table) brings its own.
+        segments = list(self.console.render(markdown(source), self.console.options))
+        brings_gap = bool(segments) and segments[0].text.startswith("\n")
+        if not brings_gap and self._printed_block not in (None, "hr"):
             self.console.print()
-        self.console.print(markdown(source), crop=False)
+        self.console.print(Segments(segments), crop=False)
         self._printed_block = kind
 
     def _print_rest(self) -> None:
