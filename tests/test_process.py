@@ -1,0 +1,120 @@
+"""The entry point as a real process: start-up imports, Ctrl-C, and a reader that goes away."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from chatcli import __version__
+from clirun import process_env, run_process
+from fakeapi import SSE, FakeAPI, Gate, chunk, sse_bytes, text_stream
+
+
+def imported_modules(*args: str) -> set[str]:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "chatcli", *args],
+                          capture_output=True, text=True, env=process_env(), check=False,
+                          stdin=subprocess.DEVNULL, timeout=60)
+    modules = set()
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            modules.add(line.rsplit("|", 1)[1].strip())
+    assert modules, done.stderr
+    return modules
+
+
+def test_python_dash_m_and_version() -> None:
+    result = run_process(["--version"])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, f"chatcli {__version__}\n", "")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["ask", "--help"], ["--version"]])
+def test_start_up_never_imports_heavy_modules(args: list[str]) -> None:
+    modules = imported_modules(*args)
+    for heavy in ("prompt_toolkit", "rich.markdown", "sqlite3", "pygments", "httpx"):
+        assert heavy not in modules, f"{' '.join(args)} imported {heavy}"
+
+
+def test_the_pipe_path_does_not_import_rich(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(text_stream(["ok"])))
+    modules = imported_modules("--base-url", fakeapi.base_url, "hi")
+    assert "httpx" in modules
+    for heavy in ("rich.markdown", "rich.console", "prompt_toolkit", "pygments", "sqlite3"):
+        assert heavy not in modules
+
+
+def read_until(stream: int, wanted: bytes, deadline: float = 30.0) -> bytes:
+    """Read a pipe until ``wanted`` has arrived; fail (never hang) after ``deadline``."""
+    selector = selectors.DefaultSelector()
+    selector.register(stream, selectors.EVENT_READ)
+    data = b""
+    end = time.monotonic() + deadline
+    while wanted not in data:
+        remaining = end - time.monotonic()
+        if remaining <= 0 or not selector.select(remaining):
+            raise AssertionError(f"never saw {wanted!r}; got {data!r}")
+        piece = os.read(stream, 65536)
+        if not piece:
+            raise AssertionError(f"stream closed before {wanted!r}; got {data!r}")
+        data += piece
+    selector.close()
+    return data
+
+
+def spawn(args: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "chatcli", *args], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=process_env())
+
+
+def test_ctrl_c_mid_answer_keeps_the_partial_and_exits_130(fakeapi: FakeAPI) -> None:
+    gate = fakeapi.add(Gate(first=sse_bytes([chunk(role="assistant", content="Half an ans")],
+                                            done=False),
+                            rest=sse_bytes([chunk(content="wer."), chunk(finish_reason="stop")])))
+    child = spawn(["--base-url", fakeapi.base_url, "hi"])
+    assert child.stdout is not None and child.stderr is not None
+    seen = read_until(child.stdout.fileno(), b"Half an ans")
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=30)
+    gate.release()
+    assert child.returncode == 130
+    assert seen + out == b"Half an ans\n"
+    assert err == b"chatcli: interrupted\n"
+
+
+def test_ctrl_c_while_waiting_for_the_first_token(fakeapi: FakeAPI) -> None:
+    gate = fakeapi.add(Gate(first=b": waiting\n\n", rest=text_stream(["late"])))
+    child = spawn(["--base-url", fakeapi.base_url, "hi"])
+    gate.wait_reached()
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=30)
+    gate.release()
+    assert (child.returncode, out, err) == (130, b"", b"chatcli: interrupted\n")
+
+
+def test_a_reader_that_goes_away_gets_a_quiet_141(fakeapi: FakeAPI) -> None:
+    gate = fakeapi.add(Gate(first=sse_bytes([chunk(role="assistant", content="Hello world")],
+                                            done=False),
+                            rest=text_stream(["more " * 20000])))
+    child = spawn(["--base-url", fakeapi.base_url, "hi"])
+    assert child.stdout is not None and child.stderr is not None
+    assert read_until(child.stdout.fileno(), b"Hello")[:5] == b"Hello"
+    child.stdout.close()  # like `head -c 5` exiting
+    gate.release()
+    err = child.stderr.read()
+    child.wait(timeout=30)
+    child.stderr.close()
+    assert (child.returncode, err) == (141, b"")
+
+
+def test_shell_pipeline_into_head(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(text_stream(["word "] * 50000)))
+    script = (f'"{sys.executable}" -m chatcli --base-url {fakeapi.base_url} hi | head -c 5;'
+              ' echo " ${PIPESTATUS[0]}"')
+    done = subprocess.run(["bash", "-c", script], capture_output=True, env=process_env(),
+                          stdin=subprocess.DEVNULL, timeout=60, check=False)
+    assert (done.stdout, done.stderr) == (b"word  141\n", b"")
