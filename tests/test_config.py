@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from chatcli.config import Settings, load_settings, redact
-from chatcli.errors import ConfigError
 from clirun import run_cli
 from fakeapi import JSON, SSE, FakeAPI, models, text_stream
 
