@@ -75,7 +75,7 @@ def make_renderer(mode: str, reasoning: str, env: Environment, *, choices: int,
     if mode == "json":
         from chatcli.render.json_modes import JsonRenderer
 
-        return JsonRenderer(env.stdout)
+        return JsonRenderer(env.stdout, hide_reasoning=reasoning == "hide")
     if mode == "events":
         from chatcli.render.json_modes import EventsRenderer
 

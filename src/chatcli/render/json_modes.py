@@ -17,8 +17,9 @@ from chatcli.turn import TurnResult
 
 
 class JsonRenderer:
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, hide_reasoning: bool = False) -> None:
         self.out = out
+        self.hide_reasoning = hide_reasoning
 
     def start(self) -> None:
         pass
@@ -39,6 +40,10 @@ class JsonRenderer:
         self._dump(body)
 
     def _dump(self, body: Mapping[str, Any]) -> None:
+        if self.hide_reasoning:
+            body = {**body, "choices": [
+                {**c, "message": {k: v for k, v in c["message"].items()
+                                  if k != "reasoning_content"}} for c in body["choices"]]}
         self.out.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
         self.out.flush()
 

@@ -1,0 +1,102 @@
+"""Output modes and the lines around the answer: plain, json, events, reasoning, usage."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from clirun import run_cli
+from fakeapi import SSE, STREAMS_DIR, FakeAPI, chunk, load_stream, sse_bytes, text_stream, tool_delta
+
+USAGE = {"prompt_tokens": 12, "completion_tokens": 30, "total_tokens": 42,
+         "prompt_tokens_details": {"cached_tokens": 4},
+         "completion_tokens_details": {"reasoning_tokens": 10}}
+
+
+def test_plain_reasoning_goes_to_stderr_only_when_asked(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(load_stream("reasoning_content")))
+    quiet = run_cli(["--base-url", fakeapi.base_url, "hi"])
+    fakeapi.add(SSE(load_stream("reasoning_content")))
+    shown = run_cli(["--base-url", fakeapi.base_url, "--reasoning", "show", "hi"])
+    assert quiet.stdout == shown.stdout == "17 × 3 = **51**\n"
+    assert quiet.stderr == ""
+    assert shown.stderr == "Okay, the user asks for 17 × 3. 17 × 3 = 51.\n"
+
+
+def test_think_tags_are_reasoning_in_plain_mode(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(load_stream("think_tags")))
+    result = run_cli(["--base-url", fakeapi.base_url, "--reasoning", "show", "hi"])
+    assert result.stdout == "2 + 2 = **4**.\n"
+    assert result.stderr == "\nThe user wants 2 + 2. That is 4.\n"
+
+
+def test_json_mode_hides_reasoning_when_asked(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(load_stream("reasoning_content")))
+    result = run_cli(["--base-url", fakeapi.base_url, "-O", "json", "--reasoning", "hide", "hi"])
+    message = json.loads(result.stdout)["choices"][0]["message"]
+    assert "reasoning_content" not in message
+    assert message["content"] == "17 × 3 = **51**"
+
+
+def test_utf8_split_across_writes_end_to_end(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(load_stream("utf8"), per_byte=True))
+    result = run_cli(["--base-url", fakeapi.base_url, "-O", "json", "hi"])
+    expected = json.loads((STREAMS_DIR / "utf8.expected.json").read_text())
+    content = json.loads(result.stdout)["choices"][0]["message"]["content"]
+    assert content == expected["choices"][0]["content"]
+
+
+def test_events_mode_prints_each_chunk_as_a_json_line(fakeapi: FakeAPI) -> None:
+    chunks = [chunk(role="assistant", content=""), chunk(content="Hel"), chunk(content="lo"),
+              chunk(finish_reason="stop")]
+    fakeapi.add(SSE(sse_bytes([": keep-alive\n\n", *chunks])))
+    result = run_cli(["--base-url", fakeapi.base_url, "-O", "events", "hi"])
+    assert result.exit_code == 0
+    assert [json.loads(line) for line in result.stdout.splitlines()] == chunks
+
+
+def test_json_mode_has_the_same_shape_streamed_or_not(fakeapi: FakeAPI) -> None:
+    from fakeapi import JSON, completion
+
+    fakeapi.add(SSE(text_stream(["Same answer"], usage=USAGE)))
+    streamed = json.loads(run_cli(["--base-url", fakeapi.base_url, "-O", "json", "hi"]).stdout)
+    fakeapi.add(JSON(completion("Same answer", usage=USAGE)))
+    whole = json.loads(run_cli(["--base-url", fakeapi.base_url, "-O", "json", "--no-stream",
+                                "hi"]).stdout)
+    assert streamed == whole
+    assert set(whole) == {"id", "object", "created", "model", "choices", "usage",
+                          "system_fingerprint"}
+    assert whole["object"] == "chat.completion"
+    assert whole["usage"] == USAGE
+
+
+def test_usage_line(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(text_stream(["ok"], usage=USAGE)))
+    result = run_cli(["--base-url", fakeapi.base_url, "-u", "hi"])
+    assert result.stdout == "ok\n"
+    assert re.fullmatch(
+        r"usage: prompt 12 · completion 30 · reasoning 10 · cached 4 · first token \d+\.\d\ds"
+        r" · total \d+\.\d\ds( · \d+\.\d tok/s)?\n", result.stderr), result.stderr
+
+
+def test_usage_line_without_usage_from_the_server(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(text_stream(["ok"])))
+    result = run_cli(["--base-url", fakeapi.base_url, "--usage", "hi"])
+    assert result.stderr.startswith("usage: prompt - · completion - · reasoning - · cached - ·")
+
+
+def test_plain_tool_calls_are_summarised_on_stderr(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(sse_bytes([
+        chunk(role="assistant", content=None),
+        chunk(tool_calls=[tool_delta(0, "call_1", "get_weather", '{"city":')]),
+        chunk(tool_calls=[tool_delta(0, arguments=' "Paris"}')]),
+        chunk(finish_reason="tool_calls"),
+    ])))
+    result = run_cli(["--base-url", fakeapi.base_url, "hi"])
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == 'tool call: get_weather({"city":"Paris"}) [call_1]\n'
+
+
+def test_answer_that_ends_with_a_newline_gets_no_second_one(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(text_stream(["line\n"])))
+    assert run_cli(["--base-url", fakeapi.base_url, "hi"]).stdout == "line\n"
