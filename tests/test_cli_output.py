@@ -6,7 +6,16 @@ import json
 import re
 
 from clirun import run_cli
-from fakeapi import SSE, STREAMS_DIR, FakeAPI, chunk, load_stream, sse_bytes, text_stream, tool_delta
+from fakeapi import (
+    SSE,
+    STREAMS_DIR,
+    FakeAPI,
+    chunk,
+    load_stream,
+    sse_bytes,
+    text_stream,
+    tool_delta,
+)
 
 USAGE = {"prompt_tokens": 12, "completion_tokens": 30, "total_tokens": 42,
          "prompt_tokens_details": {"cached_tokens": 4},

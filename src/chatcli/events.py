@@ -197,14 +197,7 @@ class ChunkParser:
 
     def flush(self) -> list[Event]:
         """End of stream: release text a ``<think>`` splitter still holds."""
-        events: list[Event] = []
-        for index, splitter in self._think.items():
-            reasoning, text = splitter.flush()
-            if reasoning:
-                events.append(ReasoningDelta(reasoning, index))
-            if text:
-                events.append(TextDelta(text, index))
-        return events
+        return [event for index in self._think for event in self._flush_choice(index)]
 
     def _take_meta(self, chunk: dict[str, Any], events: list[Event]) -> None:
         fields = (chunk.get("id"), chunk.get("model"), chunk.get("created"),

@@ -19,7 +19,7 @@ from chatcli.client import ChatClient, ResponseStream
 from chatcli.errors import ChatcliError, ProtocolError, RequestError
 from chatcli.events import ChunkParser, Event, ReasoningDelta, TextDelta, ToolCallDelta
 from chatcli.messages import Message
-from chatcli.sse import SSEDecoder
+from chatcli.sse import SSEDecoder, SSEEvent
 
 Status = Literal["complete", "interrupted", "error"]
 
@@ -107,24 +107,12 @@ class Turn:
             self._take_json(first + b"".join(chunks), stream.content_type)
             return
         decoder = SSEDecoder()
-        parse = self.parser.parse
         for piece in _prepend(first, chunks):
-            for sse in decoder.feed(piece):
-                if sse.data == "[DONE]":
-                    self.done = True
-                    break
-                self.saw_event = True
-                self.take(parse(sse.data), self.parser.last_chunk)
-            self.renderer.flush()
-            if self.done:
+            if self._take_sse(decoder.feed(piece)):
                 break
+            self.renderer.flush()
         else:
-            for sse in decoder.flush():
-                if sse.data == "[DONE]":
-                    self.done = True
-                    break
-                self.saw_event = True
-                self.take(parse(sse.data), self.parser.last_chunk)
+            self._take_sse(decoder.flush())
         self.take(self.parser.flush(), None)
         if not self.done and not self.accumulator.finished:
             if not self.saw_event:
@@ -132,6 +120,16 @@ class Turn:
                 raise ProtocolError(f"the response is not an event stream (Content-Type: {kind})")
             raise ProtocolError("the stream ended before the answer was complete"
                                 " (no finish_reason and no [DONE])")
+
+    def _take_sse(self, events: list[SSEEvent]) -> bool:
+        """Take decoded events; True once ``[DONE]`` has arrived."""
+        for sse in events:
+            if sse.data == "[DONE]":
+                self.done = True
+                return True
+            self.saw_event = True
+            self.take(self.parser.parse(sse.data), self.parser.last_chunk)
+        return False
 
     def _take_json(self, raw: bytes, content_type: str) -> None:
         # Fixture-free quirk: some servers ignore "stream": true and answer JSON.

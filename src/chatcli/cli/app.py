@@ -114,6 +114,7 @@ Retries = Annotated[int | None, typer.Option(
     "--retries", metavar="N", min=0, help="Retries before the answer starts [default: 2].")]
 Verbose = Annotated[bool, typer.Option(
     "-v", "--verbose", help="Log the request and response headers to stderr.")]
+# Read from argv by the error boundary (cli/__init__.py), which runs outside any command.
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
 Model = Annotated[str | None, typer.Option(
     "-m", "--model", metavar="NAME", help="Model [env: CHATCLI_MODEL].")]
@@ -230,7 +231,7 @@ def ask(
         parallel_tool_calls=parallel_tool_calls, logprobs=logprobs, top_logprobs=top_logprobs,
         options=list(option or []), stream=stream, output=output.value,
         reasoning=reasoning.value, usage=usage, headers=list(header or []), trace_id=trace_id,
-        verbose=verbose, debug=debug,
+        verbose=verbose,
         flags=endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
                        timeout=timeout, connect_timeout=connect_timeout, retries=retries),
     )))
@@ -257,7 +258,6 @@ def models(
         flags=endpoint(base_url=base_url, api_key=api_key, profile=profile, timeout=timeout,
                        connect_timeout=connect_timeout, retries=retries),
         headers=list(header or []), trace_id=trace_id, as_json=as_json, verbose=verbose,
-        debug=debug,
     ))
 
 
@@ -277,4 +277,4 @@ def config_show(
 
     flags = endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
                      timeout=timeout, connect_timeout=connect_timeout, retries=retries)
-    guarded(lambda: show_config(flags, debug=debug))
+    guarded(lambda: show_config(flags))

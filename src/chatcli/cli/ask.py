@@ -56,7 +56,6 @@ class AskRequest:
     headers: list[str] = field(default_factory=list)
     trace_id: str | None = None
     verbose: bool = False
-    debug: bool = False
 
 
 def run_ask(request: AskRequest, env: Environment | None = None) -> None:

@@ -10,8 +10,7 @@ from chatcli.errors import ProtocolError
 
 
 def list_models(*, flags: dict[str, Any], headers: list[str], trace_id: str | None,
-                as_json: bool, verbose: bool, debug: bool,
-                env: Environment | None = None) -> None:
+                as_json: bool, verbose: bool, env: Environment | None = None) -> None:
     """``GET /models``: one id a line, sorted, or the raw JSON with ``--json``."""
     from chatcli.cli.ask import parse_headers
     from chatcli.client import ChatClient
@@ -32,7 +31,7 @@ def list_models(*, flags: dict[str, Any], headers: list[str], trace_id: str | No
     env.stdout.write("".join(f"{model_id}\n" for model_id in ids))
 
 
-def show_config(flags: dict[str, Any], *, debug: bool, env: Environment | None = None) -> None:
+def show_config(flags: dict[str, Any], env: Environment | None = None) -> None:
     """Every resolved setting, its value (the key redacted) and where it came from."""
     from chatcli.config import config_dir, data_dir, load_settings, redact
 
