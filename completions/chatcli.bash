@@ -3,32 +3,34 @@
 # Load it with `source <(chatcli completion bash)`, or copy it to
 # ~/.local/share/bash-completion/completions/chatcli.
 
-_chatcli_command() {
-    # Sets options (offered after a dash), own_options, commands and default_command
-    # for the command path $1.
-    options=() own_options=() commands=() default_command=''
+_chatcli_command() {  # enters command path $1: its options, commands and so on
+    path=$1 options=() own_options=() commands=() default_command=''
     case $1 in
         'chatcli')
             options=(--api-key --base-url --connect-timeout --debug --file --frequency-penalty
-                --header --help --image --image-detail --logit-bias --logprobs --max-attachment-mb
-                --max-completion-tokens --max-tokens --messages --model --no-parallel-tool-calls
-                --no-stream --option --output --parallel-tool-calls --presence-penalty --profile
-                --reasoning --reasoning-effort --response-format --retries --schema --seed --stop
-                --stream --system --temperature --timeout --tool-choice --tools --top-logprobs
-                --top-p --trace-id --usage --user --verbose --version -H -O -P -f -h -i -m -n -o
-                -s -t -u -v)
+                --header --help --image --image-detail --logit-bias --logprobs
+                --max-attachment-mb --max-completion-tokens --max-tokens --messages --model
+                --no-parallel-tool-calls --no-stream --option --output --parallel-tool-calls
+                --presence-penalty --profile --reasoning --reasoning-effort --response-format
+                --retries --schema --seed --stop --stream --system --temperature --timeout
+                --tool-choice --tools --top-logprobs --top-p --trace-id --usage --user --verbose
+                --version -H -O -P -f -h -i -m -n -o -s -t -u -v)
             own_options=(--help --version -h)
             default_command=ask
-            commands=(ask config models)
+            commands=(ask completion config models)
             ;;
         'chatcli ask')
             options=(--api-key --base-url --connect-timeout --debug --file --frequency-penalty
-                --header --help --image --image-detail --logit-bias --logprobs --max-attachment-mb
-                --max-completion-tokens --max-tokens --messages --model --no-parallel-tool-calls
-                --no-stream --option --output --parallel-tool-calls --presence-penalty --profile
-                --reasoning --reasoning-effort --response-format --retries --schema --seed --stop
-                --stream --system --temperature --timeout --tool-choice --tools --top-logprobs
-                --top-p --trace-id --usage --user --verbose -H -O -P -f -h -i -m -n -o -s -t -u -v)
+                --header --help --image --image-detail --logit-bias --logprobs
+                --max-attachment-mb --max-completion-tokens --max-tokens --messages --model
+                --no-parallel-tool-calls --no-stream --option --output --parallel-tool-calls
+                --presence-penalty --profile --reasoning --reasoning-effort --response-format
+                --retries --schema --seed --stop --stream --system --temperature --timeout
+                --tool-choice --tools --top-logprobs --top-p --trace-id --usage --user --verbose
+                -H -O -P -f -h -i -m -n -o -s -t -u -v)
+            ;;
+        'chatcli completion')
+            options=(--help -h)
             ;;
         'chatcli config')
             options=(--help -h)
@@ -45,9 +47,7 @@ _chatcli_command() {
     esac
 }
 
-_chatcli_option() {
-    # Sets kind (choice, file, dir or none) and choices for the value of option $2
-    # of the command path $1; fails for a flag or an unknown option.
+_chatcli_option() {  # kind and choices of option $2's value, or failure
     kind=none choices=()
     case "$1 $2" in
         'chatcli ask --api-key') ;;
@@ -57,10 +57,7 @@ _chatcli_option() {
         'chatcli ask --frequency-penalty') ;;
         'chatcli ask -H'|'chatcli ask --header') ;;
         'chatcli ask -i'|'chatcli ask --image') kind=file ;;
-        'chatcli ask --image-detail')
-            kind=choice
-            choices=(low high auto)
-            ;;
+        'chatcli ask --image-detail') kind=choice choices=(low high auto) ;;
         'chatcli ask --logit-bias') ;;
         'chatcli ask --max-attachment-mb') ;;
         'chatcli ask --max-completion-tokens') ;;
@@ -69,24 +66,12 @@ _chatcli_option() {
         'chatcli ask -m'|'chatcli ask --model') ;;
         'chatcli ask -n') ;;
         'chatcli ask -o'|'chatcli ask --option') ;;
-        'chatcli ask -O'|'chatcli ask --output')
-            kind=choice
-            choices=(auto rich plain json events)
-            ;;
+        'chatcli ask -O'|'chatcli ask --output') kind=choice choices=(auto rich plain json events) ;;
         'chatcli ask --presence-penalty') ;;
         'chatcli ask -P'|'chatcli ask --profile') ;;
-        'chatcli ask --reasoning')
-            kind=choice
-            choices=(auto show hide)
-            ;;
-        'chatcli ask --reasoning-effort')
-            kind=choice
-            choices=(low medium high)
-            ;;
-        'chatcli ask --response-format')
-            kind=choice
-            choices=(text json_object)
-            ;;
+        'chatcli ask --reasoning') kind=choice choices=(auto show hide) ;;
+        'chatcli ask --reasoning-effort') kind=choice choices=(low medium high) ;;
+        'chatcli ask --response-format') kind=choice choices=(text json_object) ;;
         'chatcli ask --retries') ;;
         'chatcli ask --schema') kind=file ;;
         'chatcli ask --seed') ;;
@@ -119,79 +104,37 @@ _chatcli_option() {
     esac
 }
 
-_chatcli_argument() {
-    # Sets kind and choices for positional argument $2 (from 0) of the command path $1.
+_chatcli_argument() {  # kind and choices of positional argument $2 (from 0)
     kind=none choices=()
-    return 0
-}
-
-_chatcli_in() {
-    # Succeeds if $1 is one of the other arguments.
-    local word=$1 item
-    shift
-    for item; do
-        [[ $item == "$word" ]] && return 0
-    done
-    return 1
-}
-
-_chatcli_reply() {
-    # Completes $1 as a value of the kind and choices set before, each choice after
-    # the prefix $2. File names come from `complete -o default`.
-    local choice
-    case $kind in
-        file) return 0 ;;
-        dir) compopt -o dirnames 2>/dev/null ;;
+    case $1 in
+        'chatcli completion')
+            (( $2 >= 0 && $2 < 1 )) && kind=choice choices=(bash zsh fish)
+            ;;
     esac
-    compopt +o default 2>/dev/null
-    for choice in "${choices[@]}"; do
-        [[ $choice == "$1"* ]] && COMPREPLY+=("$2$choice")
-    done
     return 0
-}
-
-_chatcli_equals() {
-    # Completes the value in the word $1 written as --option=value.
-    local option=${1%%=*}
-    if _chatcli_option "$path" "$option" || {
-        [[ -n $default_command ]] && _chatcli_option "$path $default_command" "$option"
-    }; then
-        _chatcli_reply "${1#*=}" "$option="
-    else
-        compopt +o default 2>/dev/null
-    fi
 }
 
 _chatcli() {
-    local cur=${COMP_WORDS[COMP_CWORD]} path=chatcli word value_of='' kind default_command
+    local cur=${COMP_WORDS[COMP_CWORD]} path word value_of='' kind choice default_command
     local -a options own_options commands choices
     local -i i=1 n=0 next dashdash=0
     COMPREPLY=()
-    _chatcli_command "$path"
+    _chatcli_command chatcli
     while (( i < COMP_CWORD )); do
         word=${COMP_WORDS[i]}
-        if [[ -n $default_command ]] && ! _chatcli_in "$word" "${commands[@]}" "${own_options[@]}"
-        then
-            path+=" $default_command"
-            _chatcli_command "$path"
+        if [[ -n $default_command && " ${commands[*]} ${own_options[*]} " != *" $word "* ]]; then
+            _chatcli_command "$path $default_command"
             continue
-        fi
-        if (( dashdash == 0 )) && [[ $word == -- ]]; then
+        elif (( dashdash == 0 )) && [[ $word == -- ]]; then
             dashdash=1
-        elif (( dashdash == 0 )) && [[ $word == -?* ]]; then
-            if _chatcli_option "$path" "$word"; then
-                (( next = i + 1 ))
-                [[ ${COMP_WORDS[next]} == = ]] && (( next += 1 ))
-                if (( next >= COMP_CWORD )); then
-                    value_of=$word
-                    break
-                fi
-                (( i = next ))
-            fi
-        elif _chatcli_in "$word" "${commands[@]}"; then
-            path+=" $word"
-            _chatcli_command "$path"
-        else
+        elif (( dashdash == 0 )) && [[ $word == -?* ]] && _chatcli_option "$path" "$word"; then
+            (( next = i + 1 ))
+            [[ ${COMP_WORDS[next]} == = ]] && (( next += 1 ))
+            (( next >= COMP_CWORD )) && { value_of=$word; break; }
+            (( i = next ))
+        elif [[ " ${commands[*]} " == *" $word "* ]]; then
+            _chatcli_command "$path $word"
+        elif (( dashdash )) || [[ $word != -?* ]]; then
             (( n += 1 ))
         fi
         (( i += 1 ))
@@ -199,21 +142,20 @@ _chatcli() {
     if [[ -n $value_of ]]; then
         [[ $cur == = ]] && cur=''
         _chatcli_option "$path" "$value_of"
-        _chatcli_reply "$cur" ''
-    elif (( dashdash == 0 )) && [[ $cur == --*=* ]]; then
-        _chatcli_equals "$cur"
     elif (( dashdash == 0 )) && [[ $cur == -* ]]; then
-        kind=choice
-        choices=("${options[@]}")
-        _chatcli_reply "$cur" ''
-    elif (( ${#commands[@]} > 0 )); then
-        kind=choice
-        choices=("${commands[@]}")
-        _chatcli_reply "$cur" ''
+        kind=choice choices=("${options[@]}")
+    elif (( ${#commands[@]} )); then
+        kind=choice choices=("${commands[@]}")
     else
         _chatcli_argument "$path" "$n"
-        _chatcli_reply "$cur" ''
     fi
+    # File names come from `complete -o default`; other values are offered here or not at all.
+    [[ $kind == file ]] && return 0
+    [[ $kind == dir ]] && compopt -o dirnames 2>/dev/null
+    compopt +o default 2>/dev/null
+    for choice in "${choices[@]}"; do
+        [[ $choice == "$cur"* ]] && COMPREPLY+=("$choice")
+    done
     return 0
 }
 

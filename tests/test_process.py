@@ -81,9 +81,8 @@ def test_ctrl_c_mid_answer_keeps_the_partial_and_exits_130(fakeapi: FakeAPI) -> 
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=30)
     gate.release()
-    assert child.returncode == 130
-    assert seen + out == b"Half an ans\n"
-    assert err == b"chatcli: interrupted\n"
+    assert (child.returncode, seen + out, err) == (130, b"Half an ans\n",
+                                                   b"chatcli: interrupted\n")
 
 
 def test_ctrl_c_while_waiting_for_the_first_token(fakeapi: FakeAPI) -> None:

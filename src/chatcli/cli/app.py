@@ -79,6 +79,12 @@ class ResponseFormat(StrEnum):
     json_object = "json_object"
 
 
+class Shell(StrEnum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"chatcli {__version__}")
@@ -278,3 +284,14 @@ def config_show(
     flags = endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
                      timeout=timeout, connect_timeout=connect_timeout, retries=retries)
     guarded(lambda: show_config(flags))
+
+
+@app.command()
+def completion(
+    shell: Annotated[Shell, typer.Argument(
+        metavar="SHELL", help="The shell to complete for.", show_default=False)],
+) -> None:
+    """Print a shell completion script (static: pressing TAB never runs chatcli)."""
+    from chatcli.cli.completion import completion_script
+
+    guarded(lambda: typer.echo(completion_script(shell.value), nl=False))

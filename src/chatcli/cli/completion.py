@@ -1,27 +1,24 @@
-"""Static shell completion scripts, generated from the command tree.
+"""Static shell completion scripts for bash, zsh and fish, generated from the command tree.
 
-``completion_script(shell)`` walks the click commands behind the Typer app and
-writes a bash, zsh or fish script that knows every command, option and option
-value up front, so pressing TAB never starts chatcli. ``write_all`` writes the
-three scripts kept in ``completions/``; the tests check that those copies are
-current.
-
-``ask`` is the default command: at the top level the scripts offer its options
-next to the root options, and any word that is not a command or a root option
-switches to it, as ``DefaultCommandGroup`` does.
+The scripts know every command, option and option value up front, so pressing TAB never
+starts chatcli; ``write_all`` writes the copies kept in ``completions/``. ``ask`` is the
+default command: the top level offers its options too, and a word that is not a command
+or a root option switches to it, as ``DefaultCommandGroup`` does.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from enum import Enum
+from itertools import accumulate
 from pathlib import Path, PurePath
 from typing import Any, Literal, get_args, get_origin
 
 from typer._click import Command, Context
 from typer.core import TyperArgument, TyperGroup, TyperOption
+from typer.main import get_command
 
 PROG = "chatcli"
 SHELLS = ("bash", "zsh", "fish")
@@ -29,14 +26,10 @@ FILE_NAMES = {"bash": "chatcli.bash", "zsh": "_chatcli", "fish": "chatcli.fish"}
 DEFAULT_COMMAND = "ask"
 
 Kind = Literal["none", "choice", "file", "dir"]
-_PATH_METAVARS: dict[str, Kind] = {
-    "PATH": "file", "FILE": "file", "FILENAME": "file", "DIR": "dir", "DIRECTORY": "dir",
-}
+_PATH_METAVARS: dict[str, Kind] = {"PATH": "file", "FILE": "file", "FILENAME": "file",
+                                   "DIR": "dir", "DIRECTORY": "dir"}
 _SAFE_WORD = re.compile(r"[\w.,:+/@%=-]+")
 _ZSH_SPECIAL = " ()\\'\"$`;&|<>*?[]{}#~"
-
-
-# The command tree, reduced to what completion needs.
 
 
 @dataclass(frozen=True)
@@ -46,275 +39,148 @@ class Values:
     kind: Kind = "none"
     choices: tuple[str, ...] = ()
 
+    @classmethod
+    def of(cls, param: TyperOption | TyperArgument) -> Values:
+        """Choices from an enum or Literal; a path when the type or the metavar names one."""
+        desc = param.type_descriptor
+        if desc.choices is not None:
+            return cls("choice", tuple(str(getattr(c, "value", c)) for c in desc.choices))
+        annotation: Any = desc.annotation
+        item = get_args(annotation)[0] if get_origin(annotation) is list else annotation
+        if desc.is_file or desc.is_path or (isinstance(item, type) and issubclass(item, PurePath)):
+            info = desc.parameter_info
+            return cls("dir" if info.dir_okay and not info.file_okay else "file")
+        words = re.split(r"[^A-Za-z]+", param.metavar or "")
+        return cls(next((_PATH_METAVARS[w] for w in words if w in _PATH_METAVARS), "none"))
+
 
 @dataclass(frozen=True)
-class Option:
-    opts: tuple[str, ...]
-    secondary: tuple[str, ...]
+class Param:
+    """An option, or a positional argument when ``names`` is empty."""
+
+    names: tuple[str, ...]  # short before long; secondary names (--no-…) last
     help: str
     metavar: str
     takes_value: bool
     multiple: bool
-    values: Values
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return self.opts + self.secondary
-
-
-@dataclass(frozen=True)
-class Argument:
-    metavar: str
     nargs: int  # -1: any number
     values: Values
+
+    @classmethod
+    def of(cls, param: TyperOption | TyperArgument) -> Param:
+        metavar = param.metavar or (param.name or "value").upper()
+        text = " ".join((param.help or "").split())
+        if isinstance(param, TyperArgument):
+            return cls((), text, metavar, True, param.nargs < 0, param.nargs, Values.of(param))
+        takes_value = not (param.is_flag or param.count)
+        names = (*sorted(param.opts, key=lambda n: (n.startswith("--"), n)),  # opts from a set
+                 *sorted(param.secondary_opts))
+        return cls(names, text, metavar, takes_value, param.multiple or param.count,
+                   param.nargs, Values.of(param) if takes_value else Values())
+
+    def sort_key(self) -> tuple[str, tuple[str, ...]]:
+        long = [name for name in self.names if name.startswith("--")]
+        return ((long or list(self.names))[0].lstrip("-").lower(), self.names)
 
 
 @dataclass(frozen=True)
 class Spec:
-    """One command: ``path`` starts with the program name."""
+    """One command; ``path`` starts with the program name."""
 
     path: tuple[str, ...]
     help: str
-    options: tuple[Option, ...]
-    arguments: tuple[Argument, ...]
+    options: tuple[Param, ...]
+    arguments: tuple[Param, ...]
     commands: tuple[Spec, ...]
-    default: str | None  # the subcommand run when none is named
+    default: Spec | None  # the subcommand run when none is named
 
-    @property
-    def name(self) -> str:
-        return self.path[-1]
+    @classmethod
+    def read(cls, command: Command, path: tuple[str, ...], parent: Context | None = None,
+             default: str | None = None) -> Spec:
+        # A context as click makes one, for inherited settings such as ``-h``.
+        ctx = Context(command, parent=parent, info_name=path[-1], **command.context_settings)
+        children = sorted(command.commands.items() if isinstance(command, TyperGroup) else ())
+        commands = tuple(cls.read(child, (*path, name), ctx)
+                         for name, child in children if not child.hidden)
+        params = [Param.of(p) for p in command.get_params(ctx)
+                  if isinstance(p, TyperOption | TyperArgument) and not p.hidden]
+        options = tuple(sorted((p for p in params if p.names), key=Param.sort_key))
+        arguments = tuple(p for p in params if not p.names)
+        text = (command.short_help or command.help or "").strip().split("\n\n")[0]
+        return cls(path, " ".join(text.split()), options, arguments, commands,
+                   next((c for c in commands if c.path[-1] == default), None))
+
+    def walk(self) -> Iterator[Spec]:
+        """This command and every one below it, parents first, siblings by name."""
+        yield self
+        for child in self.commands:
+            yield from child.walk()
 
     def option_names(self) -> list[str]:
         return sorted({name for option in self.options for name in option.names})
 
+    def positions(self) -> Iterator[tuple[int, Param]]:
+        """Each argument with the index of its first word."""
+        starts = accumulate((max(a.nargs, 1) for a in self.arguments), initial=0)
+        return zip(starts, self.arguments, strict=False)
 
-def command_tree(root: Command | None = None,
-                 default_command: str | None = DEFAULT_COMMAND) -> Spec:
+
+def command_tree(root: Command | None = None, default: str | None = DEFAULT_COMMAND) -> Spec:
     """The visible commands, options and arguments under ``root`` (the app by default)."""
     if root is None:
-        root = _app_command()
-    return _spec(root, _context(root, PROG, None), (PROG,), default_command)
+        from chatcli.cli.app import app  # not at the top: app.py imports this module
+
+        root = get_command(app)
+    return Spec.read(root, (PROG,), None, default)
 
 
-def walk(spec: Spec) -> Iterator[Spec]:
-    """``spec`` and every command below it, parents first, siblings by name."""
-    yield spec
-    for child in spec.commands:
-        yield from walk(child)
+def _quote(text: str, shell: str = "bash") -> str:
+    """Single quotes, as bash and zsh read them, or as fish does."""
+    fish = shell == "fish"
+    return "'" + (text.replace("\\", "\\\\").replace("'", "\\'") if fish
+                  else text.replace("'", "'\\''")) + "'"
 
 
-def _app_command() -> Command:
-    from typer.main import get_command
-
-    from chatcli.cli.app import app
-
-    return get_command(app)
-
-
-def _context(command: Command, name: str, parent: Context | None) -> Context:
-    """A context like the one click would make, for inherited settings like ``-h``."""
-    return Context(command, parent=parent, info_name=name, **command.context_settings)
-
-
-def _spec(command: Command, ctx: Context, path: tuple[str, ...], default: str | None) -> Spec:
-    children = _subcommands(command)
-    params = [param for param in command.get_params(ctx) if not getattr(param, "hidden", False)]
-    options = [_option(param) for param in params if isinstance(param, TyperOption)]
-    return Spec(
-        path=path,
-        help=_first_paragraph(command.short_help or command.help),
-        options=tuple(sorted(options, key=_option_key)),
-        arguments=tuple(_argument(p) for p in params if isinstance(p, TyperArgument)),
-        commands=tuple(_spec(child, _context(child, name, ctx), (*path, name), None)
-                       for name, child in children),
-        default=default if default in dict(children) else None,
-    )
-
-
-def _subcommands(command: Command) -> list[tuple[str, Command]]:
-    if not isinstance(command, TyperGroup):
-        return []
-    visible = [(name, child) for name, child in command.commands.items() if not child.hidden]
-    return sorted(visible, key=lambda item: item[0])
-
-
-def _option(param: TyperOption) -> Option:
-    takes_value = not (param.is_flag or param.count)
-    return Option(
-        opts=_ordered(param.opts),
-        secondary=_ordered(param.secondary_opts),
-        help=_one_line(param.help),
-        metavar=_metavar(param),
-        takes_value=takes_value,
-        multiple=param.multiple or param.count,
-        values=_values(param) if takes_value else Values(),
-    )
-
-
-def _ordered(names: Iterable[str]) -> tuple[str, ...]:
-    """Short names first: the help option's names come from a set."""
-    return tuple(sorted(names, key=lambda name: (name.startswith("--"), name)))
-
-
-def _argument(param: TyperArgument) -> Argument:
-    return Argument(metavar=_metavar(param), nargs=param.nargs, values=_values(param))
-
-
-def _option_key(option: Option) -> tuple[str, tuple[str, ...]]:
-    long = [name for name in option.opts if name.startswith("--")]
-    return ((long or list(option.opts))[0].lstrip("-").lower(), option.names)
-
-
-def _metavar(param: TyperOption | TyperArgument) -> str:
-    return param.metavar or (param.name or "value").upper()
-
-
-def _values(param: TyperOption | TyperArgument) -> Values:
-    choices = param.type_descriptor.choices
-    if choices is not None:
-        return Values("choice", tuple(_choice_text(choice) for choice in choices))
-    return Values(_path_kind(param))
-
-
-def _choice_text(choice: Any) -> str:
-    return str(choice.value) if isinstance(choice, Enum) else str(choice)
-
-
-def _path_kind(param: TyperOption | TyperArgument) -> Kind:
-    """``file`` or ``dir`` when the type or the metavar names a path, else ``none``."""
-    desc = param.type_descriptor
-    annotation: Any = desc.annotation
-    if get_origin(annotation) is list:
-        annotation = get_args(annotation)[0]
-    is_path_type = isinstance(annotation, type) and issubclass(annotation, PurePath)
-    if desc.is_file or desc.is_path or is_path_type:
-        info = desc.parameter_info
-        return "dir" if info.dir_okay and not info.file_okay else "file"
-    for word in re.split(r"[^A-Za-z]+", param.metavar or ""):
-        if word in _PATH_METAVARS:
-            return _PATH_METAVARS[word]
-    return "none"
-
-
-def _one_line(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
-def _first_paragraph(text: str | None) -> str:
-    return _one_line((text or "").strip().split("\n\n")[0])
-
-
-# Quoting.
-
-
-def _sh_quote(text: str) -> str:
-    """Single quotes for bash and zsh."""
-    return "'" + text.replace("'", "'\\''") + "'"
-
-
-def _sh_word(text: str) -> str:
-    return text if _SAFE_WORD.fullmatch(text) else _sh_quote(text)
-
-
-def _fish_quote(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _fish_word(text: str) -> str:
-    return text if _SAFE_WORD.fullmatch(text) else _fish_quote(text)
+def _word(text: str, shell: str = "bash") -> str:
+    return text if _SAFE_WORD.fullmatch(text) else _quote(text, shell)
 
 
 def _header(shell: str, *how: str) -> list[str]:
-    return [
-        f"# {shell} completion for {PROG}.",
-        f"# Generated by `{PROG} completion {shell}`; do not edit by hand.",
-        *(f"# {line}" for line in how),
-    ]
+    return [f"# {shell} completion for {PROG}.",
+            f"# Generated by `{PROG} completion {shell}`; do not edit by hand.",
+            *(f"# {line}" for line in how)]
 
 
-def _wrap(prefix: str, words: Iterable[str], suffix: str, indent: str) -> list[str]:
-    """``prefix`` and ``words`` and ``suffix`` on lines of at most 100 characters."""
-    lines = [prefix]
-    for word in words:
-        gap = "" if lines[-1].endswith("(") else " "
-        if len(lines[-1]) + len(gap) + len(word) > 98 and lines[-1].strip() != prefix.strip():
-            lines.append(indent)
-            gap = ""
-        lines[-1] += gap + word
-    lines[-1] += suffix
-    return lines
+class _Renderer:
+    def __init__(self, tree: Spec) -> None:
+        self.tree, self.specs = tree, list(tree.walk())
 
 
-# bash.
+class _Bash(_Renderer):
+    """Three generated lookups, and a fixed part that walks the words typed so far."""
 
-_BASH_HELPERS = r"""
-_chatcli_in() {
-    # Succeeds if $1 is one of the other arguments.
-    local word=$1 item
-    shift
-    for item; do
-        [[ $item == "$word" ]] && return 0
-    done
-    return 1
-}
-
-_chatcli_reply() {
-    # Completes $1 as a value of the kind and choices set before, each choice after
-    # the prefix $2. File names come from `complete -o default`.
-    local choice
-    case $kind in
-        file) return 0 ;;
-        dir) compopt -o dirnames 2>/dev/null ;;
-    esac
-    compopt +o default 2>/dev/null
-    for choice in "${choices[@]}"; do
-        [[ $choice == "$1"* ]] && COMPREPLY+=("$2$choice")
-    done
-    return 0
-}
-
-_chatcli_equals() {
-    # Completes the value in the word $1 written as --option=value.
-    local option=${1%%=*}
-    if _chatcli_option "$path" "$option" || {
-        [[ -n $default_command ]] && _chatcli_option "$path $default_command" "$option"
-    }; then
-        _chatcli_reply "${1#*=}" "$option="
-    else
-        compopt +o default 2>/dev/null
-    fi
-}
-
+    MAIN = r"""
 _chatcli() {
-    local cur=${COMP_WORDS[COMP_CWORD]} path=chatcli word value_of='' kind default_command
+    local cur=${COMP_WORDS[COMP_CWORD]} path word value_of='' kind choice default_command
     local -a options own_options commands choices
     local -i i=1 n=0 next dashdash=0
     COMPREPLY=()
-    _chatcli_command "$path"
+    _chatcli_command chatcli
     while (( i < COMP_CWORD )); do
         word=${COMP_WORDS[i]}
-        if [[ -n $default_command ]] && ! _chatcli_in "$word" "${commands[@]}" "${own_options[@]}"
-        then
-            path+=" $default_command"
-            _chatcli_command "$path"
+        if [[ -n $default_command && " ${commands[*]} ${own_options[*]} " != *" $word "* ]]; then
+            _chatcli_command "$path $default_command"
             continue
-        fi
-        if (( dashdash == 0 )) && [[ $word == -- ]]; then
+        elif (( dashdash == 0 )) && [[ $word == -- ]]; then
             dashdash=1
-        elif (( dashdash == 0 )) && [[ $word == -?* ]]; then
-            if _chatcli_option "$path" "$word"; then
-                (( next = i + 1 ))
-                [[ ${COMP_WORDS[next]} == = ]] && (( next += 1 ))
-                if (( next >= COMP_CWORD )); then
-                    value_of=$word
-                    break
-                fi
-                (( i = next ))
-            fi
-        elif _chatcli_in "$word" "${commands[@]}"; then
-            path+=" $word"
-            _chatcli_command "$path"
-        else
+        elif (( dashdash == 0 )) && [[ $word == -?* ]] && _chatcli_option "$path" "$word"; then
+            (( next = i + 1 ))
+            [[ ${COMP_WORDS[next]} == = ]] && (( next += 1 ))
+            (( next >= COMP_CWORD )) && { value_of=$word; break; }
+            (( i = next ))
+        elif [[ " ${commands[*]} " == *" $word "* ]]; then
+            _chatcli_command "$path $word"
+        elif (( dashdash )) || [[ $word != -?* ]]; then
             (( n += 1 ))
         fi
         (( i += 1 ))
@@ -322,363 +188,211 @@ _chatcli() {
     if [[ -n $value_of ]]; then
         [[ $cur == = ]] && cur=''
         _chatcli_option "$path" "$value_of"
-        _chatcli_reply "$cur" ''
-    elif (( dashdash == 0 )) && [[ $cur == --*=* ]]; then
-        _chatcli_equals "$cur"
     elif (( dashdash == 0 )) && [[ $cur == -* ]]; then
-        kind=choice
-        choices=("${options[@]}")
-        _chatcli_reply "$cur" ''
-    elif (( ${#commands[@]} > 0 )); then
-        kind=choice
-        choices=("${commands[@]}")
-        _chatcli_reply "$cur" ''
+        kind=choice choices=("${options[@]}")
+    elif (( ${#commands[@]} )); then
+        kind=choice choices=("${commands[@]}")
     else
         _chatcli_argument "$path" "$n"
-        _chatcli_reply "$cur" ''
     fi
+    # File names come from `complete -o default`; other values are offered here or not at all.
+    [[ $kind == file ]] && return 0
+    [[ $kind == dir ]] && compopt -o dirnames 2>/dev/null
+    compopt +o default 2>/dev/null
+    for choice in "${choices[@]}"; do
+        [[ $choice == "$cur"* ]] && COMPREPLY+=("$choice")
+    done
     return 0
 }
 
-complete -o default -F _chatcli chatcli
-"""
+complete -o default -F _chatcli chatcli"""
+
+    def script(self) -> list[str]:
+        return [*_header("bash", "Load it with `source <(chatcli completion bash)`, or copy it to",
+                         "~/.local/share/bash-completion/completions/chatcli."), "",
+                "_chatcli_command() {  # enters command path $1: its options, commands and so on",
+                "    path=$1 options=() own_options=() commands=() default_command=''",
+                "    case $1 in",
+                *(line for spec in self.specs for line in self.command(spec)), "    esac", "}",
+                "", "_chatcli_option() {  # kind and choices of option $2's value, or failure",
+                "    kind=none choices=()", '    case "$1 $2" in',
+                *(f"        {'|'.join(_quote(' '.join((*s.path, n))) for n in o.names)})"
+                  f"{self.values(o.values)} ;;"
+                  for s in self.specs for o in s.options if o.takes_value),
+                "        *) return 1 ;;", "    esac", "}", "",
+                "_chatcli_argument() {  # kind and choices of positional argument $2 (from 0)",
+                "    kind=none choices=()", "    case $1 in",
+                *(line for spec in self.specs for line in self.arguments(spec)),
+                "    esac", "    return 0", "}", *self.MAIN.split("\n")]
+
+    def command(self, spec: Spec) -> list[str]:
+        default = [] if spec.default is None else [
+            *self.array("own_options", spec.option_names()),
+            f"            default_command={_word(spec.default.path[-1])}"]
+        offered = {*spec.option_names(), *(spec.default.option_names() if spec.default else [])}
+        return [f"        {_quote(' '.join(spec.path))})",
+                *self.array("options", sorted(offered)), *default,
+                *self.array("commands", [c.path[-1] for c in spec.commands]), "            ;;"]
+
+    def arguments(self, spec: Spec) -> list[str]:
+        tests = [f"            (( $2 >= {start}{f' && $2 < {start + a.nargs}' * (a.nargs > 0)} ))"
+                 f" &&{self.values(a.values)}"
+                 for start, a in spec.positions() if a.values.kind != "none"]
+        return [f"        {_quote(' '.join(spec.path))})", *tests, "            ;;"] * bool(tests)
+
+    @staticmethod
+    def array(name: str, words: list[str]) -> list[str]:
+        text = f"{name}=({' '.join(_word(word) for word in words)})"
+        return textwrap.wrap(text, 96, initial_indent=" " * 12, subsequent_indent=" " * 16,
+                             break_long_words=False, break_on_hyphens=False) * bool(words)
+
+    @staticmethod
+    def values(values: Values) -> str:
+        choices = f" choices=({' '.join(_word(c) for c in values.choices)})" * bool(values.choices)
+        return f" kind={values.kind}{choices}" if values.kind != "none" else ""
 
 
-def _bash(tree: Spec) -> str:
-    how = ("Load it with `source <(chatcli completion bash)`, or copy it to",
-           "~/.local/share/bash-completion/completions/chatcli.")
-    lines = [*_header("bash", *how), "", *_bash_commands(tree), "", *_bash_options(tree), "",
-             *_bash_arguments(tree), *_BASH_HELPERS.rstrip("\n").split("\n")]
-    return "\n".join(lines) + "\n"
+class _Zsh(_Renderer):
+    """One function per command, each calling ``_arguments`` or ``_describe``."""
+
+    def script(self) -> list[str]:
+        lines = ["#compdef chatcli",
+                 *_header("zsh", "Save it as _chatcli in a directory on $fpath, or load it with",
+                          "`source <(chatcli completion zsh)`.")]
+        for spec in self.specs:
+            lines += ["", f"{self.function(spec)}() {{", *(
+                self.group(spec) if spec.commands else
+                self.arguments(spec.options, spec.positions(), "    ", '"$@" ')), "}"]
+        return [*lines, "", "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then",
+                '    _chatcli "$@"', "else", "    compdef _chatcli chatcli", "fi"]
+
+    @staticmethod
+    def function(spec: Spec) -> str:
+        return "_" + "_".join(re.sub(r"\W", "_", word) for word in spec.path)
+
+    def group(self, spec: Spec) -> list[str]:
+        label = _quote(" ".join(spec.path) + " command")
+        return [
+            "    local -a commands", "    commands=(", *(
+                f"        {_quote(self.escape(c.path[-1], ':') + ':' + c.help)}"
+                for c in spec.commands),
+            "    )", "    if (( CURRENT == 2 )) && [[ $PREFIX != -* ]]; then",
+            f"        _describe -t commands {label} commands", "        return", "    fi",
+            "    case $words[2] in",
+            *(f"        ({self.escape(c.path[-1], _ZSH_SPECIAL)}) shift words; (( CURRENT-- )); "
+              f'curcontext="${{curcontext%:*:*}}:{"-".join(c.path)}:"; {self.function(c)} ;;'
+              for c in spec.commands),
+            "        (*)", *self.fallback(spec), "            ;;", "    esac"]
+
+    def fallback(self, spec: Spec) -> list[str]:
+        """The first word names no command: the default command's, with the root options."""
+        if spec.default is None:
+            return self.arguments(spec.options, iter(()), "            ", "")
+        taken = set(spec.default.option_names())
+        extra = " ".join(_quote(s) for o in spec.options if not taken & set(o.names)
+                         for s in self.option_specs(o))
+        reset = ["            set --", f"            (( CURRENT == 2 )) && set -- {extra}"]
+        return [*reset * bool(extra), f'            {self.function(spec.default)} "$@"']
+
+    def arguments(self, options: Iterable[Param], positions: Iterator[tuple[int, Param]],
+                  indent: str, extra: str) -> list[str]:
+        specs = [s for option in options for s in self.option_specs(option)]
+        for start, argument in positions:
+            # _nothing, not " ": a bare message stops a lone option match being inserted.
+            tail = f":{self.escape(argument.metavar, ':')}:{self.action(argument.values)}"
+            specs += ([f"*{tail}"] if argument.nargs < 0 else
+                      [f"{start + offset + 1}{tail}" for offset in range(argument.nargs)])
+        lines = [f"{indent}_arguments -s -S {extra}\\",
+                 *(f"{indent}    {_quote(s)} \\" for s in specs)]
+        return [*lines[:-1], lines[-1].removesuffix(" \\")]
+
+    def option_specs(self, option: Param) -> list[str]:
+        start = "*" if option.multiple else "(" + " ".join(option.names) + ")"
+        value = f":{self.escape(option.metavar, ':')}:{self.action(option.values, ' ')}"
+        return [f"{start}{name}{('=' if name.startswith('--') else '+') * option.takes_value}"
+                f"[{self.escape(option.help, '[]')}]{value * option.takes_value}"
+                for name in option.names]
+
+    def action(self, values: Values, none: str = "_nothing") -> str:
+        if values.kind == "choice":
+            return "(" + " ".join(self.escape(c, _ZSH_SPECIAL) for c in values.choices) + ")"
+        return {"file": "_files", "dir": "_files -/"}.get(values.kind, none)
+
+    @staticmethod
+    def escape(text: str, special: str) -> str:  # backslashes before ``special`` characters
+        return "".join("\\" + char if char in special or char == "\\" else char for char in text)
 
 
-def _bash_array(name: str, words: Iterable[str]) -> list[str]:
-    return _wrap(f"            {name}=(", [_sh_word(word) for word in words], ")", " " * 16)
+class _Fish(_Renderer):
+    """``complete`` lines, each guarded by where on the command line the word is."""
+
+    def script(self) -> list[str]:
+        lines = [*_header("fish", "Copy it to ~/.config/fish/completions/chatcli.fish, or load",
+                          "it with `chatcli completion fish | source`."),
+                 "", "complete -c chatcli -f"]
+        # The root leaves out the default command's options, which are offered there anyway.
+        skip = set(self.tree.default.option_names() if self.tree.default else ())
+        for spec, condition in self.conditions(self.tree):
+            lines += ["", f"# {' '.join(spec.path)}"]
+            lines += [self.line(condition, f"-a {_word(c.path[-1], 'fish')}", c.help)
+                      for c in spec.commands]
+            lines += [self.option(condition, o) for o in spec.options
+                      if spec is not self.tree or not skip & set(o.names)]
+            lines += [self.line(condition, self.value(a.values, False))
+                      for a in spec.arguments if a.values.kind != "none"]
+        return lines
+
+    def conditions(self, spec: Spec, seen: tuple[str, ...] = ()) -> Iterator[tuple[Spec, str]]:
+        """Each command, parents first, with the test that it is the one being completed."""
+        below = [f"not __fish_seen_subcommand_from {self.names(spec.commands)}"]
+        yield spec, ("; and ".join([*seen, *below * bool(spec.commands)]) if seen
+                     else "__fish_use_subcommand")
+        for child in spec.commands:
+            others = [c for c in spec.commands if c is not child]
+            yield from self.conditions(child, (*seen, (
+                f"not __fish_seen_subcommand_from {self.names(others)}" if child is spec.default
+                else f"__fish_seen_subcommand_from {self.names([child])}")))
+
+    @staticmethod
+    def names(specs: Iterable[Spec]) -> str:
+        return " ".join(_word(spec.path[-1], "fish") for spec in specs)
+
+    def option(self, condition: str, option: Param) -> str:
+        names = [f"-l {_word(n[2:], 'fish')}" if n.startswith("--") else
+                 f"-s {_word(n[1:], 'fish')}" if len(n) == 2 else f"-o {_word(n[1:], 'fish')}"
+                 for n in option.names]
+        value = self.value(option.values, True) if option.takes_value else ""
+        return self.line(condition, " ".join(names), option.help, value)
+
+    @staticmethod
+    def value(values: Values, option: bool) -> str:
+        if values.kind == "file":
+            return "-r -F" if option else "-F"
+        words = {"choice": " ".join(_word(c, "fish") for c in values.choices),
+                 "dir": "(__fish_complete_directories)"}.get(values.kind)
+        args = f"-a {_quote(words, 'fish')}" if words else ""
+        return f"-x {args}".strip() if option else args
+
+    @staticmethod
+    def line(condition: str, what: str, description: str = "", value: str = "") -> str:
+        parts = [f"complete -c chatcli -n {_quote(condition, 'fish')} {what}",
+                 f"-d {_quote(description, 'fish')}" * bool(description), value]
+        return " ".join(part for part in parts if part)
 
 
-def _bash_commands(tree: Spec) -> list[str]:
-    lines = [
-        "_chatcli_command() {",
-        "    # Sets options (offered after a dash), own_options, commands and default_command",
-        "    # for the command path $1.",
-        "    options=() own_options=() commands=() default_command=''",
-        "    case $1 in",
-    ]
-    for spec in walk(tree):
-        lines.append(f"        {_sh_quote(' '.join(spec.path))})")
-        lines += _bash_array("options", _offered_options(spec))
-        if spec.default is not None:
-            lines += _bash_array("own_options", spec.option_names())
-            lines.append(f"            default_command={_sh_word(spec.default)}")
-        if spec.commands:
-            lines += _bash_array("commands", [child.name for child in spec.commands])
-        lines.append("            ;;")
-    return [*lines, "    esac", "}"]
-
-
-def _offered_options(spec: Spec) -> list[str]:
-    """The options offered at a dash: the default command's too, since it may follow."""
-    names = set(spec.option_names())
-    for child in spec.commands:
-        if child.name == spec.default:
-            names.update(child.option_names())
-    return sorted(names)
-
-
-def _bash_options(tree: Spec) -> list[str]:
-    lines = [
-        "_chatcli_option() {",
-        "    # Sets kind (choice, file, dir or none) and choices for the value of option $2",
-        "    # of the command path $1; fails for a flag or an unknown option.",
-        "    kind=none choices=()",
-        '    case "$1 $2" in',
-    ]
-    for spec in walk(tree):
-        for option in spec.options:
-            if option.takes_value:
-                patterns = "|".join(_sh_quote(" ".join((*spec.path, name)))
-                                    for name in option.names)
-                lines += _bash_values(patterns, option.values)
-    return [*lines, "        *) return 1 ;;", "    esac", "}"]
-
-
-def _bash_values(patterns: str, values: Values) -> list[str]:
-    if values.kind == "none":
-        return [f"        {patterns}) ;;"]
-    if not values.choices:
-        return [f"        {patterns}) kind={values.kind} ;;"]
-    return [f"        {patterns})", f"            kind={values.kind}",
-            *_bash_array("choices", values.choices), "            ;;"]
-
-
-def _bash_arguments(tree: Spec) -> list[str]:
-    lines = [
-        "_chatcli_argument() {",
-        "    # Sets kind and choices for positional argument $2 (from 0) of the command path $1.",
-        "    kind=none choices=()",
-    ]
-    clauses: list[str] = []
-    for spec in walk(tree):
-        tests = list(_bash_argument_tests(spec.arguments))
-        if tests:
-            clauses += [f"        {_sh_quote(' '.join(spec.path))})", *tests, "            ;;"]
-    if clauses:
-        lines += ["    case $1 in", *clauses, "    esac"]
-    return [*lines, "    return 0", "}"]
-
-
-def _bash_argument_tests(arguments: tuple[Argument, ...]) -> Iterator[str]:
-    for start, argument in _positions(arguments):
-        if argument.values.kind == "none":
-            continue
-        if argument.nargs < 0:
-            test = f"$2 >= {start}"
-        elif argument.nargs == 1:
-            test = f"$2 == {start}"
-        else:
-            test = f"$2 >= {start} && $2 < {start + argument.nargs}"
-        yield f"            if (( {test} )); then"
-        yield f"                kind={argument.values.kind}"
-        if argument.values.choices:
-            yield from _wrap("                choices=(",
-                             [_sh_word(choice) for choice in argument.values.choices],
-                             ")", " " * 20)
-        yield "            fi"
-
-
-def _positions(arguments: tuple[Argument, ...]) -> Iterator[tuple[int, Argument]]:
-    """Each argument with the index of its first word."""
-    start = 0
-    for argument in arguments:
-        yield start, argument
-        start += max(argument.nargs, 1)
-
-
-# zsh.
-
-
-def _zsh(tree: Spec) -> str:
-    how = ("Save it as _chatcli in a directory on $fpath, or load it with",
-           "`source <(chatcli completion zsh)`.")
-    lines = ["#compdef chatcli", *_header("zsh", *how)]
-    for spec in walk(tree):
-        lines += ["", *(_zsh_group(spec) if spec.commands else _zsh_leaf(spec))]
-    lines += [
-        "",
-        "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then",
-        '    _chatcli "$@"',
-        "else",
-        "    compdef _chatcli chatcli",
-        "fi",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _zsh_function(spec: Spec) -> str:
-    return "_" + "_".join(re.sub(r"\W", "_", word) for word in spec.path)
-
-
-def _zsh_group(spec: Spec) -> list[str]:
-    label = " ".join(spec.path)
-    lines = [f"{_zsh_function(spec)}() {{", "    local -a commands", "    commands=("]
-    lines += [f"        {_sh_quote(_zsh_escape(c.name, ':') + ':' + c.help)}"
-              for c in spec.commands]
-    lines += [
-        "    )",
-        "    if (( CURRENT == 2 )) && [[ $PREFIX != -* ]]; then",
-        f"        _describe -t commands {_sh_quote(label + ' command')} commands",
-        "        return",
-        "    fi",
-        "    case $words[2] in",
-    ]
-    for child in spec.commands:
-        lines += [
-            f"        ({_zsh_escape(child.name, '()|*?[]<>')})",
-            "            shift words",
-            "            (( CURRENT-- ))",
-            f'            curcontext="${{curcontext%:*:*}}:{"-".join(child.path)}:"',
-            f"            {_zsh_function(child)}",
-            "            ;;",
-        ]
-    return [*lines, "        (*)", *_zsh_fallback(spec), "            ;;", "    esac", "}"]
-
-
-def _zsh_fallback(spec: Spec) -> list[str]:
-    """What the first word of a group completes to when it names no command."""
-    default = next((c for c in spec.commands if c.name == spec.default), None)
-    if default is None:
-        return _zsh_arguments(spec.options, (), "            ")
-    taken = set(default.option_names())
-    extra = [option for option in spec.options if not taken.intersection(option.names)]
-    call = f"            {_zsh_function(default)}"
-    if not extra:
-        return [call]
-    specs = [f"                    {_sh_quote(s)} \\" for o in extra for s in _zsh_option_specs(o)]
-    specs[-1] = specs[-1].removesuffix(" \\")
-    return [
-        "            if (( CURRENT == 2 )); then",
-        f"    {call} \\",
-        *specs,
-        "            else",
-        f"    {call}",
-        "            fi",
-    ]
-
-
-def _zsh_leaf(spec: Spec) -> list[str]:
-    return [f"{_zsh_function(spec)}() {{",
-            *_zsh_arguments(spec.options, spec.arguments, "    ", '"$@" '), "}"]
-
-
-def _zsh_arguments(options: Iterable[Option], arguments: tuple[Argument, ...], indent: str,
-                   extra: str = "") -> list[str]:
-    specs = [s for option in options for s in _zsh_option_specs(option)]
-    specs += _zsh_argument_specs(arguments)
-    lines = [f"{indent}_arguments -s -S {extra}\\"]
-    lines += [f"{indent}    {_sh_quote(s)} \\" for s in specs]
-    lines[-1] = lines[-1].removesuffix(" \\")
-    return lines
-
-
-def _zsh_option_specs(option: Option) -> list[str]:
-    exclusive = "" if option.multiple else "(" + " ".join(option.names) + ")"
-    repeat = "*" if option.multiple else ""
-    value = ""
-    if option.takes_value:
-        value = f":{_zsh_escape(option.metavar, ':')}:{_zsh_action(option.values)}"
-    specs = []
-    for name in option.names:
-        form = name
-        if option.takes_value:
-            form += "=" if name.startswith("--") else "+"
-        specs.append(f"{exclusive}{repeat}{form}[{_zsh_escape(option.help, '[]')}]{value}")
-    return specs
-
-
-def _zsh_argument_specs(arguments: tuple[Argument, ...]) -> list[str]:
-    specs = []
-    for start, argument in _positions(arguments):
-        tail = f":{_zsh_escape(argument.metavar, ':')}:{_zsh_action(argument.values)}"
-        if argument.nargs < 0:
-            specs.append("*" + tail)
-        else:
-            specs += [f"{start + offset + 1}{tail}" for offset in range(argument.nargs)]
-    return specs
-
-
-def _zsh_action(values: Values) -> str:
-    if values.kind == "choice":
-        return "(" + " ".join(_zsh_escape(c, _ZSH_SPECIAL) for c in values.choices) + ")"
-    return {"file": "_files", "dir": "_files -/"}.get(values.kind, " ")
-
-
-def _zsh_escape(text: str, special: str) -> str:
-    """Backslashes before backslashes and the ``special`` characters."""
-    return "".join("\\" + char if char in special or char == "\\" else char for char in text)
-
-
-# fish.
-
-
-def _fish(tree: Spec) -> str:
-    how = ("Copy it to ~/.config/fish/completions/chatcli.fish, or load it with",
-           "`chatcli completion fish | source`.")
-    lines = [*_header("fish", *how), "", "complete -c chatcli -f"]
-    for spec, condition, skip in _fish_sections(tree):
-        lines += ["", f"# {' '.join(spec.path)}"]
-        lines += [_fish_line(condition, f"-a {_fish_word(child.name)}", child.help)
-                  for child in spec.commands]
-        lines += [_fish_option(condition, option) for option in spec.options
-                  if not skip.intersection(option.names)]
-        lines += [_fish_line(condition, _fish_value(argument.values))
-                  for argument in spec.arguments if argument.values.kind != "none"]
-    return "\n".join(lines) + "\n"
-
-
-def _fish_sections(tree: Spec) -> Iterator[tuple[Spec, str, set[str]]]:
-    """Each command, the condition for its completions, and the options it leaves out.
-
-    The root leaves out the default command's options, which are offered there anyway.
-    """
-    default = next((c for c in tree.commands if c.name == tree.default), None)
-    yield tree, "__fish_use_subcommand", set(default.option_names()) if default else set()
-    yield from _fish_below(tree)
-
-
-def _fish_below(parent: Spec) -> Iterator[tuple[Spec, str, set[str]]]:
-    for spec in parent.commands:
-        condition = _fish_seen(parent, spec)
-        if spec.commands:
-            names = " ".join(_fish_word(child.name) for child in spec.commands)
-            condition += f"; and not __fish_seen_subcommand_from {names}"
-        yield spec, condition, set()
-        yield from _fish_below(spec)
-
-
-def _fish_seen(parent: Spec, child: Spec) -> str:
-    """The condition that ``child`` is the command being completed."""
-    parts = [f"__fish_seen_subcommand_from {_fish_word(word)}" for word in parent.path[1:]]
-    if child.name == parent.default:
-        others = " ".join(_fish_word(c.name) for c in parent.commands if c is not child)
-        parts.append(f"not __fish_seen_subcommand_from {others}" if others else "true")
-    else:
-        parts.append(f"__fish_seen_subcommand_from {_fish_word(child.name)}")
-    return "; and ".join(parts)
-
-
-def _fish_option(condition: str, option: Option) -> str:
-    names = []
-    for name in option.names:
-        if name.startswith("--"):
-            names.append(f"-l {_fish_word(name[2:])}")
-        elif len(name) == 2:
-            names.append(f"-s {_fish_word(name[1:])}")
-        else:
-            names.append(f"-o {_fish_word(name[1:])}")
-    value = _fish_value(option.values, option=True) if option.takes_value else ""
-    return _fish_line(condition, " ".join(names), option.help, value)
-
-
-def _fish_value(values: Values, option: bool = False) -> str:
-    if values.kind == "file":
-        return "-r -F" if option else "-F"
-    words = {"choice": " ".join(_fish_word(c) for c in values.choices),
-             "dir": "(__fish_complete_directories)"}.get(values.kind)
-    args = f"-a {_fish_quote(words)}" if words else ""
-    return f"-x {args}".strip() if option else args
-
-
-def _fish_line(condition: str, what: str, description: str = "", value: str = "") -> str:
-    parts = [f"complete -c chatcli -n {_fish_quote(condition)} {what}"]
-    if description:
-        parts.append(f"-d {_fish_quote(description)}")
-    if value:
-        parts.append(value)
-    return " ".join(parts)
-
-
-# Entry points.
-
-_RENDERERS = {"bash": _bash, "zsh": _zsh, "fish": _fish}
+_RENDERERS: dict[str, type[_Bash | _Zsh | _Fish]] = {"bash": _Bash, "zsh": _Zsh, "fish": _Fish}
 
 
 def completion_script(shell: str, root: Command | None = None) -> str:
     """The completion script for ``shell`` (one of ``SHELLS``), ending with a newline."""
-    return _render(shell, command_tree(root))
+    if shell not in _RENDERERS:
+        raise ValueError(f"unknown shell {shell!r}; expected one of {', '.join(SHELLS)}")
+    return "\n".join(_RENDERERS[shell](command_tree(root)).script()) + "\n"
 
 
 def write_all(directory: Path, root: Command | None = None) -> list[Path]:
     """Write every shell's script into ``directory`` under its usual name."""
-    tree = command_tree(root)
-    written = []
-    for shell in SHELLS:
-        path = directory / FILE_NAMES[shell]
-        path.write_text(_render(shell, tree), encoding="utf-8", newline="\n")
-        written.append(path)
-    return written
-
-
-def _render(shell: str, tree: Spec) -> str:
-    if shell not in _RENDERERS:
-        raise ValueError(f"unknown shell {shell!r}; expected one of {', '.join(SHELLS)}")
-    return _RENDERERS[shell](tree)
+    paths = [directory / FILE_NAMES[shell] for shell in SHELLS]
+    for shell, path in zip(SHELLS, paths, strict=True):
+        path.write_text(completion_script(shell, root), encoding="utf-8", newline="\n")
+    return paths

@@ -1,6 +1,8 @@
 """Plain output for pipes and files: the answer's raw text, nothing else, on stdout.
 
-Text is written as it arrives and flushed once per network read. No ANSI codes
+Text is collected per network read and written (and flushed) once per read, so
+a fast stream costs one write per read rather than one per token, whatever the
+stream's buffering. No ANSI codes
 are ever written here. Reasoning goes to stderr only with ``--reasoning show``;
 tool calls are summarised on stderr; with several choices, each is headed by
 ``--- choice N ---`` and those after the first are printed when complete.
@@ -25,7 +27,8 @@ class PlainRenderer:
         self._show_reasoning = options.reasoning == "show"
         self._multi = options.choices > 1
         self._headed = False
-        self._last = ""  # last character written to stdout
+        self._last = ""  # last character given to stdout (pending or written)
+        self._pending: list[str] = []
         self._reasoning_open = False
 
     def start(self) -> None:
@@ -37,49 +40,52 @@ class PlainRenderer:
                 if event.choice == 0 and event.text:
                     self._write(event.text)
             elif type(event) is ReasoningDelta and self._show_reasoning and event.choice == 0:
-                self.err.write(event.text)
                 self._reasoning_open = not event.text.endswith("\n")
+                self.err.write(event.text)
 
     def flush(self) -> None:
+        if self._pending:
+            data = "".join(self._pending)
+            self._pending.clear()
+            self.out.write(data)
         self.out.flush()
         if self._show_reasoning:
             self.err.flush()
 
     def _write(self, text: str) -> None:
         if self._reasoning_open:
+            self._reasoning_open = False
             self.err.write("\n")
             self.err.flush()
-            self._reasoning_open = False
         if self._multi and not self._headed:
-            self.out.write("--- choice 0 ---\n")
+            self._pending.append("--- choice 0 ---\n")
             self._headed = True
-        self.out.write(text)
+        self._pending.append(text)
         self._last = text[-1]
 
     def _end_line(self) -> None:
         if self._last and self._last != "\n":
-            self.out.write("\n")
+            self._pending.append("\n")
             self._last = "\n"
 
     def finish(self, result: TurnResult) -> None:
         choices = result.completion["choices"]
         if self._multi and not self._headed and choices:
-            self.out.write("--- choice 0 ---\n")
+            self._pending.append("--- choice 0 ---\n")
             self._headed = True
         self._end_line()
         for choice in choices[1:]:
             text = choice["message"].get("content") or ""
-            self.out.write(f"--- choice {choice['index']} ---\n")
-            self.out.write(text)
+            self._pending.append(f"--- choice {choice['index']} ---\n{text}")
             self._last = text[-1:] or "\n"
             self._end_line()
+        self.flush()
         self._summarise_tools(choices)
-        self.out.flush()
         self.err.flush()
 
     def abort(self, result: TurnResult) -> None:
         self._end_line()
-        self.out.flush()
+        self.flush()
 
     def _summarise_tools(self, choices: list[dict[str, Any]]) -> None:
         for choice in choices:
