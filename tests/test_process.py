@@ -117,3 +117,25 @@ def test_shell_pipeline_into_head(fakeapi: FakeAPI) -> None:
     done = subprocess.run(["bash", "-c", script], capture_output=True, env=process_env(),
                           stdin=subprocess.DEVNULL, timeout=60, check=False)
     assert (done.stdout, done.stderr) == (b"word  141\n", b"")
+
+
+def test_rich_mode_on_a_pseudo_terminal_survives_ctrl_c(fakeapi: FakeAPI) -> None:
+    import pexpect
+
+    gate = fakeapi.add(Gate(
+        first=sse_bytes([chunk(role="assistant", content="# Title\n\nFirst paragraph.\n\n"),
+                         chunk(content="Second, unfin")], done=False),
+        rest=sse_bytes([chunk(content="ished."), chunk(finish_reason="stop")])))
+    child = pexpect.spawn(sys.executable, ["-m", "chatcli", "--base-url", fakeapi.base_url, "hi"],
+                          env=process_env({"TERM": "xterm-256color"}), dimensions=(40, 120),
+                          timeout=30)
+    child.expect("First paragraph.")
+    child.expect("Second, unfin")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    gate.release()
+    assert child.exitstatus == 130
+    screen = child.before.decode()
+    assert "chatcli: interrupted" in screen
+    assert "Second, unfin" in screen
