@@ -30,7 +30,7 @@ from chatcli.render import RenderOptions
 from chatcli.render.markdown_blocks import MarkdownBlocks
 from chatcli.turn import TurnResult
 
-COMMIT_INTERVAL = 0.05  # seconds between looks for finished blocks
+TICK = 1 / 15  # seconds between looks for finished blocks and repaints of the tail
 CODE_THEME = "monokai"
 
 
@@ -74,7 +74,10 @@ class RichRenderer:
         self._tools: dict[int, ToolCallState] = {}
         self._choice_chars: dict[int, int] = {}
         self._printed_block: str | None = None  # token type of the last printed block
-        self._last_commit = 0.0
+        self._last_tick = 0.0
+        self.tail_lines: list[list[Segment]] = []  # the painted tail, read by the Live
+        self._stopped = False
+        self._dirty = False  # something arrived that the painted tail does not show
         self._live: Live | None = None
         self._started = clock()
 
@@ -88,6 +91,7 @@ class RichRenderer:
         self._live.start(refresh=True)
 
     def on_events(self, events: Sequence[Event], chunk: Mapping[str, Any] | None) -> None:
+        self._dirty = True
         for event in events:
             kind = type(event)
             if kind is TextDelta:
@@ -110,9 +114,10 @@ class RichRenderer:
                 if event.choice == 0:
                     self._add_tool(event)
         now = self.clock()
-        if now - self._last_commit >= COMMIT_INTERVAL:
-            self._last_commit = now
+        if now - self._last_tick >= TICK:
+            self._last_tick = now
             self._commit()
+            self._paint()
 
     def flush(self) -> None:
         pass
@@ -191,6 +196,8 @@ class RichRenderer:
                 self.console.print(markdown(content), crop=False)
 
     def _stop_live(self) -> None:
+        self._stopped = True  # the Live's last frame is erased anyway: keep it empty
+        self.tail_lines = []
         if self._live is not None:
             self._live.stop()
             self._live = None
@@ -208,42 +215,62 @@ class RichRenderer:
 
     # -- what the live tail shows ----------------------------------------
 
-    def live_view(self) -> RenderableType:
+    def repaint_if_stale(self) -> None:
+        """From the Live's refresh: paint what arrived since the last tick if the stream paused."""
+        if self._dirty and self.clock() - self._last_tick >= TICK:
+            self._paint()
+
+    def _paint(self) -> None:
+        """Render the unfinished tail once per tick; the Live only replays these lines."""
+        self._dirty = False
         parts: list[RenderableType] = []
-        if self._reasoning_started is not None and self._reasoning_took is None:
-            if self._show_reasoning:
-                parts.append(Text("".join(self._reasoning), style="dim"))
-            took = self.clock() - self._reasoning_started
-            parts.append(Spinner("dots", Text(f"thinking… {took:.0f}s", style="dim")))
-        elif self._multi:
-            counts = sorted(self._choice_chars.items())
-            chars = ", ".join(f"choice {i}: {n} chars" for i, n in counts)
-            parts.append(Spinner("dots", Text(chars or "waiting…", style="dim")))
-        else:
+        if self._thinking and self._show_reasoning:
+            parts.append(Text("".join(self._reasoning), style="dim"))
+        elif not self._multi:
             tail = self._blocks.snapshot()
             if tail:
                 parts.append(markdown(tail))
-            elif not self._tools:
-                label = f"waiting for {self.options.model}…" if self.options.model else "waiting…"
-                parts.append(Spinner("dots", Text(label, style="dim")))
-        for _, call in sorted(list(self._tools.items())):
+        for _, call in sorted(list(self._tools.items())):  # list(): atomic, for the Live's thread
             parts.append(Text(f"⚙ {call.name}({''.join(call.arguments)}", style="cyan"))
-        return Group(*parts)
+        height = max(1, self.console.height - 3)
+        lines = self.console.render_lines(Group(*parts), self.console.options, pad=False)
+        self.tail_lines = lines[-height:]
+
+    @property
+    def _thinking(self) -> bool:
+        return self._reasoning_started is not None and self._reasoning_took is None
+
+    def spinner(self) -> Spinner | None:
+        """The animated line under the tail, while there is something to wait for."""
+        if self._stopped:
+            return None
+        if self._thinking:
+            took = self.clock() - self._reasoning_started if self._reasoning_started else 0.0
+            return Spinner("dots", Text(f"thinking… {took:.0f}s", style="dim"))
+        if self._multi:
+            counts = sorted(self._choice_chars.items())
+            chars = ", ".join(f"choice {i}: {n} chars" for i, n in counts)
+            return Spinner("dots", Text(chars or "waiting…", style="dim"))
+        if not self.tail_lines and not self._blocks.snapshot() and not self._tools:
+            label = f"waiting for {self.options.model}…" if self.options.model else "waiting…"
+            return Spinner("dots", Text(label, style="dim"))
+        return None
 
 
 class _LiveTail:
-    """The renderable the ``Live`` shows: only the last screenful of the tail."""
+    """What the ``Live`` shows: the painted tail and a spinner, both cheap to replay."""
 
     def __init__(self, renderer: RichRenderer) -> None:
         self.renderer = renderer
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        height = max(1, console.height - 2)
-        lines = console.render_lines(self.renderer.live_view(), options.update(height=None),
-                                     pad=False)
-        for line in lines[-height:]:
+        self.renderer.repaint_if_stale()
+        for line in self.renderer.tail_lines:
             yield from line
             yield Segment.line()
+        spinner = self.renderer.spinner()
+        if spinner is not None:
+            yield spinner
 
 
 def _pretty_arguments(arguments: str) -> RenderableType:
