@@ -173,3 +173,14 @@ def test_models_errors_use_the_same_boundary(fakeapi: FakeAPI) -> None:
     fakeapi.add(JSON({"object": "list"}), path="/v1/models")
     result = run_cli(["models", "--base-url", fakeapi.base_url])
     assert result.exit_code == 9
+
+
+def test_directories_follow_xdg(tmp_path: Path) -> None:
+    from chatcli.config import config_dir, data_dir
+
+    assert config_dir({"CHATCLI_CONFIG_DIR": "/a"}) == Path("/a")
+    assert config_dir({"XDG_CONFIG_HOME": "/x"}) == Path("/x/chatcli")
+    assert config_dir({}) == Path.home() / ".config" / "chatcli"
+    assert data_dir({"CHATCLI_DATA_DIR": "/d", "XDG_DATA_HOME": "/x"}) == Path("/d")
+    assert data_dir({"XDG_DATA_HOME": "/x"}) == Path("/x/chatcli")
+    assert data_dir({}) == Path.home() / ".local" / "share" / "chatcli"

@@ -58,22 +58,21 @@ class Settings:
 
 def config_dir(env: Mapping[str, str] | None = None) -> Path:
     """``$CHATCLI_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/chatcli``, else ``~/.config/chatcli``."""
-    env = os.environ if env is None else env
-    if env.get("CHATCLI_CONFIG_DIR"):
-        return Path(env["CHATCLI_CONFIG_DIR"])
-    if env.get("XDG_CONFIG_HOME"):
-        return Path(env["XDG_CONFIG_HOME"]) / "chatcli"
-    return Path.home() / ".config" / "chatcli"
+    return _directory(env, "CHATCLI_CONFIG_DIR", "XDG_CONFIG_HOME", ".config")
 
 
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
     """``$CHATCLI_DATA_DIR``, else ``$XDG_DATA_HOME/chatcli``, else ``~/.local/share/chatcli``."""
+    return _directory(env, "CHATCLI_DATA_DIR", "XDG_DATA_HOME", ".local/share")
+
+
+def _directory(env: Mapping[str, str] | None, own: str, xdg: str, home_default: str) -> Path:
     env = os.environ if env is None else env
-    if env.get("CHATCLI_DATA_DIR"):
-        return Path(env["CHATCLI_DATA_DIR"])
-    if env.get("XDG_DATA_HOME"):
-        return Path(env["XDG_DATA_HOME"]) / "chatcli"
-    return Path.home() / ".local" / "share" / "chatcli"
+    if env.get(own):
+        return Path(env[own])
+    if env.get(xdg):
+        return Path(env[xdg]) / "chatcli"
+    return Path.home() / home_default / "chatcli"
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
