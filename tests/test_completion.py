@@ -48,7 +48,7 @@ def _names(option: TyperOption) -> list[str]:
 
 
 def _choices(option: TyperOption) -> list[str]:
-    choices = option.type_descriptor.choices or ()
+    choices = getattr(option.type, "choices", None) or ()
     return [str(c.value) if isinstance(c, StrEnum) else str(c) for c in choices]
 
 

@@ -13,12 +13,13 @@ import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
-from pathlib import Path, PurePath
-from typing import Any, Literal, get_args, get_origin
+from pathlib import Path
+from typing import Literal
 
 from typer._click import Command, Context
 from typer.core import TyperArgument, TyperGroup, TyperOption
 from typer.main import get_command
+from typer.models import TyperPath
 
 PROG = "chatcli"
 SHELLS = ("bash", "zsh", "fish")
@@ -41,15 +42,13 @@ class Values:
 
     @classmethod
     def of(cls, param: TyperOption | TyperArgument) -> Values:
-        """Choices from an enum or Literal; a path when the type or the metavar names one."""
-        desc = param.type_descriptor
-        if desc.choices is not None:
-            return cls("choice", tuple(str(getattr(c, "value", c)) for c in desc.choices))
-        annotation: Any = desc.annotation
-        item = get_args(annotation)[0] if get_origin(annotation) is list else annotation
-        if desc.is_file or desc.is_path or (isinstance(item, type) and issubclass(item, PurePath)):
-            info = desc.parameter_info
-            return cls("dir" if info.dir_okay and not info.file_okay else "file")
+        """Choices from the parameter's type; a path when the type or the metavar names one."""
+        kind = param.type
+        choices = getattr(kind, "choices", None)
+        if choices is not None:
+            return cls("choice", tuple(str(getattr(c, "value", c)) for c in choices))
+        if isinstance(kind, TyperPath):
+            return cls("dir" if kind.dir_okay and not kind.file_okay else "file")
         words = re.split(r"[^A-Za-z]+", param.metavar or "")
         return cls(next((_PATH_METAVARS[w] for w in words if w in _PATH_METAVARS), "none"))
 
