@@ -8,12 +8,11 @@ and the server's request id.
 
 from __future__ import annotations
 
-import email.utils
 import json
+import os
 import random
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
@@ -40,7 +39,12 @@ Log = Callable[[str], None]
 
 
 def new_trace_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID, made without the ``uuid`` module, which is slow to import."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 class ResponseStream:
@@ -242,6 +246,8 @@ def retry_after(headers: httpx.Headers) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
-import subprocess
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,14 +75,19 @@ def _directory(env: Mapping[str, str] | None, own: str, xdg: str, home_default: 
 def read_config_file(path: Path) -> dict[str, Any]:
     """The parsed ``config.toml``, or an empty table when there is none."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        raw = path.read_bytes()
     except FileNotFoundError:
         return {}
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    import tomllib  # only when there is a file: start-up counts
+
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
 
 
 def load_settings(
@@ -225,6 +227,9 @@ def _resolve_key(values: Mapping[str, Any], env: Mapping[str, str]) -> str | Non
 
 def run_key_command(command: str) -> str:
     """Run ``api_key_cmd`` without a shell and return its first line."""
+    import shlex
+    import subprocess
+
     argv = shlex.split(command)
     if not argv:
         raise ConfigError("api_key_cmd is empty")

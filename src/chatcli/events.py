@@ -1,5 +1,9 @@
 """Parsed chunks become typed events; the only place untyped JSON is read.
 
+Events are ``NamedTuple``s: one is made per token, and they are the cheapest
+immutable record to build and to define (start-up counts). Compare them by
+type first: two events of different types may hold equal fields.
+
 ``ChunkParser`` is stateful because some quirks span chunks: a ``<think>``
 block at the start of content, and tool-call deltas that omit ``index``.
 A non-streamed ``chat.completion`` goes through the same events, so every
@@ -10,32 +14,32 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from chatcli.errors import ProtocolError, ServerError
 
 
-@dataclass(frozen=True, slots=True)
-class TextDelta:
+class TextDelta(NamedTuple):
     text: str
     choice: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class ReasoningDelta:
+class ReasoningDelta(NamedTuple):
     text: str
     choice: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class RefusalDelta:
+class RefusalDelta(NamedTuple):
     text: str
     choice: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class ToolCallDelta:
-    """A fragment of one tool call; ``arguments`` is a piece of a JSON string."""
+    """A fragment of one tool call; ``arguments`` is a piece of a JSON string.
+
+    A dataclass, not a tuple: its API name ``index`` would hide ``tuple.index``.
+    """
 
     index: int
     id: str | None
@@ -45,25 +49,21 @@ class ToolCallDelta:
     type: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class LogprobsDelta:
+class LogprobsDelta(NamedTuple):
     content: tuple[Any, ...]
     choice: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Finish:
+class Finish(NamedTuple):
     reason: str
     choice: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
+class Usage(NamedTuple):
     data: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Meta:
+class Meta(NamedTuple):
     """Response identity; sent again only when a chunk changes it."""
 
     id: str | None

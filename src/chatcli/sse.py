@@ -8,11 +8,10 @@ means is ``events.py``'s job.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class SSEEvent:
+class SSEEvent(NamedTuple):
     """One dispatched event: its joined data and the optional ``event:`` type."""
 
     data: str

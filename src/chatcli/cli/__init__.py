@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 
 from chatcli.errors import ChatcliError, ExitCode, Interrupted, OutputClosed
@@ -48,7 +47,7 @@ def main(args: list[str]) -> int:
         return ExitCode.INTERRUPTED
     except Exception as exc:  # the last resort: still one line, and the code for a bug
         if debug:
-            _write_err(traceback.format_exc())
+            _write_traceback()
         _write_err(f"chatcli: error: internal error: {type(exc).__name__}: {exc}"
                    f"{'' if debug else ' (run with --debug for a traceback)'}\n")
         return ExitCode.INTERNAL
@@ -57,9 +56,15 @@ def main(args: list[str]) -> int:
 
 def report(exc: ChatcliError, debug: bool) -> int:
     if debug:
-        _write_err(traceback.format_exc())
+        _write_traceback()
     _write_err(f"chatcli: error: {exc.describe()}\n")
     return int(exc.exit_code)
+
+
+def _write_traceback() -> None:
+    import traceback  # only when asked for: it costs start-up time
+
+    _write_err(traceback.format_exc())
 
 
 def _write_err(text: str) -> None:
