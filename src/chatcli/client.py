@@ -101,8 +101,11 @@ class ChatClient:
         timeout = httpx.Timeout(
             settings.timeout, connect=settings.connect_timeout, pool=settings.connect_timeout
         )
+        # A plain-http endpoint (a local server) never needs TLS, and building a
+        # verifying SSL context costs tens of milliseconds of start-up.
+        needs_tls = not settings.base_url.startswith("http://")
         self._http = httpx.Client(headers=merged, timeout=timeout, follow_redirects=False,
-                                  trust_env=True)
+                                  trust_env=True, verify=needs_tls)
 
     def close(self) -> None:
         self._http.close()
