@@ -109,3 +109,13 @@ def test_plain_tool_calls_are_summarised_on_stderr(fakeapi: FakeAPI) -> None:
 def test_answer_that_ends_with_a_newline_gets_no_second_one(fakeapi: FakeAPI) -> None:
     fakeapi.add(SSE(text_stream(["line\n"])))
     assert run_cli(["--base-url", fakeapi.base_url, "hi"]).stdout == "line\n"
+
+
+def test_events_mode_puts_a_multi_line_chunk_on_one_line(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(load_stream("multiline_data")))
+    result = run_cli(["--base-url", fakeapi.base_url, "-O", "events", "hi"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    chunks = [json.loads(line) for line in lines]
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    assert len(chunks) == load_stream("multiline_data").count(b"\n\n") - 1  # less [DONE]

@@ -120,6 +120,11 @@ class ThinkSplitter:
             self._state = "after"
         return reasoning, self._after()
 
+    @property
+    def decided(self) -> bool:
+        """Nothing more can be reasoning: every later piece is plain content."""
+        return self._state == "text"
+
     def _after(self) -> str:
         stripped = self._held.lstrip()
         if not stripped:
@@ -152,18 +157,22 @@ class ChunkParser:
         self._split_think = split_think
         self._think: dict[int, ThinkSplitter] = {}
         self._meta: tuple[Any, ...] = (None, None, None, None)
+        self._last_ident: tuple[Any, ...] = ()
+        self._plain: set[int] = set()  # choices whose content is known not to open <think>
         self._tool_ids: dict[int, list[str | None]] = {}
-        self.last_chunk: dict[str, Any] = {}
 
     def parse(self, data: str) -> list[Event]:
         """Events of one streamed chunk; raises on malformed data or an error object."""
         try:
-            chunk = json.loads(data)
+            chunk, end = _scan(data, 0)  # json.loads without its two whitespace scans
+            if end != len(data):
+                chunk = json.loads(data)
+        except StopIteration:
+            chunk = _loads_or_raise(data)
         except ValueError as exc:
             raise ProtocolError(f"malformed chunk in the stream: {_excerpt(data)}") from exc
         if not isinstance(chunk, dict):
             raise ProtocolError(f"chunk is not a JSON object: {_excerpt(data)}")
-        self.last_chunk = chunk
         if chunk.get("error"):
             raise ServerError(f"error inside the stream: {error_message(chunk)}")
         events: list[Event] = []
@@ -182,7 +191,6 @@ class ChunkParser:
             raise ServerError(f"error in the response: {error_message(body)}")
         if not isinstance(body.get("choices"), list):
             raise ProtocolError("response has no choices")
-        self.last_chunk = body
         events: list[Event] = []
         self._take_meta(body, events)
         for choice in body["choices"]:
@@ -202,6 +210,9 @@ class ChunkParser:
     def _take_meta(self, chunk: dict[str, Any], events: list[Event]) -> None:
         fields = (chunk.get("id"), chunk.get("model"), chunk.get("created"),
                   chunk.get("system_fingerprint"))
+        if fields == self._last_ident:
+            return  # the usual case: every chunk repeats the same identity
+        self._last_ident = fields
         merged = tuple(new if new is not None else old
                        for new, old in zip(fields, self._meta, strict=True))
         if merged != self._meta:
@@ -213,12 +224,27 @@ class ChunkParser:
         index = index if isinstance(index, int) else 0
         if not isinstance(delta, dict):
             raise ProtocolError(f"choice {index} has a delta that is not an object")
+        content = delta.get("content")
+        if len(delta) == 1 and content is not None:  # the usual delta: content alone
+            if isinstance(content, str) and content:
+                self._take_content(content, index, events)
+        else:
+            self._take_delta(delta, content, index, events)
+        logprobs = choice.get("logprobs")
+        if logprobs and isinstance(logprobs, dict) and isinstance(logprobs.get("content"), list):
+            events.append(LogprobsDelta(tuple(logprobs["content"]), index))
+        finish = choice.get("finish_reason")
+        if finish and isinstance(finish, str):
+            events.extend(self._flush_choice(index))
+            events.append(Finish(finish, index))
+
+    def _take_delta(self, delta: dict[str, Any], content: Any, index: int,
+                    events: list[Event]) -> None:
         reasoning = delta.get("reasoning_content")
         if reasoning is None:
             reasoning = delta.get("reasoning")  # fixture reasoning_field.sse
         if isinstance(reasoning, str) and reasoning:
             events.append(ReasoningDelta(reasoning, index))
-        content = delta.get("content")
         if isinstance(content, str) and content:
             self._take_content(content, index, events)
         refusal = delta.get("refusal")
@@ -232,22 +258,17 @@ class ChunkParser:
         function_call = delta.get("function_call")  # legacy single-function responses
         if isinstance(function_call, dict):
             events.append(self._tool_delta({"function": function_call, "index": 0}, 0, index))
-        logprobs = choice.get("logprobs")
-        if isinstance(logprobs, dict) and isinstance(logprobs.get("content"), list):
-            events.append(LogprobsDelta(tuple(logprobs["content"]), index))
-        finish = choice.get("finish_reason")
-        if isinstance(finish, str) and finish:
-            events.extend(self._flush_choice(index))
-            events.append(Finish(finish, index))
 
     def _take_content(self, content: str, index: int, events: list[Event]) -> None:
-        if not self._split_think:
+        if not self._split_think or index in self._plain:
             events.append(TextDelta(content, index))
             return
         splitter = self._think.get(index)
         if splitter is None:
             splitter = self._think[index] = ThinkSplitter()
         reasoning, text = splitter.split(content)
+        if splitter.decided:
+            self._plain.add(index)
         if reasoning:
             events.append(ReasoningDelta(reasoning, index))
         if text:
@@ -292,6 +313,17 @@ class ChunkParser:
             choice=choice,
             type=call.get("type") if isinstance(call.get("type"), str) else None,
         )
+
+
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # C scanner, undeclared
+
+
+def _loads_or_raise(data: str) -> Any:
+    """The slow path: leading whitespace is fine, anything else malformed is not."""
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise ProtocolError(f"malformed chunk in the stream: {_excerpt(data)}") from exc
 
 
 def error_message(body: Any) -> str:

@@ -48,8 +48,9 @@ class Renderer(Protocol):
     def start(self) -> None:
         """The request is on its way; nothing has arrived."""
 
-    def on_events(self, events: Sequence[Event], chunk: Mapping[str, Any] | None) -> None:
-        """Events of one chunk, already accumulated (``chunk`` is None for synthesised ones)."""
+    def on_events(self, events: Sequence[Event], raw: str | None) -> None:
+        """Events of one chunk, already accumulated, with the chunk's JSON text as received
+        (None for events made at the end of the stream)."""
 
     def flush(self) -> None:
         """One network read has been handled: make what was written visible."""
@@ -85,15 +86,15 @@ class Turn:
         self.done = False
         self.saw_event = False
 
-    def take(self, events: list[Event], chunk: Mapping[str, Any] | None) -> None:
-        if not events and chunk is None:
+    def take(self, events: list[Event], raw: str | None) -> None:
+        if not events and raw is None:
             return
         add = self.accumulator.add
         for event in events:
             add(event)
         if self.first_token is None and any(isinstance(e, _CONTENT_EVENTS) for e in events):
             self.first_token = self.clock() - self.started
-        self.renderer.on_events(events, chunk)
+        self.renderer.on_events(events, raw)
 
     def pump(self, stream: ResponseStream) -> None:
         chunks = stream.iter_bytes()
@@ -128,20 +129,21 @@ class Turn:
                 self.done = True
                 return True
             self.saw_event = True
-            self.take(self.parser.parse(sse.data), self.parser.last_chunk)
+            self.take(self.parser.parse(sse.data), sse.data)
         return False
 
     def _take_json(self, raw: bytes, content_type: str) -> None:
         # Fixture-free quirk: some servers ignore "stream": true and answer JSON.
+        text = raw.decode("utf-8", "replace")
         try:
-            body = json.loads(raw)
+            body = json.loads(text)
         except ValueError as exc:
             raise ProtocolError(
                 f"the response is neither an event stream nor JSON (Content-Type: {content_type})"
             ) from exc
         if not isinstance(body, dict):
             raise ProtocolError("the response is JSON but not an object")
-        self.take(self.parser.parse_completion(body), body)
+        self.take(self.parser.parse_completion(body), text)
         self.done = True
 
     def result(self, status: Status, stream: ResponseStream | None,

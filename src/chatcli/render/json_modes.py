@@ -24,7 +24,7 @@ class JsonRenderer:
     def start(self) -> None:
         pass
 
-    def on_events(self, events: Sequence[Event], chunk: Mapping[str, Any] | None) -> None:
+    def on_events(self, events: Sequence[Event], raw: str | None) -> None:
         pass
 
     def flush(self) -> None:
@@ -49,24 +49,40 @@ class JsonRenderer:
 
 
 class EventsRenderer:
+    """One JSON line per chunk, written once per network read.
+
+    A chunk that arrived on one line is written as it came (it parsed, so it is
+    JSON); one spread over several ``data:`` lines is re-serialised compactly.
+    """
+
     def __init__(self, out: TextIO) -> None:
         self.out = out
+        self._lines: list[str] = []
+        self._encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
     def start(self) -> None:
         pass
 
-    def on_events(self, events: Sequence[Event], chunk: Mapping[str, Any] | None) -> None:
-        if chunk is not None:
-            self.out.write(json.dumps(chunk, ensure_ascii=False) + "\n")
+    def on_events(self, events: Sequence[Event], raw: str | None) -> None:
+        if raw is None:
+            return
+        if "\n" in raw or "\r" in raw:
+            raw = self._encode(json.loads(raw))  # multi-line data: make it one line
+        self._lines.append(raw)  # a chunk that parsed is already one line of JSON
+        self._lines.append("\n")
 
     def flush(self) -> None:
+        if self._lines:
+            data = "".join(self._lines)
+            self._lines.clear()
+            self.out.write(data)
         self.out.flush()
 
     def finish(self, result: TurnResult) -> None:
-        self.out.flush()
+        self.flush()
 
     def abort(self, result: TurnResult) -> None:
-        self.out.flush()
+        self.flush()
 
 
 def describe(error: BaseException | None) -> dict[str, Any] | None:

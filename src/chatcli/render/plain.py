@@ -11,7 +11,7 @@ tool calls are summarised on stderr; with several choices, each is headed by
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from chatcli.events import Event, ReasoningDelta, TextDelta
@@ -34,7 +34,7 @@ class PlainRenderer:
     def start(self) -> None:
         pass
 
-    def on_events(self, events: Sequence[Event], chunk: Mapping[str, Any] | None) -> None:
+    def on_events(self, events: Sequence[Event], raw: str | None) -> None:
         for event in events:
             if type(event) is TextDelta:
                 if event.choice == 0 and event.text:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -90,7 +90,7 @@ class RichRenderer:
                           redirect_stdout=False, redirect_stderr=False)
         self._live.start(refresh=True)
 
-    def on_events(self, events: Sequence[Event], chunk: Mapping[str, Any] | None) -> None:
+    def on_events(self, events: Sequence[Event], raw: str | None) -> None:
         self._dirty = True
         for event in events:
             kind = type(event)
