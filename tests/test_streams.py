@@ -177,3 +177,15 @@ def test_fixture_readme_names_every_fixture() -> None:
     readme = Path(STREAMS_DIR / "README.md").read_text()
     for name in FIXTURES:
         assert f"`{name}`" in readme
+
+
+def test_text_buffer_joins_in_batches() -> None:
+    from chatcli.accumulator import TextBuffer
+
+    buffer = TextBuffer()
+    assert not buffer
+    pieces = [f"{i} " for i in range(TextBuffer.BATCH * 2 + 7)]
+    for piece in pieces:
+        buffer.append(piece)
+    assert buffer
+    assert str(buffer) == "".join(pieces)

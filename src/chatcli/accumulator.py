@@ -23,6 +23,35 @@ from chatcli.events import (
 )
 
 
+class TextBuffer:
+    """Text arriving in many small pieces, kept compact.
+
+    Pieces are joined every ``BATCH`` appends, so a million-token answer holds
+    a few hundred strings rather than a million small objects: memory stays
+    close to the text's own size.
+    """
+
+    BATCH = 4096
+    __slots__ = ("_joined", "_pieces")
+
+    def __init__(self) -> None:
+        self._joined: list[str] = []
+        self._pieces: list[str] = []
+
+    def append(self, piece: str) -> None:
+        pieces = self._pieces
+        pieces.append(piece)
+        if len(pieces) >= self.BATCH:
+            self._joined.append("".join(pieces))
+            self._pieces = []
+
+    def __str__(self) -> str:
+        return "".join(self._joined) + "".join(self._pieces)
+
+    def __bool__(self) -> bool:
+        return bool(self._joined or self._pieces)
+
+
 @dataclass
 class ToolCallState:
     index: int
@@ -43,8 +72,8 @@ class ToolCallState:
 @dataclass
 class ChoiceState:
     index: int
-    content: list[str] = field(default_factory=list)
-    reasoning: list[str] = field(default_factory=list)
+    content: TextBuffer = field(default_factory=TextBuffer)
+    reasoning: TextBuffer = field(default_factory=TextBuffer)
     refusal: list[str] = field(default_factory=list)
     tool_calls: dict[int, ToolCallState] = field(default_factory=dict)
     logprobs: list[Any] = field(default_factory=list)
@@ -52,13 +81,13 @@ class ChoiceState:
 
     @property
     def text(self) -> str:
-        return "".join(self.content)
+        return str(self.content)
 
     def message(self) -> dict[str, Any]:
         """The assistant message in wire format, ready to send back."""
         message: dict[str, Any] = {"role": "assistant", "content": self.text or None}
         if self.reasoning:
-            message["reasoning_content"] = "".join(self.reasoning)
+            message["reasoning_content"] = str(self.reasoning)
         if self.refusal:
             message["refusal"] = "".join(self.refusal)
         if self.tool_calls:
