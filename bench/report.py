@@ -230,7 +230,8 @@ def _bytes_check(row: Row, res: Result, answer: int) -> Check:
     return Check(name, value, f"info (flag ≥ {AMPLIFIED:g})", verdict)
 
 
-def derive_checks(rows: Sequence[Row], answer_bytes: dict[int, int], client: str) -> list[Check]:
+def derive_checks(rows: Sequence[Row], answer_bytes: dict[int, int], client: str,
+                  rendered_bytes: dict[int, int] | None = None) -> list[Check]:
     """Scaling, floor and output-size checks over the client's streaming rows."""
     mine = [r for r in rows if r.client == client]
     modes = list(dict.fromkeys(r.mode for r in mine))
@@ -247,7 +248,17 @@ def derive_checks(rows: Sequence[Row], answer_bytes: dict[int, int], client: str
         checks += _floor_checks(row, res)
         if answer_bytes.get(row.tokens):
             checks.append(_bytes_check(row, res, answer_bytes[row.tokens]))
+        if row.mode == "rich" and (rendered_bytes or {}).get(row.tokens):
+            checks.append(_rendered_check(row, res, (rendered_bytes or {})[row.tokens]))
     return checks
+
+
+def _rendered_check(row: Row, res: Result, rendered: int) -> Check:
+    """Terminal bytes against a one-go render: more means repainting."""
+    ratio = res.bytes_out / rendered
+    name = f"{row.mode} {row.tokens} bytes out / one-go render bytes"
+    value = f"{ratio:.3f} ({res.bytes_out:,} / {rendered:,})"
+    return Check(name, value, "≤ 3", "ok" if ratio <= 3 else "over (repainting)")
 
 
 def _import_lines(profile: ImportProfile) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import re
@@ -231,12 +232,16 @@ def bench_stream(
     shape: str,
     seed: int,
     timeout: float,
-) -> tuple[list[Row], dict[int, int]]:
+) -> tuple[list[Row], dict[int, int], dict[int, int]]:
     rows: list[Row] = []
     answer_bytes: dict[int, int] = {}
+    rendered_bytes: dict[int, int] = {}
     gave_up: dict[str, str] = {}
     for size in sizes:
-        answer_bytes[size] = len("".join(SHAPES[shape](size, seed)).encode())
+        sizes_of = answer_sizes(shape, size, seed, rendered=bool(TTY_MODES & set(modes)))
+        answer_bytes[size] = sizes_of["answer"]
+        if sizes_of["rendered"]:
+            rendered_bytes[size] = sizes_of["rendered"]
         k = repeat if repeat is not None else (3 if size <= 20000 else 1)
         transports = sorted({mode in TTY_MODES for mode in modes})
         floor_runs: dict[bool, list[Result]] = {tty: [] for tty in transports}
@@ -279,7 +284,17 @@ def bench_stream(
             )
             if best.timed_out:
                 gave_up[mode] = f"skipped: timed out at {size} tokens"
-    return rows, answer_bytes
+    return rows, answer_bytes, rendered_bytes
+
+
+def answer_sizes(shape: str, size: int, seed: int, rendered: bool) -> dict[str, int]:
+    """The answer's size (and its one-go render's), measured in a child process."""
+    cmd = [sys.executable, str(Path(__file__).parent / "answer_size.py"), shape, str(size),
+           str(seed)]
+    done = subprocess.run([*cmd, *(["--rendered"] if rendered else [])], capture_output=True,
+                          text=True, check=True)
+    sizes: dict[str, int] = json.loads(done.stdout)
+    return sizes
 
 
 IMPORT_LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
@@ -442,7 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 client, floor, env, args.modes, args.startup_repeat, args.timeout
             )
         if "stream" in args.sections:
-            rows, answer = bench_stream(
+            rows, answer, rendered = bench_stream(
                 client,
                 floor,
                 env,
@@ -454,7 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.timeout,
             )
             report.stream, report.answer_bytes = rows, answer
-            report.checks = derive_checks(rows, answer, client.name)
+            report.checks = derive_checks(rows, answer, client.name, rendered)
         if "importtime" in args.sections:
             report.imports = [
                 profile_imports(client, env, [a], args.timeout) for a in ("--version", "--help")
