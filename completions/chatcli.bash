@@ -7,27 +7,28 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
     path=$1 options=() own_options=() commands=() default_command=''
     case $1 in
         'chatcli')
-            options=(--api-key --base-url --connect-timeout --debug --file --frequency-penalty
-                --header --help --image --image-detail --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-tokens --messages --model
-                --no-parallel-tool-calls --no-stream --option --output --parallel-tool-calls
-                --presence-penalty --profile --reasoning --reasoning-effort --response-format
-                --retries --schema --seed --stop --stream --system --temperature --timeout
-                --tool-choice --tools --top-logprobs --top-p --trace-id --usage --user --verbose
-                --version -H -O -P -f -h -i -m -n -o -s -t -u -v)
+            options=(--api-key --base-url --cid --connect-timeout --continue --debug --file
+                --frequency-penalty --header --help --image --image-detail --logit-bias
+                --logprobs --max-attachment-mb --max-completion-tokens --max-tokens --messages
+                --model --no-history --no-parallel-tool-calls --no-stream --option --output
+                --parallel-tool-calls --presence-penalty --profile --reasoning
+                --reasoning-effort --response-format --retries --schema --seed --stop --stream
+                --system --temperature --timeout --tool-choice --tools --top-logprobs --top-p
+                --trace-id --usage --user --verbose --version -H -O -P -c -f -h -i -m -n -o -s
+                -t -u -v)
             own_options=(--help --version -h)
             default_command=ask
-            commands=(ask completion config models)
+            commands=(ask completion config history models)
             ;;
         'chatcli ask')
-            options=(--api-key --base-url --connect-timeout --debug --file --frequency-penalty
-                --header --help --image --image-detail --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-tokens --messages --model
-                --no-parallel-tool-calls --no-stream --option --output --parallel-tool-calls
-                --presence-penalty --profile --reasoning --reasoning-effort --response-format
-                --retries --schema --seed --stop --stream --system --temperature --timeout
-                --tool-choice --tools --top-logprobs --top-p --trace-id --usage --user --verbose
-                -H -O -P -f -h -i -m -n -o -s -t -u -v)
+            options=(--api-key --base-url --cid --connect-timeout --continue --debug --file
+                --frequency-penalty --header --help --image --image-detail --logit-bias
+                --logprobs --max-attachment-mb --max-completion-tokens --max-tokens --messages
+                --model --no-history --no-parallel-tool-calls --no-stream --option --output
+                --parallel-tool-calls --presence-penalty --profile --reasoning
+                --reasoning-effort --response-format --retries --schema --seed --stop --stream
+                --system --temperature --timeout --tool-choice --tools --top-logprobs --top-p
+                --trace-id --usage --user --verbose -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
             ;;
         'chatcli completion')
             options=(--help -h)
@@ -39,6 +40,28 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
         'chatcli config show')
             options=(--api-key --base-url --connect-timeout --debug --help --model --profile
                 --retries --timeout -P -h -m)
+            ;;
+        'chatcli history')
+            options=(--help -h)
+            commands=(delete export list path search show)
+            ;;
+        'chatcli history delete')
+            options=(--help -h)
+            ;;
+        'chatcli history export')
+            options=(--format --help --output -h -o)
+            ;;
+        'chatcli history list')
+            options=(--help --json -h -n)
+            ;;
+        'chatcli history path')
+            options=(--help -h)
+            ;;
+        'chatcli history search')
+            options=(--help -h)
+            ;;
+        'chatcli history show')
+            options=(--help --json -h)
             ;;
         'chatcli models')
             options=(--api-key --base-url --connect-timeout --debug --header --help --json
@@ -52,6 +75,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
     case "$1 $2" in
         'chatcli ask --api-key') ;;
         'chatcli ask --base-url') ;;
+        'chatcli ask --cid') ;;
         'chatcli ask --connect-timeout') ;;
         'chatcli ask -f'|'chatcli ask --file') kind=file ;;
         'chatcli ask --frequency-penalty') ;;
@@ -92,6 +116,9 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli config show -P'|'chatcli config show --profile') ;;
         'chatcli config show --retries') ;;
         'chatcli config show --timeout') ;;
+        'chatcli history export --format') kind=choice choices=(md json) ;;
+        'chatcli history export -o'|'chatcli history export --output') kind=file ;;
+        'chatcli history list -n') ;;
         'chatcli models --api-key') ;;
         'chatcli models --base-url') ;;
         'chatcli models --connect-timeout') ;;

@@ -44,8 +44,11 @@ def test_the_pipe_path_does_not_import_rich(fakeapi: FakeAPI) -> None:
     fakeapi.add(SSE(text_stream(["ok"])))
     modules = imported_modules("--base-url", fakeapi.base_url, "hi")
     assert "httpx" in modules
-    for heavy in ("rich.markdown", "rich.console", "prompt_toolkit", "pygments", "sqlite3"):
+    assert "sqlite3" in modules  # the history is on
+    for heavy in ("rich.markdown", "rich.console", "prompt_toolkit", "pygments"):
         assert heavy not in modules
+    fakeapi.add(SSE(text_stream(["ok"])))
+    assert "sqlite3" not in imported_modules("--base-url", fakeapi.base_url, "--no-history", "hi")
 
 
 def read_until(stream: int, wanted: bytes, deadline: float = 30.0) -> bytes:

@@ -23,7 +23,7 @@ DEFAULT_MODEL = "gpt-4o-mini"
 
 PROFILE_KEYS = frozenset(
     {"base_url", "api_key", "api_key_env", "api_key_cmd", "model", "headers", "params",
-     "extra_body", "timeout", "connect_timeout", "retries", "include_usage"}
+     "extra_body", "timeout", "connect_timeout", "retries", "include_usage", "history"}
 )
 
 
@@ -42,6 +42,7 @@ class Settings:
     connect_timeout: float = 10.0
     retries: int = 2
     include_usage: bool = True
+    history: bool = True
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -271,6 +272,7 @@ def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
             connect_timeout=float(values.get("connect_timeout", 10.0)),
             retries=int(values.get("retries", 2)),
             include_usage=bool(values.get("include_usage", True)),
+            history=bool(values.get("history", True)),
             sources=dict(sources),
         )
     except (TypeError, ValueError) as exc:

@@ -190,7 +190,7 @@ def run_turn(
             exc.request_id = exc.request_id or stream.request_id
         _fail(turn, "error", stream, exc, recorder)
         raise
-    except KeyboardInterrupt as exc:
+    except (KeyboardInterrupt, BrokenPipeError) as exc:
         _fail(turn, "interrupted", stream, exc, recorder)
         raise
     result = turn.result("complete", stream)
@@ -207,4 +207,5 @@ def _fail(turn: Turn, status: Status, stream: ResponseStream | None, exc: BaseEx
         if recorder is not None:
             recorder.record_reply(result)
     finally:
-        turn.renderer.abort(result)
+        if not isinstance(exc, BrokenPipeError):  # nowhere left to show anything
+            turn.renderer.abort(result)

@@ -46,6 +46,9 @@ app = typer.Typer(
 config_app = typer.Typer(help="Inspect the resolved configuration.", rich_markup_mode=None,
                          no_args_is_help=True)
 app.add_typer(config_app, name="config")
+history_app = typer.Typer(help="List, show, search, export and delete past conversations.",
+                          rich_markup_mode=None, no_args_is_help=True)
+app.add_typer(history_app, name="history")
 
 
 class OutputMode(StrEnum):
@@ -210,6 +213,13 @@ def ask(
         "--reasoning", help="Show the model's thinking.")] = ReasoningChoice.auto,
     usage: Annotated[bool, typer.Option(
         "-u", "--usage", help="Print token usage and timing to stderr.")] = False,
+    continue_last: Annotated[bool, typer.Option(
+        "-c", "--continue", help="Continue the most recent conversation.")] = False,
+    cid: Annotated[str | None, typer.Option(
+        "--cid", metavar="ID", help="Continue the conversation with this id (or id prefix).")
+    ] = None,
+    no_history: Annotated[bool, typer.Option(
+        "--no-history", help="Do not keep this exchange in the history.")] = False,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
     profile: Profile = None,
@@ -237,7 +247,7 @@ def ask(
         parallel_tool_calls=parallel_tool_calls, logprobs=logprobs, top_logprobs=top_logprobs,
         options=list(option or []), stream=stream, output=output.value,
         reasoning=reasoning.value, usage=usage, headers=list(header or []), trace_id=trace_id,
-        verbose=verbose,
+        verbose=verbose, history=not no_history, continue_last=continue_last, cid=cid,
         flags=endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
                        timeout=timeout, connect_timeout=connect_timeout, retries=retries),
     )))
@@ -295,3 +305,72 @@ def completion(
     from chatcli.cli.completion import completion_script
 
     guarded(lambda: typer.echo(completion_script(shell.value), nl=False))
+
+
+class ExportFormat(StrEnum):
+    md = "md"
+    json = "json"
+
+
+ConversationId = Annotated[str, typer.Argument(metavar="ID", help="Conversation id or prefix.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@history_app.command("list")
+def history_list(
+    limit: Annotated[int, typer.Option("-n", metavar="N", min=1,
+                                       help="How many, most recent first.")] = 20,
+    as_json: AsJson = False,
+) -> None:
+    """List conversations, most recent first."""
+    from chatcli.cli import history_commands
+
+    guarded(lambda: history_commands.list_conversations(limit, as_json))
+
+
+@history_app.command("show")
+def history_show(conversation: ConversationId, as_json: AsJson = False) -> None:
+    """Print one conversation."""
+    from chatcli.cli import history_commands
+
+    guarded(lambda: history_commands.show(conversation, as_json))
+
+
+@history_app.command("search")
+def history_search(
+    text: Annotated[list[str], typer.Argument(metavar="TEXT", help="Words to look for.")],
+) -> None:
+    """Find conversations by the words in their messages (full-text)."""
+    from chatcli.cli import history_commands
+
+    guarded(lambda: history_commands.search(" ".join(text)))
+
+
+@history_app.command("export")
+def history_export(
+    conversation: ConversationId,
+    format: Annotated[ExportFormat, typer.Option("--format", help="md or json.")
+                      ] = ExportFormat.md,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
+) -> None:
+    """Export one conversation as Markdown or JSON."""
+    from chatcli.cli import history_commands
+
+    guarded(lambda: history_commands.export(conversation, format.value, output))
+
+
+@history_app.command("delete")
+def history_delete(conversation: ConversationId) -> None:
+    """Delete one conversation."""
+    from chatcli.cli import history_commands
+
+    guarded(lambda: history_commands.delete(conversation))
+
+
+@history_app.command("path")
+def history_path() -> None:
+    """Print where the history database is."""
+    from chatcli.cli import history_commands
+
+    guarded(history_commands.print_path)

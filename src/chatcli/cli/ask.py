@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chatcli.cli.conversation import open_history
 from chatcli.cli.output import Environment, make_renderer, report_outcome
 from chatcli.errors import UsageError
 from chatcli.messages import Message, build_request, load_messages, options_to_fields
@@ -56,6 +57,9 @@ class AskRequest:
     headers: list[str] = field(default_factory=list)
     trace_id: str | None = None
     verbose: bool = False
+    history: bool = True
+    continue_last: bool = False
+    cid: str | None = None
 
 
 def run_ask(request: AskRequest, env: Environment | None = None) -> None:
@@ -65,17 +69,22 @@ def run_ask(request: AskRequest, env: Environment | None = None) -> None:
 
     env = env or Environment.from_process()
     settings = load_settings(request.flags)
-    messages = gather_messages(request, env)
-    body = build_request(settings, messages, request_fields(request), stream=request.stream)
+    fields = request_fields(request)
+    new_messages = gather_messages(request, env)
+    resumed = open_history(settings, env, wanted=request.history,
+                           continue_last=request.continue_last, cid=request.cid)
+    messages = [*resumed.messages, *new_messages]
+    body = build_request(settings, messages, fields, stream=request.stream)
     renderer = make_renderer(request.output, request.reasoning, env,
                              choices=int(body.get("n") or 1), model=str(body.get("model", "")))
     log = env.log if request.verbose else None
     with ChatClient(settings, headers=parse_headers(request.headers), log=log) as client:
-        result = run_turn(client, body, renderer, trace_id=request.trace_id)
+        result = run_turn(client, body, renderer, trace_id=request.trace_id,
+                          recorder=resumed.recorder(settings))
     report_outcome(result, env, usage=request.usage)
 
 
-def gather_messages(request: AskRequest, env: Environment) -> list[Message]:
+def gather_messages(request: AskRequest, env: Environment) -> list[Any]:
     """System message, ``--messages``, then the user message from prompt, stdin and files."""
     from chatcli.attachments import fence, image_part, read_text_file
 

@@ -49,6 +49,7 @@ def show_config(flags: dict[str, Any], env: Environment | None = None) -> None:
         ("connect_timeout", f"{settings.connect_timeout:g}"),
         ("retries", str(settings.retries)),
         ("include_usage", "true" if settings.include_usage else "false"),
+        ("history", "true" if settings.history else "false"),
     ]
     width = max(len(name) for name, _ in rows)
     lines = [f"{name:<{width}}  {value}  ({settings.sources.get(name, 'default')})"

@@ -1,0 +1,68 @@
+"""Which conversation a command works in: a new one, the latest, or one by id.
+
+Shared by the one-shot command and the REPL. A history database that cannot
+be opened costs a warning, not the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from chatcli.cli.output import Environment
+from chatcli.config import Settings, data_dir
+from chatcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from chatcli.history import ConversationRecorder, HistoryStore
+
+
+@dataclass
+class Resumed:
+    """The store (None without history), the conversation's id and its stored messages."""
+
+    store: HistoryStore | None
+    conversation_id: str | None = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def recorder(self, settings: Settings) -> ConversationRecorder | None:
+        if self.store is None:
+            return None
+        from chatcli.history import ConversationRecorder
+
+        return ConversationRecorder(self.store, self.conversation_id, len(self.messages),
+                                    profile=settings.profile, base_url=settings.base_url)
+
+
+def history_path() -> Any:
+    return data_dir() / "history.db"
+
+
+def open_history(settings: Settings, env: Environment, *, wanted: bool,
+                 continue_last: bool = False, cid: str | None = None) -> Resumed:
+    """Open the history (unless turned off) and load the conversation asked for."""
+    resuming = continue_last or cid is not None
+    if not (wanted and settings.history):
+        if resuming:
+            raise UsageError("--continue and --cid need the history, which is turned off")
+        return Resumed(None)
+    from chatcli.history import HistoryError, HistoryStore
+
+    try:
+        store = HistoryStore.open(history_path())
+    except HistoryError as exc:
+        if resuming:
+            raise
+        env.warn(f"{exc.describe()}; this exchange is not kept")
+        return Resumed(None)
+    if cid is not None:
+        conversation = store.resolve(cid)
+    elif continue_last:
+        latest = store.latest()
+        if latest is None:
+            raise UsageError("--continue: there is no conversation yet")
+        conversation = latest
+    else:
+        return Resumed(store)
+    stored = [m.message for m in store.messages(conversation.id)]
+    return Resumed(store, conversation.id, stored)

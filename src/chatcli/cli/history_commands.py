@@ -1,0 +1,132 @@
+"""``chatcli history …``: list, show, search, export and delete stored conversations."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chatcli.cli.conversation import history_path
+from chatcli.cli.output import Environment
+from chatcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from chatcli.history import Conversation, HistoryStore, StoredMessage
+
+
+def _store() -> HistoryStore:
+    from chatcli.history import HistoryStore
+
+    return HistoryStore.open(history_path())
+
+
+def _when(stamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp))
+
+
+def list_conversations(limit: int, as_json: bool, env: Environment | None = None) -> None:
+    env = env or Environment.from_process()
+    found = _store().conversations(limit)
+    if as_json:
+        env.stdout.write(json.dumps([asdict(c) for c in found], ensure_ascii=False, indent=2)
+                         + "\n")
+        return
+    for conversation in found:
+        env.stdout.write(f"{conversation.id}  {_when(conversation.updated_at)}"
+                         f"  {conversation.message_count:>4} msgs  {conversation.model or '-'}"
+                         f"  {conversation.title}\n")
+
+
+def _document(conversation: Conversation, messages: list[StoredMessage]) -> dict[str, Any]:
+    return {"conversation": asdict(conversation), "messages": [asdict(m) for m in messages]}
+
+
+def show(prefix: str, as_json: bool, env: Environment | None = None) -> None:
+    env = env or Environment.from_process()
+    store = _store()
+    conversation = store.resolve(prefix)
+    messages = store.messages(conversation.id)
+    if as_json:
+        env.stdout.write(json.dumps(_document(conversation, messages), ensure_ascii=False,
+                                    indent=2) + "\n")
+        return
+    env.stdout.write(f"{conversation.id}  {conversation.title}\n"
+                     f"{_when(conversation.created_at)}  model {conversation.model or '-'}"
+                     f"  profile {conversation.profile or '-'}\n")
+    for stored in messages:
+        status = "" if stored.status == "complete" else f" ({stored.status})"
+        env.stdout.write(f"\n[{stored.message.get('role', '?')}]{status}\n"
+                         f"{_plain_text(stored.message)}\n")
+
+
+def _plain_text(message: dict[str, Any]) -> str:
+    """A message for reading: its text, placeholders for attachments, its tool calls."""
+    parts: list[str] = []
+    if message.get("reasoning_content"):
+        parts.append(f"(thinking) {message['reasoning_content']}")
+    content = message.get("content")
+    if isinstance(content, str):
+        parts.append(content)
+    elif isinstance(content, list):
+        for part in content:
+            kind = part.get("type") if isinstance(part, dict) else None
+            parts.append(part.get("text", "") if kind == "text" else f"[{kind or 'part'}]")
+    for call in message.get("tool_calls") or ():
+        function = call.get("function", {})
+        parts.append(f"tool call {function.get('name')}({function.get('arguments', '')})")
+    if message.get("role") == "tool":
+        parts.insert(0, f"(result of {message.get('tool_call_id', '?')})")
+    return "\n".join(parts)
+
+
+def search(text: str, env: Environment | None = None) -> None:
+    env = env or Environment.from_process()
+    for conversation, snippet in _store().search(text):
+        env.stdout.write(f"{conversation.id}  {_when(conversation.updated_at)}"
+                         f"  {conversation.title}\n    {snippet}\n")
+
+
+def markdown_export(conversation: Conversation, messages: list[StoredMessage]) -> str:
+    lines = [f"# {conversation.title}", "",
+             f"- conversation: `{conversation.id}`",
+             f"- created: {_when(conversation.created_at)}",
+             f"- model: {conversation.model or '-'}", ""]
+    for stored in messages:
+        role = str(stored.message.get("role", "?")).capitalize()
+        status = "" if stored.status == "complete" else f" ({stored.status})"
+        lines += [f"## {role}{status}", "", _plain_text(stored.message), ""]
+    return "\n".join(lines)
+
+
+def export(prefix: str, format: str, output: Path | None,
+           env: Environment | None = None) -> None:
+    env = env or Environment.from_process()
+    store = _store()
+    conversation = store.resolve(prefix)
+    messages = store.messages(conversation.id)
+    if format == "json":
+        text = json.dumps(_document(conversation, messages), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = markdown_export(conversation, messages)
+    if output is None:
+        env.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write: {exc.strerror}") from exc
+
+
+def delete(prefix: str, env: Environment | None = None) -> None:
+    env = env or Environment.from_process()
+    store = _store()
+    conversation = store.resolve(prefix)
+    store.delete(conversation.id)
+    env.stderr.write(f"deleted {conversation.id} ({conversation.title})\n")
+
+
+def print_path(env: Environment | None = None) -> None:
+    env = env or Environment.from_process()
+    env.stdout.write(f"{history_path()}\n")
