@@ -144,8 +144,11 @@ def endpoint(**values: Any) -> dict[str, Any]:
     return values
 
 
+@app.command("chat", context_settings={"allow_interspersed_args": True},
+             help="Chat interactively (a REPL); PROMPT, if given, is the first message.")
 @app.command(context_settings={"allow_interspersed_args": True})
 def ask(
+    ctx: typer.Context,
     prompt: Annotated[list[str] | None, typer.Argument(
         help="Prompt words, joined with spaces. Piped stdin is appended.", metavar="PROMPT",
         show_default=False)] = None,
@@ -234,7 +237,11 @@ def ask(
     """Send a prompt and stream the answer (the default command)."""
     from chatcli.cli.ask import AskRequest, run_ask
 
-    guarded(lambda: run_ask(AskRequest(
+    run = run_ask
+    if ctx.info_name == "chat":  # the same options, the interactive loop
+        from chatcli.repl import run_chat as run
+
+    guarded(lambda: run(AskRequest(
         prompt=list(prompt or []), system=system, files=[str(p) for p in file or []],
         images=list(image or []), image_detail=image_detail.value if image_detail else None,
         max_attachment_mb=max_attachment_mb, messages=messages, temperature=temperature,
