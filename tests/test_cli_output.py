@@ -119,3 +119,20 @@ def test_events_mode_puts_a_multi_line_chunk_on_one_line(fakeapi: FakeAPI) -> No
     chunks = [json.loads(line) for line in lines]
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
     assert len(chunks) == load_stream("multiline_data").count(b"\n\n") - 1  # less [DONE]
+
+
+def test_no_token_is_dropped_on_the_benchmark_answer(fakeapi: FakeAPI) -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from markdown_tokens import tokens
+
+    pieces = tokens(5000, seed=7)
+    fakeapi.add(SSE(text_stream(pieces), writes=None))
+    result = run_cli(["--base-url", fakeapi.base_url, "hi"])
+    answer = "".join(pieces)
+    assert result.stdout == answer + ("" if answer.endswith("\n") else "\n")
+    fakeapi.add(SSE(text_stream(pieces)))
+    body = json.loads(run_cli(["--base-url", fakeapi.base_url, "-O", "json", "hi"]).stdout)
+    assert body["choices"][0]["message"]["content"] == answer
