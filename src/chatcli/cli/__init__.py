@@ -12,7 +12,9 @@ import os
 import sys
 from collections.abc import Sequence
 
+from chatcli.config import stream_is_terminal
 from chatcli.errors import ChatcliError, ExitCode, Interrupted, OutputClosed
+from chatcli.sanitize import visible
 
 
 def run(argv: Sequence[str] | None = None) -> None:
@@ -57,7 +59,10 @@ def main(args: list[str]) -> int:
 def report(exc: ChatcliError, debug: bool) -> int:
     if debug:
         _write_traceback()
-    _write_err(f"chatcli: error: {exc.describe()}\n")
+    message = exc.describe()  # may quote the server: shown escaped on a terminal
+    if stream_is_terminal(sys.stderr):
+        message = visible(message)
+    _write_err(f"chatcli: error: {message}\n")
     return int(exc.exit_code)
 
 

@@ -14,6 +14,7 @@ from typing import Any, TextIO, cast
 from chatcli.config import stream_is_terminal
 from chatcli.errors import UsageError
 from chatcli.render import ReasoningMode, RenderOptions
+from chatcli.sanitize import visible
 from chatcli.turn import Renderer, TurnResult
 
 
@@ -50,6 +51,8 @@ class Environment:
             raise UsageError(f"stdin is not UTF-8 text ({exc.reason})") from None
 
     def log(self, line: str) -> None:
+        if self.stderr_is_terminal:
+            line = visible(line)
         self.stderr.write(line + "\n")
         self.stderr.flush()
 
@@ -82,7 +85,8 @@ def make_renderer(mode: str, reasoning: str, env: Environment, *, choices: int,
         return EventsRenderer(env.stdout)
     from chatcli.render.plain import PlainRenderer
 
-    return PlainRenderer(env.stdout, env.stderr, options)
+    return PlainRenderer(env.stdout, env.stderr, options, out_is_terminal=env.stdout_is_terminal,
+                         err_is_terminal=env.stderr_is_terminal)
 
 
 def report_outcome(result: TurnResult, env: Environment, *, usage: bool) -> None:

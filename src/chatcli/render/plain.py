@@ -16,13 +16,18 @@ from typing import Any, TextIO
 
 from chatcli.events import Event, ReasoningDelta, TextDelta
 from chatcli.render import RenderOptions
+from chatcli.sanitize import visible
 from chatcli.turn import TurnResult
 
 
 class PlainRenderer:
-    def __init__(self, out: TextIO, err: TextIO, options: RenderOptions) -> None:
+    def __init__(self, out: TextIO, err: TextIO, options: RenderOptions, *,
+                 out_is_terminal: bool = False, err_is_terminal: bool = False) -> None:
         self.out = out
         self.err = err
+        # On a terminal, control characters are shown escaped; to a pipe, bytes pass.
+        self._out_text = visible if out_is_terminal else _same
+        self._err_text = visible if err_is_terminal else _same
         self.options = options
         self._show_reasoning = options.reasoning == "show"
         self._multi = options.choices > 1
@@ -38,10 +43,10 @@ class PlainRenderer:
         for event in events:
             if type(event) is TextDelta:
                 if event.choice == 0 and event.text:
-                    self._write(event.text)
+                    self._write(self._out_text(event.text))
             elif type(event) is ReasoningDelta and self._show_reasoning and event.choice == 0:
                 self._reasoning_open = not event.text.endswith("\n")
-                self.err.write(event.text)
+                self.err.write(self._err_text(event.text))
 
     def flush(self) -> None:
         if self._pending:
@@ -75,7 +80,7 @@ class PlainRenderer:
             self._headed = True
         self._end_line()
         for choice in choices[1:]:
-            text = choice["message"].get("content") or ""
+            text = self._out_text(choice["message"].get("content") or "")
             self._pending.append(f"--- choice {choice['index']} ---\n{text}")
             self._last = text[-1:] or "\n"
             self._end_line()
@@ -91,8 +96,12 @@ class PlainRenderer:
         for choice in choices:
             for call in choice["message"].get("tool_calls") or ():
                 function = call["function"]
-                self.err.write(f"tool call: {function['name']}({_compact(function['arguments'])})"
-                               f" [{call['id']}]\n")
+                line = f"tool call: {function['name']}({_compact(function['arguments'])})"
+                self.err.write(self._err_text(f"{line} [{call['id']}]") + "\n")
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def _compact(arguments: str) -> str:

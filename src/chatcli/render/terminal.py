@@ -28,6 +28,7 @@ from chatcli.accumulator import ToolCallState
 from chatcli.events import Event, ReasoningDelta, TextDelta, ToolCallDelta
 from chatcli.render import RenderOptions
 from chatcli.render.markdown_blocks import MarkdownBlocks
+from chatcli.sanitize import visible
 from chatcli.turn import TurnResult
 
 TICK = 1 / 15  # seconds between looks for finished blocks and repaints of the tail
@@ -102,13 +103,13 @@ class RichRenderer:
                 elif event.choice == 0:
                     if self._reasoning_took is None and self._reasoning_started is not None:
                         self._end_reasoning()
-                    self._blocks.append(event.text)
+                    self._blocks.append(visible(event.text))
             elif kind is ReasoningDelta:
                 assert isinstance(event, ReasoningDelta)
                 if event.choice == 0 and not self._multi:
                     if self._reasoning_started is None:
                         self._reasoning_started = self.clock()
-                    self._reasoning.append(event.text)
+                    self._reasoning.append(visible(event.text))
             elif kind is ToolCallDelta:
                 assert isinstance(event, ToolCallDelta)
                 if event.choice == 0:
@@ -191,7 +192,7 @@ class RichRenderer:
     def _print_choices(self, choices: list[dict[str, Any]]) -> None:
         for choice in choices:
             self.console.print(Rule(Text(f"choice {choice['index']}"), align="left"))
-            content = choice["message"].get("content") or ""
+            content = visible(choice["message"].get("content") or "")
             if content.strip():
                 self.console.print(markdown(content), crop=False)
 
@@ -208,10 +209,10 @@ class RichRenderer:
         call = self._tools.get(event.index)
         if call is None:
             call = self._tools[event.index] = ToolCallState(event.index)
-        if event.name and call.name != event.name:
-            call.name += event.name
+        if event.name and call.name != visible(event.name):
+            call.name += visible(event.name)
         if event.arguments:
-            call.arguments.append(event.arguments)
+            call.arguments.append(visible(event.arguments))
 
     # -- what the live tail shows ----------------------------------------
 
@@ -277,6 +278,6 @@ def _pretty_arguments(arguments: str) -> RenderableType:
     try:
         parsed = json.loads(arguments) if arguments.strip() else {}
     except ValueError:
-        return Text(arguments)
+        return Text(visible(arguments))
     return Syntax(json.dumps(parsed, indent=2, ensure_ascii=False), "json", theme=CODE_THEME,
                   background_color="default", word_wrap=True)
