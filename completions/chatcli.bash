@@ -18,9 +18,19 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 -t -u -v)
             own_options=(--help --version -h)
             default_command=ask
-            commands=(ask completion config history models)
+            commands=(ask chat completion config history models)
             ;;
         'chatcli ask')
+            options=(--api-key --base-url --cid --connect-timeout --continue --debug --file
+                --frequency-penalty --header --help --image --image-detail --logit-bias
+                --logprobs --max-attachment-mb --max-completion-tokens --max-tokens --messages
+                --model --no-history --no-parallel-tool-calls --no-stream --option --output
+                --parallel-tool-calls --presence-penalty --profile --reasoning
+                --reasoning-effort --response-format --retries --schema --seed --stop --stream
+                --system --temperature --timeout --tool-choice --tools --top-logprobs --top-p
+                --trace-id --usage --user --verbose -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
+            ;;
+        'chatcli chat')
             options=(--api-key --base-url --cid --connect-timeout --continue --debug --file
                 --frequency-penalty --header --help --image --image-detail --logit-bias
                 --logprobs --max-attachment-mb --max-completion-tokens --max-tokens --messages
@@ -109,6 +119,42 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --top-p') ;;
         'chatcli ask --trace-id') ;;
         'chatcli ask --user') ;;
+        'chatcli chat --api-key') ;;
+        'chatcli chat --base-url') ;;
+        'chatcli chat --cid') ;;
+        'chatcli chat --connect-timeout') ;;
+        'chatcli chat -f'|'chatcli chat --file') kind=file ;;
+        'chatcli chat --frequency-penalty') ;;
+        'chatcli chat -H'|'chatcli chat --header') ;;
+        'chatcli chat -i'|'chatcli chat --image') kind=file ;;
+        'chatcli chat --image-detail') kind=choice choices=(low high auto) ;;
+        'chatcli chat --logit-bias') ;;
+        'chatcli chat --max-attachment-mb') ;;
+        'chatcli chat --max-completion-tokens') ;;
+        'chatcli chat --max-tokens') ;;
+        'chatcli chat --messages') kind=file ;;
+        'chatcli chat -m'|'chatcli chat --model') ;;
+        'chatcli chat -n') ;;
+        'chatcli chat -o'|'chatcli chat --option') ;;
+        'chatcli chat -O'|'chatcli chat --output') kind=choice choices=(auto rich plain json events) ;;
+        'chatcli chat --presence-penalty') ;;
+        'chatcli chat -P'|'chatcli chat --profile') ;;
+        'chatcli chat --reasoning') kind=choice choices=(auto show hide) ;;
+        'chatcli chat --reasoning-effort') kind=choice choices=(low medium high) ;;
+        'chatcli chat --response-format') kind=choice choices=(text json_object) ;;
+        'chatcli chat --retries') ;;
+        'chatcli chat --schema') kind=file ;;
+        'chatcli chat --seed') ;;
+        'chatcli chat --stop') ;;
+        'chatcli chat -s'|'chatcli chat --system') ;;
+        'chatcli chat -t'|'chatcli chat --temperature') ;;
+        'chatcli chat --timeout') ;;
+        'chatcli chat --tool-choice') ;;
+        'chatcli chat --tools') kind=file ;;
+        'chatcli chat --top-logprobs') ;;
+        'chatcli chat --top-p') ;;
+        'chatcli chat --trace-id') ;;
+        'chatcli chat --user') ;;
         'chatcli config show --api-key') ;;
         'chatcli config show --base-url') ;;
         'chatcli config show --connect-timeout') ;;

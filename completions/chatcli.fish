@@ -7,6 +7,7 @@ complete -c chatcli -f
 
 # chatcli
 complete -c chatcli -n '__fish_use_subcommand' -a ask -d 'Send a prompt and stream the answer (the default command).'
+complete -c chatcli -n '__fish_use_subcommand' -a chat -d 'Chat interactively (a REPL); PROMPT, if given, is the first message.'
 complete -c chatcli -n '__fish_use_subcommand' -a completion -d 'Print a shell completion script (static: pressing TAB never runs chatcli).'
 complete -c chatcli -n '__fish_use_subcommand' -a config -d 'Inspect the resolved configuration.'
 complete -c chatcli -n '__fish_use_subcommand' -a history -d 'List, show, search, export and delete past conversations.'
@@ -14,51 +15,98 @@ complete -c chatcli -n '__fish_use_subcommand' -a models -d 'List the models the
 complete -c chatcli -n '__fish_use_subcommand' -l version -d 'Print the version and exit.'
 
 # chatcli ask
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l connect-timeout -d 'Connect timeout [default: 10].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -s c -l continue -d 'Continue the most recent conversation.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l debug -d 'Show tracebacks for errors.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -s f -l file -d 'Inline a text file (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -s H -l header -d 'Extra request header (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -s h -l help -d 'Show this message and exit.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -s i -l image -d 'Attach an image (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l image-detail -d 'Image detail level.' -x -a 'low high auto'
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l logit-bias -d 'Token bias, -100 to 100 (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l logprobs -d 'Ask for log probabilities.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l max-attachment-mb -d 'Largest file or image accepted.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l max-tokens -d 'Most tokens to generate.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l messages -d 'Start from a JSON array of messages (\'-\' for stdin).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -s n -d 'Number of choices.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l no-history -d 'Do not keep this exchange in the history.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l reasoning -d 'Show the model\'s thinking.' -x -a 'auto show hide'
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l reasoning-effort -d 'Reasoning effort.' -x -a 'low medium high'
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l response-format -d 'Response format.' -x -a 'text json_object'
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l retries -d 'Retries before the answer starts [default: 2].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l schema -d 'JSON Schema for structured output (strict).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l seed -d 'Sampling seed.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l stop -d 'Stop sequence (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l stream -l no-stream -d 'Stream the answer.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -s s -l system -d 'System message.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -s t -l temperature -d 'Sampling temperature (0-2).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l timeout -d 'Read timeout [default: 600].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l tool-choice -d 'Tool choice.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l tools -d 'JSON array of tool definitions.' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l top-logprobs -d 'Alternatives per token (0-20).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l top-p -d 'Nucleus sampling (0-1).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -s u -l usage -d 'Print token usage and timing to stderr.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -l user -d 'End-user identifier.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from completion config history models' -s v -l verbose -d 'Log the request and response headers to stderr.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l connect-timeout -d 'Connect timeout [default: 10].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s c -l continue -d 'Continue the most recent conversation.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l debug -d 'Show tracebacks for errors.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s f -l file -d 'Inline a text file (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s H -l header -d 'Extra request header (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s i -l image -d 'Attach an image (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l image-detail -d 'Image detail level.' -x -a 'low high auto'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l logit-bias -d 'Token bias, -100 to 100 (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l logprobs -d 'Ask for log probabilities.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l max-attachment-mb -d 'Largest file or image accepted.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l max-tokens -d 'Most tokens to generate.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l messages -d 'Start from a JSON array of messages (\'-\' for stdin).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s n -d 'Number of choices.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l no-history -d 'Do not keep this exchange in the history.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l reasoning -d 'Show the model\'s thinking.' -x -a 'auto show hide'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l reasoning-effort -d 'Reasoning effort.' -x -a 'low medium high'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l response-format -d 'Response format.' -x -a 'text json_object'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l retries -d 'Retries before the answer starts [default: 2].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l schema -d 'JSON Schema for structured output (strict).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l seed -d 'Sampling seed.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l stop -d 'Stop sequence (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l stream -l no-stream -d 'Stream the answer.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s s -l system -d 'System message.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s t -l temperature -d 'Sampling temperature (0-2).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l timeout -d 'Read timeout [default: 600].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l tool-choice -d 'Tool choice.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l tools -d 'JSON array of tool definitions.' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l top-logprobs -d 'Alternatives per token (0-20).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l top-p -d 'Nucleus sampling (0-1).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s u -l usage -d 'Print token usage and timing to stderr.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l user -d 'End-user identifier.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s v -l verbose -d 'Log the request and response headers to stderr.'
+
+# chatcli chat
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l connect-timeout -d 'Connect timeout [default: 10].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s c -l continue -d 'Continue the most recent conversation.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l debug -d 'Show tracebacks for errors.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s f -l file -d 'Inline a text file (repeatable).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s H -l header -d 'Extra request header (repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s i -l image -d 'Attach an image (repeatable).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l image-detail -d 'Image detail level.' -x -a 'low high auto'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l logit-bias -d 'Token bias, -100 to 100 (repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l logprobs -d 'Ask for log probabilities.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-attachment-mb -d 'Largest file or image accepted.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tokens -d 'Most tokens to generate.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l messages -d 'Start from a JSON array of messages (\'-\' for stdin).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s n -d 'Number of choices.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l no-history -d 'Do not keep this exchange in the history.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l reasoning -d 'Show the model\'s thinking.' -x -a 'auto show hide'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l reasoning-effort -d 'Reasoning effort.' -x -a 'low medium high'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l response-format -d 'Response format.' -x -a 'text json_object'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l retries -d 'Retries before the answer starts [default: 2].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l schema -d 'JSON Schema for structured output (strict).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l seed -d 'Sampling seed.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l stop -d 'Stop sequence (repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l stream -l no-stream -d 'Stream the answer.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s s -l system -d 'System message.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s t -l temperature -d 'Sampling temperature (0-2).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l timeout -d 'Read timeout [default: 600].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tool-choice -d 'Tool choice.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tools -d 'JSON array of tool definitions.' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l top-logprobs -d 'Alternatives per token (0-20).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l top-p -d 'Nucleus sampling (0-1).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s u -l usage -d 'Print token usage and timing to stderr.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l user -d 'End-user identifier.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s v -l verbose -d 'Log the request and response headers to stderr.'
 
 # chatcli completion
 complete -c chatcli -n '__fish_seen_subcommand_from completion' -s h -l help -d 'Show this message and exit.'
