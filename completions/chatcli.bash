@@ -7,38 +7,40 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
     path=$1 options=() own_options=() commands=() default_command=''
     case $1 in
         'chatcli')
-            options=(--api-key --base-url --cid --connect-timeout --continue --debug --file
-                --frequency-penalty --header --help --image --image-detail --logit-bias
-                --logprobs --max-attachment-mb --max-completion-tokens --max-tokens --messages
-                --model --no-history --no-parallel-tool-calls --no-stream --option --output
-                --parallel-tool-calls --presence-penalty --profile --reasoning
-                --reasoning-effort --response-format --retries --schema --seed --stop --stream
-                --system --temperature --timeout --tool-choice --tools --top-logprobs --top-p
-                --trace-id --usage --user --verbose --version -H -O -P -c -f -h -i -m -n -o -s
-                -t -u -v)
+            options=(--api-key --approve --base-url --cid --connect-timeout --continue --debug
+                --file --frequency-penalty --functions --header --help --image --image-detail
+                --logit-bias --logprobs --max-attachment-mb --max-completion-tokens --max-tokens
+                --max-tool-rounds --messages --model --no-history --no-parallel-tool-calls
+                --no-stream --option --output --parallel-tool-calls --presence-penalty --profile
+                --reasoning --reasoning-effort --response-format --retries --schema --seed
+                --stop --stream --system --temperature --timeout --tool-choice --tool-cmd
+                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
+                --verbose --version --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
             own_options=(--help --version -h)
             default_command=ask
             commands=(ask chat completion config history models)
             ;;
         'chatcli ask')
-            options=(--api-key --base-url --cid --connect-timeout --continue --debug --file
-                --frequency-penalty --header --help --image --image-detail --logit-bias
-                --logprobs --max-attachment-mb --max-completion-tokens --max-tokens --messages
-                --model --no-history --no-parallel-tool-calls --no-stream --option --output
-                --parallel-tool-calls --presence-penalty --profile --reasoning
-                --reasoning-effort --response-format --retries --schema --seed --stop --stream
-                --system --temperature --timeout --tool-choice --tools --top-logprobs --top-p
-                --trace-id --usage --user --verbose -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
+            options=(--api-key --approve --base-url --cid --connect-timeout --continue --debug
+                --file --frequency-penalty --functions --header --help --image --image-detail
+                --logit-bias --logprobs --max-attachment-mb --max-completion-tokens --max-tokens
+                --max-tool-rounds --messages --model --no-history --no-parallel-tool-calls
+                --no-stream --option --output --parallel-tool-calls --presence-penalty --profile
+                --reasoning --reasoning-effort --response-format --retries --schema --seed
+                --stop --stream --system --temperature --timeout --tool-choice --tool-cmd
+                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
+                --verbose --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
             ;;
         'chatcli chat')
-            options=(--api-key --base-url --cid --connect-timeout --continue --debug --file
-                --frequency-penalty --header --help --image --image-detail --logit-bias
-                --logprobs --max-attachment-mb --max-completion-tokens --max-tokens --messages
-                --model --no-history --no-parallel-tool-calls --no-stream --option --output
-                --parallel-tool-calls --presence-penalty --profile --reasoning
-                --reasoning-effort --response-format --retries --schema --seed --stop --stream
-                --system --temperature --timeout --tool-choice --tools --top-logprobs --top-p
-                --trace-id --usage --user --verbose -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
+            options=(--api-key --approve --base-url --cid --connect-timeout --continue --debug
+                --file --frequency-penalty --functions --header --help --image --image-detail
+                --logit-bias --logprobs --max-attachment-mb --max-completion-tokens --max-tokens
+                --max-tool-rounds --messages --model --no-history --no-parallel-tool-calls
+                --no-stream --option --output --parallel-tool-calls --presence-penalty --profile
+                --reasoning --reasoning-effort --response-format --retries --schema --seed
+                --stop --stream --system --temperature --timeout --tool-choice --tool-cmd
+                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
+                --verbose --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
             ;;
         'chatcli completion')
             options=(--help -h)
@@ -84,11 +86,13 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
     kind=none choices=()
     case "$1 $2" in
         'chatcli ask --api-key') ;;
+        'chatcli ask --approve') ;;
         'chatcli ask --base-url') ;;
         'chatcli ask --cid') ;;
         'chatcli ask --connect-timeout') ;;
         'chatcli ask -f'|'chatcli ask --file') kind=file ;;
         'chatcli ask --frequency-penalty') ;;
+        'chatcli ask --functions') kind=file ;;
         'chatcli ask -H'|'chatcli ask --header') ;;
         'chatcli ask -i'|'chatcli ask --image') kind=file ;;
         'chatcli ask --image-detail') kind=choice choices=(low high auto) ;;
@@ -96,6 +100,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --max-attachment-mb') ;;
         'chatcli ask --max-completion-tokens') ;;
         'chatcli ask --max-tokens') ;;
+        'chatcli ask --max-tool-rounds') ;;
         'chatcli ask --messages') kind=file ;;
         'chatcli ask -m'|'chatcli ask --model') ;;
         'chatcli ask -n') ;;
@@ -114,17 +119,21 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask -t'|'chatcli ask --temperature') ;;
         'chatcli ask --timeout') ;;
         'chatcli ask --tool-choice') ;;
+        'chatcli ask --tool-cmd') ;;
+        'chatcli ask --tool-timeout') ;;
         'chatcli ask --tools') kind=file ;;
         'chatcli ask --top-logprobs') ;;
         'chatcli ask --top-p') ;;
         'chatcli ask --trace-id') ;;
         'chatcli ask --user') ;;
         'chatcli chat --api-key') ;;
+        'chatcli chat --approve') ;;
         'chatcli chat --base-url') ;;
         'chatcli chat --cid') ;;
         'chatcli chat --connect-timeout') ;;
         'chatcli chat -f'|'chatcli chat --file') kind=file ;;
         'chatcli chat --frequency-penalty') ;;
+        'chatcli chat --functions') kind=file ;;
         'chatcli chat -H'|'chatcli chat --header') ;;
         'chatcli chat -i'|'chatcli chat --image') kind=file ;;
         'chatcli chat --image-detail') kind=choice choices=(low high auto) ;;
@@ -132,6 +141,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --max-attachment-mb') ;;
         'chatcli chat --max-completion-tokens') ;;
         'chatcli chat --max-tokens') ;;
+        'chatcli chat --max-tool-rounds') ;;
         'chatcli chat --messages') kind=file ;;
         'chatcli chat -m'|'chatcli chat --model') ;;
         'chatcli chat -n') ;;
@@ -150,6 +160,8 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat -t'|'chatcli chat --temperature') ;;
         'chatcli chat --timeout') ;;
         'chatcli chat --tool-choice') ;;
+        'chatcli chat --tool-cmd') ;;
+        'chatcli chat --tool-timeout') ;;
         'chatcli chat --tools') kind=file ;;
         'chatcli chat --top-logprobs') ;;
         'chatcli chat --top-p') ;;

@@ -16,6 +16,7 @@ complete -c chatcli -n '__fish_use_subcommand' -l version -d 'Print the version 
 
 # chatcli ask
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l approve -d 'Run calls of this tool without asking (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l connect-timeout -d 'Connect timeout [default: 10].' -x
@@ -23,6 +24,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config h
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l debug -d 'Show tracebacks for errors.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s f -l file -d 'Inline a text file (repeatable).' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l functions -d 'Every public function in the file becomes a tool that runs (repeatable).' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s H -l header -d 'Extra request header (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s h -l help -d 'Show this message and exit.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s i -l image -d 'Attach an image (repeatable).' -r -F
@@ -32,6 +34,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config h
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l max-attachment-mb -d 'Largest file or image accepted.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l max-tokens -d 'Most tokens to generate.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l max-tool-rounds -d 'Most rounds of tool calls before chatcli stops.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l messages -d 'Start from a JSON array of messages (\'-\' for stdin).' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s n -d 'Number of choices.' -x
@@ -53,6 +56,8 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config h
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s t -l temperature -d 'Sampling temperature (0-2).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l timeout -d 'Read timeout [default: 600].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l tool-choice -d 'Tool choice.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l tool-cmd -d 'Tool NAME (schema from --tools) runs COMMAND: arguments as JSON on stdin, result from stdout (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l tool-timeout -d 'Time limit of one tool call.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l tools -d 'JSON array of tool definitions.' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l top-logprobs -d 'Alternatives per token (0-20).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l top-p -d 'Nucleus sampling (0-1).' -x
@@ -60,9 +65,11 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config h
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s u -l usage -d 'Print token usage and timing to stderr.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l user -d 'End-user identifier.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s v -l verbose -d 'Log the request and response headers to stderr.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l yes -d 'Run every tool call without asking.'
 
 # chatcli chat
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l approve -d 'Run calls of this tool without asking (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l connect-timeout -d 'Connect timeout [default: 10].' -x
@@ -70,6 +77,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -s c -l continue -d 'C
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l debug -d 'Show tracebacks for errors.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s f -l file -d 'Inline a text file (repeatable).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l functions -d 'Every public function in the file becomes a tool that runs (repeatable).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s H -l header -d 'Extra request header (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s h -l help -d 'Show this message and exit.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s i -l image -d 'Attach an image (repeatable).' -r -F
@@ -79,6 +87,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l logprobs -d 'Ask fo
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-attachment-mb -d 'Largest file or image accepted.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tokens -d 'Most tokens to generate.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tool-rounds -d 'Most rounds of tool calls before chatcli stops.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l messages -d 'Start from a JSON array of messages (\'-\' for stdin).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s n -d 'Number of choices.' -x
@@ -100,6 +109,8 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -s s -l system -d 'Sys
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s t -l temperature -d 'Sampling temperature (0-2).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l timeout -d 'Read timeout [default: 600].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tool-choice -d 'Tool choice.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tool-cmd -d 'Tool NAME (schema from --tools) runs COMMAND: arguments as JSON on stdin, result from stdout (repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tool-timeout -d 'Time limit of one tool call.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tools -d 'JSON array of tool definitions.' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l top-logprobs -d 'Alternatives per token (0-20).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l top-p -d 'Nucleus sampling (0-1).' -x
@@ -107,6 +118,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l trace-id -d 'X-Trac
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s u -l usage -d 'Print token usage and timing to stderr.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l user -d 'End-user identifier.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s v -l verbose -d 'Log the request and response headers to stderr.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l yes -d 'Run every tool call without asking.'
 
 # chatcli completion
 complete -c chatcli -n '__fish_seen_subcommand_from completion' -s h -l help -d 'Show this message and exit.'

@@ -9,7 +9,6 @@ imported only in this module. ``ask`` is the default command, so
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +16,28 @@ import typer
 from typer.core import TyperGroup
 
 from chatcli import __version__
+from chatcli.cli.options import (
+    ApiKey,
+    AsJson,
+    BaseUrl,
+    ConnectTimeout,
+    ConversationId,
+    Debug,
+    Detail,
+    Effort,
+    ExportFormat,
+    Headers,
+    Model,
+    OutputMode,
+    Profile,
+    ReasoningChoice,
+    ResponseFormat,
+    Retries,
+    Shell,
+    Timeout,
+    TraceId,
+    Verbose,
+)
 from chatcli.errors import Interrupted, OutputClosed
 
 ROOT_OPTIONS = frozenset({"--help", "-h", "--version", "--install-completion",
@@ -51,42 +72,6 @@ history_app = typer.Typer(help="List, show, search, export and delete past conve
 app.add_typer(history_app, name="history")
 
 
-class OutputMode(StrEnum):
-    auto = "auto"
-    rich = "rich"
-    plain = "plain"
-    json = "json"
-    events = "events"
-
-
-class ReasoningChoice(StrEnum):
-    auto = "auto"
-    show = "show"
-    hide = "hide"
-
-
-class Detail(StrEnum):
-    low = "low"
-    high = "high"
-    auto = "auto"
-
-
-class Effort(StrEnum):
-    low = "low"
-    medium = "medium"
-    high = "high"
-
-
-class ResponseFormat(StrEnum):
-    text = "text"
-    json_object = "json_object"
-
-
-class Shell(StrEnum):
-    bash = "bash"
-    zsh = "zsh"
-    fish = "fish"
-
 
 def _version(value: bool) -> None:
     if value:
@@ -102,31 +87,6 @@ def root(
     """Chat with any OpenAI-compatible endpoint from the terminal."""
 
 
-# Options shared by every command that talks to an endpoint.
-BaseUrl = Annotated[str | None, typer.Option(
-    "--base-url", metavar="URL", help="API base URL including /v1 [env: CHATCLI_BASE_URL,"
-    " OPENAI_BASE_URL; default https://api.openai.com/v1].")]
-ApiKey = Annotated[str | None, typer.Option(
-    "--api-key", metavar="KEY", help="API key, sent as a Bearer token [env: CHATCLI_API_KEY,"
-    " OPENAI_API_KEY].")]
-Profile = Annotated[str | None, typer.Option(
-    "-P", "--profile", metavar="NAME", help="Profile from config.toml [env: CHATCLI_PROFILE].")]
-Headers = Annotated[list[str] | None, typer.Option(
-    "-H", "--header", metavar="'NAME: VALUE'", help="Extra request header (repeatable).")]
-TraceId = Annotated[str | None, typer.Option(
-    "--trace-id", metavar="ID", help="X-Trace-ID to send (default: a fresh UUID).")]
-Timeout = Annotated[float | None, typer.Option(
-    "--timeout", metavar="SECONDS", min=0.001, help="Read timeout [default: 600].")]
-ConnectTimeout = Annotated[float | None, typer.Option(
-    "--connect-timeout", metavar="SECONDS", min=0.001, help="Connect timeout [default: 10].")]
-Retries = Annotated[int | None, typer.Option(
-    "--retries", metavar="N", min=0, help="Retries before the answer starts [default: 2].")]
-Verbose = Annotated[bool, typer.Option(
-    "-v", "--verbose", help="Log the request and response headers to stderr.")]
-# Read from argv by the error boundary (cli/__init__.py), which runs outside any command.
-Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
-Model = Annotated[str | None, typer.Option(
-    "-m", "--model", metavar="NAME", help="Model [env: CHATCLI_MODEL].")]
 
 
 def guarded(work: Callable[[], None]) -> None:
@@ -198,6 +158,24 @@ def ask(
         "--tools", metavar="FILE", help="JSON array of tool definitions.")] = None,
     tool_choice: Annotated[str | None, typer.Option(
         "--tool-choice", metavar="none|auto|required|NAME", help="Tool choice.")] = None,
+    functions: Annotated[list[Path] | None, typer.Option(
+        "--functions", metavar="FILE.py",
+        help="Every public function in the file becomes a tool that runs (repeatable).")
+    ] = None,
+    tool_cmd: Annotated[list[str] | None, typer.Option(
+        "--tool-cmd", metavar="NAME=COMMAND",
+        help="Tool NAME (schema from --tools) runs COMMAND: arguments as JSON on stdin,"
+        " result from stdout (repeatable).")] = None,
+    yes: Annotated[bool, typer.Option(
+        "--yes", help="Run every tool call without asking.")] = False,
+    approve: Annotated[list[str] | None, typer.Option(
+        "--approve", metavar="NAME", help="Run calls of this tool without asking (repeatable).")
+    ] = None,
+    tool_timeout: Annotated[float, typer.Option(
+        "--tool-timeout", metavar="SECONDS", help="Time limit of one tool call.")] = 60.0,
+    max_tool_rounds: Annotated[int, typer.Option(
+        "--max-tool-rounds", metavar="N", min=0,
+        help="Most rounds of tool calls before chatcli stops.")] = 10,
     parallel_tool_calls: Annotated[bool | None, typer.Option(
         "--parallel-tool-calls/--no-parallel-tool-calls", help="Allow parallel tool calls.",
         show_default=False)] = None,
@@ -255,6 +233,9 @@ def ask(
         options=list(option or []), stream=stream, output=output.value,
         reasoning=reasoning.value, usage=usage, headers=list(header or []), trace_id=trace_id,
         verbose=verbose, history=not no_history, continue_last=continue_last, cid=cid,
+        functions=[str(f) for f in functions or []], tool_cmds=list(tool_cmd or []), yes=yes,
+        approve=list(approve or []), tool_timeout=tool_timeout,
+        max_tool_rounds=max_tool_rounds,
         flags=endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
                        timeout=timeout, connect_timeout=connect_timeout, retries=retries),
     )))
@@ -314,13 +295,6 @@ def completion(
     guarded(lambda: typer.echo(completion_script(shell.value), nl=False))
 
 
-class ExportFormat(StrEnum):
-    md = "md"
-    json = "json"
-
-
-ConversationId = Annotated[str, typer.Argument(metavar="ID", help="Conversation id or prefix.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @history_app.command("list")

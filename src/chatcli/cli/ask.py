@@ -60,6 +60,12 @@ class AskRequest:
     history: bool = True
     continue_last: bool = False
     cid: str | None = None
+    functions: list[str] = field(default_factory=list)
+    tool_cmds: list[str] = field(default_factory=list)
+    yes: bool = False
+    approve: list[str] = field(default_factory=list)
+    tool_timeout: float = 60.0
+    max_tool_rounds: int = 10
 
 
 def run_ask(request: AskRequest, env: Environment | None = None) -> None:
@@ -70,17 +76,30 @@ def run_ask(request: AskRequest, env: Environment | None = None) -> None:
     env = env or Environment.from_process()
     settings = load_settings(request.flags)
     fields = request_fields(request)
+    toolset = None
+    if request.functions or request.tool_cmds:
+        from chatcli.cli.tool_use import toolset_for
+
+        toolset = toolset_for(request, fields)  # bad tools are usage errors before sending
     new_messages = gather_messages(request, env)
     resumed = open_history(settings, env, wanted=request.history,
                            continue_last=request.continue_last, cid=request.cid)
     messages = [*resumed.messages, *new_messages]
-    body = build_request(settings, messages, fields, stream=request.stream)
-    renderer = make_renderer(request.output, request.reasoning, env,
-                             choices=int(body.get("n") or 1), model=str(body.get("model", "")))
     log = env.log if request.verbose else None
     with ChatClient(settings, headers=parse_headers(request.headers), log=log) as client:
-        result = run_turn(client, body, renderer, trace_id=request.trace_id,
-                          recorder=resumed.recorder(settings))
+        if toolset is not None:
+            from chatcli.cli.tool_use import run_with_tools
+
+            loop = run_with_tools(request, env, client, settings, messages, fields, toolset,
+                                  resumed.recorder(settings))
+            result = loop.last
+        else:
+            body = build_request(settings, messages, fields, stream=request.stream)
+            renderer = make_renderer(request.output, request.reasoning, env,
+                                     choices=int(body.get("n") or 1),
+                                     model=str(body.get("model", "")))
+            result = run_turn(client, body, renderer, trace_id=request.trace_id,
+                              recorder=resumed.recorder(settings))
     report_outcome(result, env, usage=request.usage)
 
 

@@ -20,6 +20,7 @@ class JsonRenderer:
     def __init__(self, out: TextIO, hide_reasoning: bool = False) -> None:
         self.out = out
         self.hide_reasoning = hide_reasoning
+        self.final_only = False  # the caller prints the finished result itself (tool loop)
 
     def start(self) -> None:
         pass
@@ -31,7 +32,8 @@ class JsonRenderer:
         pass
 
     def finish(self, result: TurnResult) -> None:
-        self._dump(result.completion)
+        if not self.final_only:
+            self._dump(result.completion)
 
     def abort(self, result: TurnResult) -> None:
         body = dict(result.completion)

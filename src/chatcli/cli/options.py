@@ -1,0 +1,83 @@
+"""The options and choices the commands share, declared once for Typer.
+
+Kept apart from ``app.py`` so that each command lists its options by name and
+the app module stays a readable table of commands.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+
+class OutputMode(StrEnum):
+    auto = "auto"
+    rich = "rich"
+    plain = "plain"
+    json = "json"
+    events = "events"
+
+
+class ReasoningChoice(StrEnum):
+    auto = "auto"
+    show = "show"
+    hide = "hide"
+
+
+class Detail(StrEnum):
+    low = "low"
+    high = "high"
+    auto = "auto"
+
+
+class Effort(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class ResponseFormat(StrEnum):
+    text = "text"
+    json_object = "json_object"
+
+
+class Shell(StrEnum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+class ExportFormat(StrEnum):
+    md = "md"
+    json = "json"
+
+
+# Options shared by every command that talks to an endpoint.
+BaseUrl = Annotated[str | None, typer.Option(
+    "--base-url", metavar="URL", help="API base URL including /v1 [env: CHATCLI_BASE_URL,"
+    " OPENAI_BASE_URL; default https://api.openai.com/v1].")]
+ApiKey = Annotated[str | None, typer.Option(
+    "--api-key", metavar="KEY", help="API key, sent as a Bearer token [env: CHATCLI_API_KEY,"
+    " OPENAI_API_KEY].")]
+Profile = Annotated[str | None, typer.Option(
+    "-P", "--profile", metavar="NAME", help="Profile from config.toml [env: CHATCLI_PROFILE].")]
+Headers = Annotated[list[str] | None, typer.Option(
+    "-H", "--header", metavar="'NAME: VALUE'", help="Extra request header (repeatable).")]
+TraceId = Annotated[str | None, typer.Option(
+    "--trace-id", metavar="ID", help="X-Trace-ID to send (default: a fresh UUID).")]
+Timeout = Annotated[float | None, typer.Option(
+    "--timeout", metavar="SECONDS", min=0.001, help="Read timeout [default: 600].")]
+ConnectTimeout = Annotated[float | None, typer.Option(
+    "--connect-timeout", metavar="SECONDS", min=0.001, help="Connect timeout [default: 10].")]
+Retries = Annotated[int | None, typer.Option(
+    "--retries", metavar="N", min=0, help="Retries before the answer starts [default: 2].")]
+Verbose = Annotated[bool, typer.Option(
+    "-v", "--verbose", help="Log the request and response headers to stderr.")]
+# Read from argv by the error boundary (cli/__init__.py), which runs outside any command.
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
+Model = Annotated[str | None, typer.Option(
+    "-m", "--model", metavar="NAME", help="Model [env: CHATCLI_MODEL].")]
+ConversationId = Annotated[str, typer.Argument(metavar="ID", help="Conversation id or prefix.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]

@@ -1,0 +1,118 @@
+"""The one-shot command with tools that run: build them, approve calls, show outcomes.
+
+Used only when ``--functions`` or ``--tool-cmd`` give tools something to run,
+so the plain path's start-up is untouched. Tool results are model-facing data:
+on a terminal they are shown escaped, and never as markup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from chatcli.cli.output import Environment, make_renderer
+from chatcli.sanitize import visible
+
+if TYPE_CHECKING:
+    from chatcli.cli.ask import AskRequest
+    from chatcli.tool_loop import LoopResult
+    from chatcli.tools import Ask, ToolOutcome, ToolSet
+
+PLAIN_RESULT_CHARS = 200
+RICH_RESULT_LINES = 20
+RICH_RESULT_CHARS = 2000
+
+
+def toolset_for(request: AskRequest, fields: dict[str, Any]) -> ToolSet:
+    """Definitions from ``--tools`` plus the runnable ``--functions`` and ``--tool-cmd``."""
+    from chatcli.errors import UsageError
+    from chatcli.tools import build_toolset
+
+    if request.tool_timeout <= 0:
+        raise UsageError("--tool-timeout must be more than 0 seconds")
+    definitions = fields.pop("tools", None) or fields.pop("functions", None) or []
+    return build_toolset(definitions, request.functions, request.tool_cmds)
+
+
+def terminal_asker(env: Environment) -> Ask | None:
+    """Ask on the terminal, even when stdin is a pipe; None where there is no terminal."""
+    from chatcli.tools import ask_on_terminal
+
+    if env.stdin is not None and env.stdin_is_terminal and env.stderr_is_terminal:
+        return ask_on_terminal(env.stdin, env.stderr)
+    if not env.stderr_is_terminal:
+        return None
+    try:
+        tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    except OSError:
+        return None
+    return ask_on_terminal(tty, tty)
+
+
+def run_with_tools(request: AskRequest, env: Environment, client: Any, settings: Any,
+                   messages: list[Any], fields: dict[str, Any], toolset: ToolSet,
+                   recorder: Any) -> LoopResult:
+    """Run the tool loop; in json mode print one object with every round's messages."""
+    from chatcli.render.json_modes import JsonRenderer
+    from chatcli.tool_loop import converse
+    from chatcli.tools import Approval
+
+    approval = Approval(approve_all=request.yes, approved=request.approve,
+                        ask=terminal_asker(env))
+    rich = request.output == "rich" or (request.output == "auto" and env.stdout_is_terminal)
+    as_json = request.output == "json"
+
+    def renderer() -> Any:
+        made = make_renderer(request.output, request.reasoning, env,
+                             choices=int(fields.get("n") or 1), model=settings.model)
+        if isinstance(made, JsonRenderer):
+            made.final_only = True  # the whole loop is printed once, below
+        return made
+
+    loop = converse(client, settings, messages, fields, toolset, approval,
+                    make_renderer=renderer, recorder=recorder,
+                    on_outcome=outcome_shower(env, rich), max_rounds=request.max_tool_rounds,
+                    timeout=request.tool_timeout, stream=request.stream,
+                    trace_id=request.trace_id)
+    if as_json:
+        body = {**loop.last.completion, "messages": loop.messages}
+        env.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+        env.stdout.flush()
+    if loop.notice:
+        env.warn(loop.notice)
+    return loop
+
+
+def outcome_shower(env: Environment, rich: bool) -> Callable[[ToolOutcome], None]:
+    """How a tool's outcome is shown: a panel on a terminal, one stderr line otherwise."""
+    if not rich:
+        return lambda outcome: env.log(plain_line(outcome))
+    from rich.console import Console
+
+    console = Console(file=env.stdout, force_terminal=True, highlight=False, markup=False,
+                      emoji=False)
+    return lambda outcome: console.print(outcome_panel(outcome))
+
+
+def plain_line(outcome: ToolOutcome) -> str:
+    text = " ".join(outcome.content.split())
+    if len(text) > PLAIN_RESULT_CHARS:
+        text = text[: PLAIN_RESULT_CHARS - 1] + "…"
+    state = "" if outcome.ok else f" {outcome.status}"
+    return (f"tool result [{outcome.tool_call_id}] {outcome.name}{state}"
+            f" ({outcome.duration:.2f}s): {text}")
+
+
+def outcome_panel(outcome: ToolOutcome) -> Any:
+    from rich.panel import Panel
+    from rich.text import Text
+
+    lines = visible(outcome.content).splitlines()
+    shown = "\n".join(lines[:RICH_RESULT_LINES])[:RICH_RESULT_CHARS]
+    if len(shown) < len("\n".join(lines)):
+        shown += f"\n… ({len(outcome.content):,} characters in all, complete in history)"
+    title = Text(f"{visible(outcome.name)} · {outcome.duration:.2f}s"
+                 + ("" if outcome.ok else f" · {outcome.status}"))
+    return Panel(Text(shown), title=title, title_align="left", expand=False,
+                 border_style="green" if outcome.ok else "red")
