@@ -79,4 +79,5 @@ def test_server_error_text_is_escaped_on_a_terminal(fakeapi: FakeAPI) -> None:
     result = run_cli(["--base-url", fakeapi.base_url, "--trace-id", "t", "hi"],
                      env={"TTY_COMPATIBLE": "1"})
     assert result.exit_code == 4
-    assert result.stderr == "chatcli: error: HTTP 400: bad \\x1b]52;c;eA==\\x07 thing (trace id t)\n"
+    assert result.stderr == (
+        "chatcli: error: HTTP 400: bad \\x1b]52;c;eA==\\x07 thing (trace id t)\n")

@@ -1,12 +1,377 @@
-"""The interactive REPL (``chatcli chat``): a prompt-toolkit loop and slash commands."""
+"""The interactive REPL (``chatcli chat``): a ``ChatSession`` and the prompt-toolkit loop around it.
+
+``ChatSession`` holds the conversation and runs each line (a message, or a
+slash command from ``repl_commands``) without knowing about keys or screens,
+so it is tested without a terminal. The loop adds prompt-toolkit: the keys,
+completion, the bottom toolbar and the input history. It reads keys from the
+terminal, from ``/dev/tty`` when stdin is a pipe; piped text becomes context
+for the first message.
+"""
 
 from __future__ import annotations
 
-from chatcli.cli.ask import AskRequest
-from chatcli.cli.output import Environment
-from chatcli.errors import UsageError
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TextIO
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
+from prompt_toolkit.document import Document
+from prompt_toolkit.enums import DEFAULT_BUFFER
+from prompt_toolkit.filters import has_focus
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.input import Input, create_input
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.output import Output, create_output
+
+from chatcli.cli.ask import AskRequest, parse_headers, request_fields
+from chatcli.cli.conversation import Resumed, open_history
+from chatcli.cli.output import Environment, make_renderer, report_outcome
+from chatcli.config import Settings, data_dir
+from chatcli.errors import ChatcliError, UsageError
+from chatcli.messages import ContentPart, Message, build_request, user_message
+from chatcli.repl_commands import COMMANDS, HISTORY_LIMIT, without
+from chatcli.turn import TurnResult, run_turn
+
+if TYPE_CHECKING:
+    from chatcli.client import ChatClient
+    from chatcli.history import ConversationRecorder, HistoryStore, StoredMessage
+
+REPLY_KEYS = ("content", "reasoning_content", "tool_calls", "refusal")  # as the recorder keeps
+
+
+@dataclass
+class ChatSession:
+    """What the REPL remembers between lines, and what a line does."""
+
+    settings: Settings
+    client: ChatClient
+    env: Environment
+    fields: dict[str, Any] = field(default_factory=dict)
+    messages: list[Any] = field(default_factory=list)
+    store: HistoryStore | None = None
+    recorder: ConversationRecorder | None = None  # None without history
+    output: str = "auto"
+    reasoning: str = "auto"
+    stream: bool = True
+    show_usage: bool = False
+    trace_id: str | None = None
+    max_bytes: int = 20 * 1_048_576
+    image_detail: str | None = None
+    queued_text: list[str] = field(default_factory=list)
+    queued_parts: list[ContentPart] = field(default_factory=list)
+    removed: list[list[str]] = field(default_factory=list)  # /unset keys the profile sets
+    replies: list[tuple[Any, str, Any]] = field(default_factory=list)  # message, status, usage
+    models: list[str] | None = field(default=None, repr=False)
+    last_reply: TurnResult | None = field(default=None, repr=False)
+
+    def body(self) -> dict[str, Any]:
+        """The request the conversation would go out in now."""
+        body = build_request(self.settings, self.messages, self.fields, stream=self.stream)
+        for path in self.removed:
+            body = without(body, path)
+        return body
+
+    @property
+    def model(self) -> str:
+        return str(self.body().get("model", ""))
+
+    @property
+    def conversation_id(self) -> str | None:
+        return self.recorder.conversation_id if self.recorder is not None else None
+
+    def usage_totals(self) -> tuple[int, int, int, int]:
+        """Prompt, completion and total tokens of the answers in the conversation, and how
+        many answers reported them."""
+        prompt = completion = total = counted = 0
+        for message, _, usage in self.replies:
+            if isinstance(usage, dict) and any(message is m for m in self.messages):
+                p, c = usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0
+                prompt, completion, counted = prompt + p, completion + c, counted + 1
+                total += usage.get("total_tokens") or p + c
+        return prompt, completion, total, counted
+
+    def toolbar(self) -> str:
+        """The bottom toolbar: profile, model, conversation id, tokens so far."""
+        return (f" {self.settings.profile or 'default'} · {self.model}"
+                f" · {self.conversation_id or 'new conversation'}"
+                f" · {self.usage_totals()[2]} tokens ")
+
+    def model_names(self) -> list[str]:
+        """Model ids from GET /models, fetched on first need and kept for the session."""
+        if self.models is None:
+            try:
+                data = self.client.list_models()
+            except ChatcliError:
+                return []  # completion stays quiet; a later TAB asks again
+            self.models = sorted(str(e["id"]) for e in data.get("data") or []
+                                 if isinstance(e, dict) and "id" in e)
+        return self.models
+
+    def handle(self, line: str, *, message: bool = False) -> bool:
+        """Do what a line asks: a slash command (unless ``message``), else send it. False
+        means leave. Errors and Ctrl-C end the line, never the session."""
+        try:
+            return self._dispatch(line.strip(), message)
+        except ChatcliError as exc:
+            self.error(exc.describe())
+        except KeyboardInterrupt:
+            self.env.stderr.write("chatcli: interrupted\n")
+            self.env.stderr.flush()
+        return True
+
+    def _dispatch(self, text: str, message: bool) -> bool:
+        if not text:
+            return True
+        if message or not text.startswith("/") or text.startswith("//"):
+            self.send(text[1:] if text.startswith("//") and not message else text)
+            return True
+        name, *arg = text[1:].split(None, 1) or [""]
+        command = COMMANDS.get(name)
+        if command is None:
+            raise UsageError(f"unknown command /{name}; /help lists the commands")
+        if command.run is None:
+            return False
+        command.run(self, arg[0].strip() if arg else "")
+        return True
+
+    def say(self, text: str) -> None:
+        self.env.stdout.write(text + "\n")
+        self.env.stdout.flush()
+
+    def error(self, text: str) -> None:
+        self.env.stderr.write(f"chatcli: error: {text}\n")
+        self.env.stderr.flush()
+
+    def send(self, text: str) -> None:
+        """Send ``text`` and what is queued (piped text, /attach, /image) as a user message."""
+        message = user_message("\n\n".join(t for t in (text, *self.queued_text) if t),
+                               self.queued_parts)
+        self.queued_text, self.queued_parts = [], []
+        self.exchange(message)
+
+    def exchange(self, message: Message) -> None:
+        """One turn. The reply, even cut short, joins the conversation as the history keeps it."""
+        self.messages.append(message)
+        body = self.body()
+        renderer = make_renderer(self.output, self.reasoning, self.env,
+                                 choices=int(body.get("n") or 1),
+                                 model=str(body.get("model", "")))
+        self.last_reply = None
+        try:
+            result = run_turn(self.client, body, renderer, recorder=self,
+                              trace_id=self.trace_id)
+        finally:
+            reply = self.last_reply
+            if reply is not None and any(reply.message.get(k) for k in REPLY_KEYS):
+                self.messages.append(reply.message)
+                self.replies.append((reply.message, reply.status,
+                                     reply.completion.get("usage")))
+        report_outcome(result, self.env, usage=self.show_usage)
+
+    # turn.Recorder: the session passes both on to the history, keeping the reply.
+    def record_request(self, messages: Sequence[Message], body: Mapping[str, Any]) -> None:
+        if self.recorder is not None:
+            self.recorder.record_request(messages, body)
+
+    def record_reply(self, result: TurnResult) -> None:
+        self.last_reply = result
+        if self.recorder is not None:
+            self.recorder.record_reply(result)
+
+    def switch_to(self, conversation_id: str, stored: list[StoredMessage]) -> None:
+        """Go on with a stored conversation from its last message."""
+        self.messages = [s.message for s in stored]
+        self.replies = [(s.message, s.status, s.usage) for s in stored
+                        if s.message.get("role") == "assistant"]
+        self.recorder = Resumed(self.store, conversation_id, self.messages).recorder(
+            self.settings)
+
+
+@contextmanager
+def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iterator[ChatSession]:
+    """A session as the command line sets it up: the attachments wait for the first
+    message; the client and the history close when the block ends."""
+    from chatcli.attachments import fence, image_part, read_text_file
+    from chatcli.client import ChatClient
+    from chatcli.config import load_settings
+
+    if request.functions or request.tool_cmds:
+        raise UsageError("chatcli chat does not run tools yet; use --functions and --tool-cmd"
+                         " with `chatcli ask`")
+    settings = load_settings(request.flags)
+    fields = request_fields(request)
+    headers = parse_headers(request.headers)
+    opening = _opening_messages(request, piped)
+    max_bytes = int(request.max_attachment_mb * 1_048_576)
+    queued = [piped] if piped.strip() and request.messages != "-" else []
+    queued += [fence(path, read_text_file(path, max_bytes)) for path in request.files]
+    parts = [image_part(source, max_bytes, request.image_detail) for source in request.images]
+    resumed = open_history(settings, env, wanted=request.history,
+                           continue_last=request.continue_last, cid=request.cid)
+    log = env.log if request.verbose else None
+    with ChatClient(settings, headers=headers, log=log) as client:
+        session = ChatSession(
+            settings, client, env, fields=fields, store=resumed.store,
+            recorder=resumed.recorder(settings), output=request.output,
+            reasoning=request.reasoning, stream=request.stream, show_usage=request.usage,
+            trace_id=request.trace_id, max_bytes=max_bytes, image_detail=request.image_detail,
+            queued_text=queued, queued_parts=parts)
+        if resumed.store is not None and resumed.conversation_id is not None:
+            cid = resumed.conversation_id
+            session.switch_to(cid, resumed.store.messages(cid))
+        session.messages.extend(opening)
+        try:
+            yield session
+        finally:
+            if resumed.store is not None:
+                resumed.store.close()
+
+
+def _opening_messages(request: AskRequest, piped: str) -> list[Message]:
+    """``--system``, then ``--messages`` (``-``: the piped text)."""
+    from chatcli.messages import load_messages
+
+    messages: list[Message] = []
+    if request.system is not None:
+        messages.append({"role": "system", "content": request.system})
+    if request.messages == "-":
+        messages.extend(load_messages(piped, "stdin"))
+    elif request.messages is not None:
+        try:
+            raw = Path(request.messages).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--messages {request.messages}: cannot read: {exc}") from None
+        messages.extend(load_messages(raw, request.messages))
+    return messages
+
+
+class ChatCompleter(Completer):
+    """Completes command names, then arguments: models, paths, conversation ids, words."""
+
+    def __init__(self, session: ChatSession) -> None:
+        self.session = session
+        self.paths = PathCompleter(expanduser=True)
+
+    def get_completions(self, document: Document,
+                        complete_event: CompleteEvent) -> Iterable[Completion]:
+        text = document.text_before_cursor
+        if not text.startswith("/") or "\n" in text:
+            return
+        name, space, rest = text[1:].partition(" ")
+        if not space:
+            for command, spec in COMMANDS.items():
+                if command.startswith(name):
+                    yield Completion(f"/{command}", -len(text), display_meta=spec.help)
+        elif name in ("attach", "image", "save"):
+            word = rest.rsplit(" ", 1)[-1]
+            yield from self.paths.get_completions(Document(word, len(word)), complete_event)
+        elif " " not in rest:
+            for value, meta in self._choices(name):
+                if value.lower().startswith(rest.lower()):
+                    yield Completion(value, -len(rest), display_meta=meta)
+
+    def _choices(self, name: str) -> list[tuple[str, str]]:
+        if name == "model":
+            return [(model, "") for model in self.session.model_names()]
+        if name == "load" and self.session.store is not None:
+            return [(c.id, c.title) for c in self.session.store.conversations(HISTORY_LIMIT)]
+        words = {"reasoning": ("show", "hide"), "copy": ("code",)}.get(name, ())
+        return [(word, "") for word in words]
+
+
+def key_bindings() -> KeyBindings:
+    """Enter sends (prompt-toolkit's own); these add new lines and the editor."""
+    keys = KeyBindings()
+    editing = has_focus(DEFAULT_BUFFER)
+
+    @keys.add("escape", "enter", filter=editing)
+    @keys.add("c-j", filter=editing)
+    def _new_line(event: KeyPressEvent) -> None:
+        event.current_buffer.newline(copy_margin=False)
+
+    @keys.add("c-x", "c-e", filter=editing)
+    def _edit(event: KeyPressEvent) -> None:
+        event.current_buffer.open_in_editor()  # $VISUAL or $EDITOR; the text comes back
+
+    return keys
+
+
+def input_history(env: Environment) -> History:
+    """Typed lines, kept in ``input_history`` in the data directory (created private)."""
+    path = data_dir() / "input_history"
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
+    except OSError as exc:
+        env.warn(f"input history {path}: {exc.strerror}; lines are not kept")
+        return InMemoryHistory()
+    return FileHistory(str(path))
+
+
+def build_prompt(session: ChatSession, *, input: Input | None = None,
+                 output: Output | None = None, history: History | None = None
+                 ) -> PromptSession[str]:
+    """The prompt, reading ``input`` and drawing on ``output`` (the terminal by default)."""
+    return PromptSession(
+        "> ", history=input_history(session.env) if history is None else history,
+        completer=ChatCompleter(session), complete_while_typing=False,
+        complete_in_thread=True,  # the first GET /models must not freeze the keys
+        key_bindings=key_bindings(), bottom_toolbar=session.toolbar, prompt_continuation=". ",
+        input=input, output=output)
+
+
+def run_loop(session: ChatSession, prompt: PromptSession[str]) -> None:
+    """Read lines until /exit or Ctrl-D; Ctrl-C at the prompt clears the line."""
+    while True:
+        try:
+            line = prompt.prompt()
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            return
+        if not session.handle(line):
+            return
+
+
+def chat(request: AskRequest, env: Environment, *, piped: str = "", input: Input | None = None,
+         output: Output | None = None, history: History | None = None) -> ChatSession:
+    """The whole REPL on the given streams; returns the session as it ended."""
+    with open_session(request, env, piped) as session:
+        prompt = build_prompt(session, input=input, output=output, history=history)
+        if request.prompt:
+            session.handle(" ".join(request.prompt), message=True)
+        run_loop(session, prompt)
+    return session
 
 
 def run_chat(request: AskRequest, env: Environment | None = None) -> None:
-    """Not built yet."""
-    raise UsageError("chatcli chat is not available yet")
+    """``chatcli chat``: keys from the terminal, answers rendered on it."""
+    env = env or Environment.from_process()
+    with ExitStack() as closing:
+        keys = env.stdin if _is_tty(env.stdin) else _open_tty(closing, "r")
+        screen = env.stdout if _is_tty(env.stdout) else _open_tty(closing, "w")
+        piped = "" if env.stdin_is_terminal else env.read_stdin()
+        terminal = Environment(keys, screen, env.stderr, stdin_is_terminal=True,
+                               stdout_is_terminal=True, stderr_is_terminal=env.stderr_is_terminal)
+        chat(request, terminal, piped=piped, input=create_input(keys),
+             output=create_output(screen))
+
+
+def _is_tty(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _open_tty(closing: ExitStack, mode: Literal["r", "w"]) -> TextIO:
+    try:  # closed by the ExitStack
+        stream = closing.enter_context(open("/dev/tty", mode, encoding="utf-8"))  # noqa: SIM115
+    except OSError:
+        raise UsageError("chatcli chat needs a terminal: stdin is not one, and there is"
+                         " no /dev/tty") from None
+    return stream

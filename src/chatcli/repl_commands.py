@@ -1,0 +1,319 @@
+"""The REPL's slash commands: what ``/model``, ``/save``, ``/undo``… do to a ``ChatSession``.
+
+Each command is a function ``(session, arg)`` registered in ``COMMANDS`` (the
+order of ``/help``). Commands raise ``UsageError`` for bad arguments; the
+session prints it as one line and the REPL goes on. Nothing here touches
+prompt-toolkit or the terminal's keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shlex
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from chatcli.cli.conversation import Resumed
+from chatcli.config import deep_merge
+from chatcli.errors import UsageError
+from chatcli.messages import Message, options_to_fields
+
+if TYPE_CHECKING:
+    from chatcli.history import Conversation, HistoryStore, StoredMessage
+    from chatcli.repl import ChatSession
+
+
+class Command(NamedTuple):
+    args: str
+    help: str
+    run: Callable[[ChatSession, str], None] | None  # None: /exit, which the loop handles
+
+
+COMMANDS: dict[str, Command] = {}
+KEYS_HELP = ("keys: Enter sends · Alt-Enter or Ctrl-J: new line · Ctrl-X Ctrl-E: edit in $EDITOR"
+             " · Ctrl-R: search input history · Ctrl-C: cancel · Ctrl-D: leave")
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+HISTORY_LIMIT = 20
+_MISSING = object()
+
+
+def command(name: str, args: str, help: str) -> Callable[[Callable[[ChatSession, str], None]],
+                                                         Callable[[ChatSession, str], None]]:
+    def register(run: Callable[[ChatSession, str], None]) -> Callable[[ChatSession, str], None]:
+        COMMANDS[name] = Command(args, help, run)
+        return run
+    return register
+
+
+@command("help", "", "list the commands and keys")
+def show_help(session: ChatSession, arg: str) -> None:
+    width = max(len(f"/{name} {c.args}") for name, c in COMMANDS.items())
+    lines = [f"  {f'/{name} {c.args}'.ljust(width)}  {c.help}" for name, c in COMMANDS.items()]
+    session.say("\n".join([*lines, "  //TEXT sends a message that starts with /", KEYS_HELP]))
+
+
+@command("model", "[NAME]", "switch the model; without NAME, show it")
+def set_model(session: ChatSession, arg: str) -> None:
+    if arg:
+        session.settings = replace(session.settings, model=arg)
+        session.fields.pop("model", None)  # -o model=… would hide the choice
+        session.removed = [p for p in session.removed if p != ["model"]]
+    session.say(f"model: {session.model}")
+
+
+@command("system", "[TEXT]", "set the system message; without TEXT, show it")
+def set_system(session: ChatSession, arg: str) -> None:
+    messages = session.messages
+    has_system = bool(messages) and messages[0].get("role") == "system"
+    if not arg:
+        session.say(str(messages[0].get("content")) if has_system else "(no system message)")
+        return
+    if has_system:
+        messages[0] = {"role": "system", "content": arg}
+    else:
+        messages.insert(0, {"role": "system", "content": arg})
+        if session.recorder is not None and session.recorder.known:
+            session.recorder.known += 1  # the stored conversation keeps its opening
+    session.say("system message set")
+
+
+@command("set", "KEY VALUE", "set a request field, as -o (JSON values parse, dotted keys nest)")
+def set_field(session: ChatSession, arg: str) -> None:
+    key, _, value = arg.partition(" ")
+    path = key.split(".")
+    if not key or not value.strip():
+        raise UsageError("usage: /set KEY VALUE")
+    if path[0] == "messages":
+        raise UsageError("/set cannot change the messages")
+    session.fields = deep_merge(session.fields, options_to_fields([f"{key}={value.strip()}"]))
+    session.removed = [p for p in session.removed if p[:len(path)] != path]
+    session.say(f"{key} = {json.dumps(lookup(session.body(), path), ensure_ascii=False)}")
+
+
+@command("unset", "KEY", "remove a request field")
+def unset_field(session: ChatSession, arg: str) -> None:
+    path = arg.split(".")
+    if not arg or " " in arg:
+        raise UsageError("usage: /unset KEY")
+    if path[0] == "messages":
+        raise UsageError("/unset cannot remove the messages")
+    if lookup(session.body(), path) is _MISSING:
+        raise UsageError(f"{arg} is not in the request")
+    session.fields = without(session.fields, path)
+    if lookup(session.body(), path) is not _MISSING:  # it comes from the profile
+        session.removed.append(path)
+    session.say(f"{arg} unset")
+
+
+@command("attach", "PATH…", "inline text files in the next message")
+def attach(session: ChatSession, arg: str) -> None:
+    from chatcli.attachments import fence, read_text_file
+
+    paths = _words(arg, "/attach PATH…")
+    session.queued_text.extend([fence(p, read_text_file(p, session.max_bytes)) for p in paths])
+    session.say(f"attached to the next message: {', '.join(paths)}")
+
+
+@command("image", "PATH|URL…", "attach images to the next message")
+def attach_image(session: ChatSession, arg: str) -> None:
+    from chatcli.attachments import image_part
+
+    sources = _words(arg, "/image PATH|URL…")
+    session.queued_parts.extend([image_part(s, session.max_bytes, session.image_detail)
+                                 for s in sources])
+    session.say(f"images for the next message: {', '.join(sources)}")
+
+
+@command("clear", "", "start a new conversation (the system message stays)")
+def clear(session: ChatSession, arg: str) -> None:
+    session.messages = [m for m in session.messages[:1] if m.get("role") == "system"]
+    session.replies = []
+    session.recorder = Resumed(session.store).recorder(session.settings)
+    session.say("new conversation")
+
+
+@command("undo", "", "drop the last exchange, here and in the history")
+def undo(session: ChatSession, arg: str) -> None:
+    drop_last_exchange(session)
+    session.say("dropped the last exchange")
+
+
+@command("retry", "", "ask for the last answer again")
+def retry(session: ChatSession, arg: str) -> None:
+    session.exchange(drop_last_exchange(session))
+
+
+def drop_last_exchange(session: ChatSession) -> Message:
+    """Remove the last user message and what followed it; return that message."""
+    users = [i for i, m in enumerate(session.messages) if m.get("role") == "user"]
+    if not users:
+        raise UsageError("there is no exchange to drop")
+    message: Message = session.messages[users[-1]]
+    del session.messages[users[-1]:]
+    recorder = session.recorder
+    if session.store is not None and recorder is not None and recorder.conversation_id:
+        session.store.drop_last_exchange(recorder.conversation_id)
+        recorder.known = min(recorder.known, len(session.messages))
+    return message
+
+
+@command("history", "", "list recent conversations (* marks this one)")
+def list_history(session: ChatSession, arg: str) -> None:
+    for c in _store(session).conversations(HISTORY_LIMIT):
+        mark = "*" if c.id == session.conversation_id else " "
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated_at))
+        session.say(f"{mark} {c.id}  {when}  {c.message_count:>4} msgs  {c.model or '-'}"
+                    f"  {c.title}")
+
+
+@command("load", "ID", "switch to a stored conversation (id or prefix)")
+def load(session: ChatSession, arg: str) -> None:
+    store = _store(session)
+    if not arg:
+        raise UsageError("usage: /load ID (see /history)")
+    conversation = store.resolve(arg)
+    session.switch_to(conversation.id, store.messages(conversation.id))
+    session.say(f"loaded {conversation.id}: {conversation.title}"
+                f" ({len(session.messages)} messages)")
+
+
+def _store(session: ChatSession) -> HistoryStore:
+    if session.store is None:
+        raise UsageError("the history is turned off (--no-history, or history = false)")
+    return session.store
+
+
+@command("save", "FILE", "save the conversation: JSON if FILE ends in .json, else Markdown")
+def save(session: ChatSession, arg: str) -> None:
+    if not arg:
+        raise UsageError("usage: /save FILE")
+    path = Path(arg).expanduser()
+    conversation, stored = _as_stored(session)
+    if path.suffix.lower() == ".json":  # the shape of `chatcli history export --format json`
+        document = {"conversation": asdict(conversation), "messages": [asdict(m) for m in stored]}
+        text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    else:
+        from chatcli.cli.history_commands import markdown_export
+
+        text = markdown_export(conversation, stored)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror}") from exc
+    session.say(f"saved {len(stored)} messages to {path}")
+
+
+def _as_stored(session: ChatSession) -> tuple[Conversation, list[StoredMessage]]:
+    """The conversation as the history holds it, or as it stands here if it is not stored."""
+    from chatcli.history import Conversation, StoredMessage, message_text, title_of
+
+    cid = session.conversation_id
+    if session.store is not None and cid is not None:
+        return session.store.resolve(cid), session.store.messages(cid)
+    now, known = time.time(), {id(m): (s, u) for m, s, u in session.replies}
+    stored = []
+    for message in session.messages:
+        status, usage = known.get(id(message), ("complete", None))
+        stored.append(StoredMessage(message, status, now, usage))
+    first: Mapping[str, Any] = next(
+        (m for m in session.messages if m.get("role") == "user"), {})
+    settings = session.settings
+    return Conversation("-", title_of(message_text(first)), now, now, settings.profile,
+                        settings.base_url, session.model), stored
+
+
+@command("copy", "[code]", "copy the last answer (or its last code block) to the clipboard")
+def copy(session: ChatSession, arg: str) -> None:
+    if arg not in ("", "code"):
+        raise UsageError("usage: /copy [code]")
+    answer: Mapping[str, Any] = next(
+        (m for m in reversed(session.messages) if m.get("role") == "assistant"), {})
+    content = answer.get("content")
+    text = content if isinstance(content, str) else ""
+    if not text:
+        raise UsageError("there is no answer to copy")
+    if arg == "code":
+        text = last_code_block(text) or ""
+        if not text:
+            raise UsageError("the last answer has no code block")
+    encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    session.env.stdout.write(f"\x1b]52;c;{encoded}\a")  # OSC 52: set the terminal's clipboard
+    session.say(f"copied {len(text)} characters to the clipboard")
+
+
+@command("usage", "", "tokens used in this conversation so far")
+def usage(session: ChatSession, arg: str) -> None:
+    prompt, completion, total, counted = session.usage_totals()
+    if not counted:
+        session.say("usage: no answer has reported token usage yet")
+        return
+    session.say(f"usage: prompt {prompt} · completion {completion} · total {total} tokens"
+                f" ({counted} answer{'s' if counted > 1 else ''})")
+
+
+@command("reasoning", "show|hide", "show or hide the model's thinking")
+def reasoning(session: ChatSession, arg: str) -> None:
+    if arg not in ("", "show", "hide"):
+        raise UsageError("usage: /reasoning show|hide")
+    session.reasoning = arg or session.reasoning
+    session.say(f"reasoning: {session.reasoning}")
+
+
+COMMANDS["exit"] = Command("", "leave (Ctrl-D does too)", None)
+
+
+def lookup(data: Mapping[str, Any], path: Sequence[str]) -> Any:
+    """The value at a dotted path, or ``_MISSING``."""
+    value: Any = data
+    for part in path:
+        if not isinstance(value, Mapping) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+def without(data: Mapping[str, Any], path: Sequence[str]) -> dict[str, Any]:
+    """A copy of ``data`` without the dotted path, and without tables left empty."""
+    copy = dict(data)
+    head = path[0]
+    if head in copy and len(path) == 1:
+        del copy[head]
+    elif isinstance(copy.get(head), Mapping):
+        copy[head] = without(copy[head], path[1:])
+        if not copy[head]:
+            del copy[head]
+    return copy
+
+
+def _words(arg: str, usage: str) -> list[str]:
+    try:
+        words = shlex.split(arg)
+    except ValueError as exc:
+        raise UsageError(f"{usage}: {exc}") from None
+    if not words:
+        raise UsageError(f"usage: {usage}")
+    return words
+
+
+def last_code_block(text: str) -> str | None:
+    """The body of the last fenced code block in Markdown ``text`` (an unclosed one counts:
+    the answer may have been cut short)."""
+    found: str | None = None
+    fence: str | None = None
+    lines: list[str] = []
+    for line in text.splitlines():
+        match = FENCE.match(line)
+        if fence is None:
+            if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
+                fence, lines = match.group(1), []
+        elif (match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence)
+              and not match.group(2).strip()):
+            found, fence = "\n".join(lines), None
+        else:
+            lines.append(line)
+    return "\n".join(lines) if fence is not None else found
