@@ -177,7 +177,10 @@ class ChunkParser:
             raise ServerError(f"error inside the stream: {error_message(chunk)}")
         events: list[Event] = []
         self._take_meta(chunk, events)
-        for choice in chunk.get("choices") or ():
+        choices = chunk.get("choices") or ()
+        if not isinstance(choices, list | tuple):
+            raise ProtocolError(f"chunk has choices that are not a list: {_excerpt(data)}")
+        for choice in choices:
             if isinstance(choice, dict):
                 self._take_choice(choice, choice.get("delta") or {}, events)
         usage = chunk.get("usage")
@@ -213,6 +216,8 @@ class ChunkParser:
         if fields == self._last_ident:
             return  # the usual case: every chunk repeats the same identity
         self._last_ident = fields
+        fields = tuple(value if isinstance(value, kind) and not isinstance(value, bool) else None
+                       for value, kind in zip(fields, _META_TYPES, strict=True))
         merged = tuple(new if new is not None else old
                        for new, old in zip(fields, self._meta, strict=True))
         if merged != self._meta:
@@ -315,6 +320,7 @@ class ChunkParser:
         )
 
 
+_META_TYPES = (str, str, int, str)  # id, model, created, system_fingerprint
 _scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # C scanner, undeclared
 
 
