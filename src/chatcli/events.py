@@ -216,10 +216,10 @@ class ChunkParser:
         if fields == self._last_ident:
             return  # the usual case: every chunk repeats the same identity
         self._last_ident = fields
-        fields = tuple(value if isinstance(value, kind) and not isinstance(value, bool) else None
-                       for value, kind in zip(fields, _META_TYPES, strict=True))
-        merged = tuple(new if new is not None else old
-                       for new, old in zip(fields, self._meta, strict=True))
+        typed = [value if isinstance(value, kind) and not isinstance(value, bool) else None
+                 for value, kind in zip(fields, _META_TYPES, strict=True)]
+        merged: tuple[Any, ...] = tuple(new if new is not None else old
+                                        for new, old in zip(typed, self._meta, strict=True))
         if merged != self._meta:
             self._meta = merged
             events.append(Meta(*merged))
