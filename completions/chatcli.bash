@@ -7,40 +7,43 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
     path=$1 options=() own_options=() commands=() default_command=''
     case $1 in
         'chatcli')
-            options=(--api-key --approve --base-url --cid --connect-timeout --continue --debug
-                --file --frequency-penalty --functions --header --help --image --image-detail
-                --logit-bias --logprobs --max-attachment-mb --max-completion-tokens --max-tokens
-                --max-tool-rounds --messages --model --no-history --no-parallel-tool-calls
-                --no-stream --option --output --parallel-tool-calls --presence-penalty --profile
-                --reasoning --reasoning-effort --response-format --retries --schema --seed
-                --stop --stream --system --temperature --timeout --tool-choice --tool-cmd
-                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
-                --verbose --version --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
+            options=(--api-key --approve --base-url --ca-bundle --cid --connect-timeout
+                --continue --debug --file --frequency-penalty --functions --header --help
+                --image --image-detail --insecure --logit-bias --logprobs --max-attachment-mb
+                --max-completion-tokens --max-tokens --max-tool-rounds --messages --model
+                --no-history --no-parallel-tool-calls --no-stream --option --output
+                --parallel-tool-calls --presence-penalty --profile --reasoning
+                --reasoning-effort --response-format --retries --schema --seed --stop --stream
+                --system --temperature --timeout --tool-choice --tool-cmd --tool-timeout --tools
+                --top-logprobs --top-p --trace-id --usage --user --verbose --version --yes -H -O
+                -P -c -f -h -i -m -n -o -s -t -u -v)
             own_options=(--help --version -h)
             default_command=ask
             commands=(ask chat completion config history models)
             ;;
         'chatcli ask')
-            options=(--api-key --approve --base-url --cid --connect-timeout --continue --debug
-                --file --frequency-penalty --functions --header --help --image --image-detail
-                --logit-bias --logprobs --max-attachment-mb --max-completion-tokens --max-tokens
-                --max-tool-rounds --messages --model --no-history --no-parallel-tool-calls
-                --no-stream --option --output --parallel-tool-calls --presence-penalty --profile
-                --reasoning --reasoning-effort --response-format --retries --schema --seed
-                --stop --stream --system --temperature --timeout --tool-choice --tool-cmd
-                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
-                --verbose --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
+            options=(--api-key --approve --base-url --ca-bundle --cid --connect-timeout
+                --continue --debug --file --frequency-penalty --functions --header --help
+                --image --image-detail --insecure --logit-bias --logprobs --max-attachment-mb
+                --max-completion-tokens --max-tokens --max-tool-rounds --messages --model
+                --no-history --no-parallel-tool-calls --no-stream --option --output
+                --parallel-tool-calls --presence-penalty --profile --reasoning
+                --reasoning-effort --response-format --retries --schema --seed --stop --stream
+                --system --temperature --timeout --tool-choice --tool-cmd --tool-timeout --tools
+                --top-logprobs --top-p --trace-id --usage --user --verbose --yes -H -O -P -c -f
+                -h -i -m -n -o -s -t -u -v)
             ;;
         'chatcli chat')
-            options=(--api-key --approve --base-url --cid --connect-timeout --continue --debug
-                --file --frequency-penalty --functions --header --help --image --image-detail
-                --logit-bias --logprobs --max-attachment-mb --max-completion-tokens --max-tokens
-                --max-tool-rounds --messages --model --no-history --no-parallel-tool-calls
-                --no-stream --option --output --parallel-tool-calls --presence-penalty --profile
-                --reasoning --reasoning-effort --response-format --retries --schema --seed
-                --stop --stream --system --temperature --timeout --tool-choice --tool-cmd
-                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
-                --verbose --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
+            options=(--api-key --approve --base-url --ca-bundle --cid --connect-timeout
+                --continue --debug --file --frequency-penalty --functions --header --help
+                --image --image-detail --insecure --logit-bias --logprobs --max-attachment-mb
+                --max-completion-tokens --max-tokens --max-tool-rounds --messages --model
+                --no-history --no-parallel-tool-calls --no-stream --option --output
+                --parallel-tool-calls --presence-penalty --profile --reasoning
+                --reasoning-effort --response-format --retries --schema --seed --stop --stream
+                --system --temperature --timeout --tool-choice --tool-cmd --tool-timeout --tools
+                --top-logprobs --top-p --trace-id --usage --user --verbose --yes -H -O -P -c -f
+                -h -i -m -n -o -s -t -u -v)
             ;;
         'chatcli completion')
             options=(--help -h)
@@ -76,8 +79,9 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             options=(--help --json -h)
             ;;
         'chatcli models')
-            options=(--api-key --base-url --connect-timeout --debug --header --help --json
-                --profile --retries --timeout --trace-id --verbose -H -P -h -v)
+            options=(--api-key --base-url --ca-bundle --connect-timeout --debug --header --help
+                --insecure --json --profile --retries --timeout --trace-id --verbose -H -P -h
+                -v)
             ;;
     esac
 }
@@ -88,6 +92,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --api-key') ;;
         'chatcli ask --approve') ;;
         'chatcli ask --base-url') ;;
+        'chatcli ask --ca-bundle') kind=file ;;
         'chatcli ask --cid') ;;
         'chatcli ask --connect-timeout') ;;
         'chatcli ask -f'|'chatcli ask --file') kind=file ;;
@@ -129,6 +134,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --api-key') ;;
         'chatcli chat --approve') ;;
         'chatcli chat --base-url') ;;
+        'chatcli chat --ca-bundle') kind=file ;;
         'chatcli chat --cid') ;;
         'chatcli chat --connect-timeout') ;;
         'chatcli chat -f'|'chatcli chat --file') kind=file ;;
@@ -179,6 +185,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli history list -n') ;;
         'chatcli models --api-key') ;;
         'chatcli models --base-url') ;;
+        'chatcli models --ca-bundle') kind=file ;;
         'chatcli models --connect-timeout') ;;
         'chatcli models -H'|'chatcli models --header') ;;
         'chatcli models -P'|'chatcli models --profile') ;;

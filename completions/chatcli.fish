@@ -18,6 +18,7 @@ complete -c chatcli -n '__fish_use_subcommand' -l version -d 'Print the version 
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l approve -d 'Run calls of this tool without asking (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l connect-timeout -d 'Connect timeout [default: 10].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s c -l continue -d 'Continue the most recent conversation.'
@@ -29,6 +30,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config h
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s h -l help -d 'Show this message and exit.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s i -l image -d 'Attach an image (repeatable).' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l image-detail -d 'Image detail level.' -x -a 'low high auto'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l insecure -d 'Do not check TLS certificates (a warning says so).'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l logit-bias -d 'Token bias, -100 to 100 (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l logprobs -d 'Ask for log probabilities.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l max-attachment-mb -d 'Largest file or image accepted.' -x
@@ -71,6 +73,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config h
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l approve -d 'Run calls of this tool without asking (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l connect-timeout -d 'Connect timeout [default: 10].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s c -l continue -d 'Continue the most recent conversation.'
@@ -82,6 +85,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -s H -l header -d 'Ext
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s h -l help -d 'Show this message and exit.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s i -l image -d 'Attach an image (repeatable).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l image-detail -d 'Image detail level.' -x -a 'low high auto'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l insecure -d 'Do not check TLS certificates (a warning says so).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l logit-bias -d 'Token bias, -100 to 100 (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l logprobs -d 'Ask for log probabilities.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-attachment-mb -d 'Largest file or image accepted.' -x
@@ -174,10 +178,12 @@ complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_sub
 # chatcli models
 complete -c chatcli -n '__fish_seen_subcommand_from models' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from models' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from models' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from models' -l connect-timeout -d 'Connect timeout [default: 10].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from models' -l debug -d 'Show tracebacks for errors.'
 complete -c chatcli -n '__fish_seen_subcommand_from models' -s H -l header -d 'Extra request header (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from models' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n '__fish_seen_subcommand_from models' -l insecure -d 'Do not check TLS certificates (a warning says so).'
 complete -c chatcli -n '__fish_seen_subcommand_from models' -l json -d 'Print the raw JSON list.'
 complete -c chatcli -n '__fish_seen_subcommand_from models' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from models' -l retries -d 'Retries before the answer starts [default: 2].' -x

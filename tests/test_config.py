@@ -109,6 +109,14 @@ def test_profile_from_environment_and_default(fakeapi: FakeAPI) -> None:
     ("[profiles.x]\napi_key_cmd = 'false'\n", "api_key_cmd 'false' exited with status 1"),
     ("[profiles.x]\napi_key_cmd = 'no-such-command-here'\n", "api_key_cmd 'no-such-command-here'"),
     ("[profiles.x]\ntimeout = 'soon'\n", "invalid setting"),
+    ("[profiles.x]\nfunctions = 'tools.py'\n",
+     "profile 'x': functions must be a list of non-empty strings"),
+    ("[profiles.x]\ntool_cmds = ['a=b', 3]\n", "tool_cmds must be a list of non-empty strings"),
+    ("[profiles.x]\napprove = ['']\n", "approve must be a list of non-empty strings"),
+    ("[profiles.x]\nmcp = [['srv']]\n", "mcp must be a list of non-empty strings"),
+    ("[profiles.x]\nmcp_urls = ['ftp://x']\n", "mcp_urls: 'ftp://x' must start with http://"),
+    ("[profiles.x]\ntools = ['a.json']\n", "tools must be the path of a JSON file"),
+    ("functions = 3\n[profiles.x]\n", "top level: functions must be a list"),
 ])
 def test_config_problems_exit_3(text: str, message: str) -> None:
     write_config(text)
@@ -117,6 +125,26 @@ def test_config_problems_exit_3(text: str, message: str) -> None:
     assert result.stderr.startswith("chatcli: error: ")
     assert message in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_tool_keys_resolve_files_beside_the_config(tmp_path: Path) -> None:
+    path = write_config(
+        'functions = ["top.py"]\napprove = ["top_tool"]\n'
+        '[profiles.t]\nfunctions = ["lib/tools.py", "/abs/other.py", "~/home.py"]\n'
+        'tool_cmds = ["date=date -u"]\ntools = "defs.json"\napprove = ["date"]\n'
+        'mcp = ["server --stdio"]\nmcp_urls = ["http://127.0.0.1:9/mcp"]\n')
+    top = settings()
+    assert top.functions == (str(path.parent / "top.py"),)
+    assert (top.approve, top.tool_cmds, top.tools, top.mcp) == (("top_tool",), (), None, ())
+    assert top.sources["functions"] == f"config {path}"
+    got = settings({"profile": "t"})
+    assert got.functions == (str(path.parent / "lib" / "tools.py"), "/abs/other.py",
+                             str(Path.home() / "home.py"))
+    assert got.tool_cmds == ("date=date -u",)
+    assert got.tools == str(path.parent / "defs.json")
+    assert got.approve == ("date",)  # the profile's list replaces the top level's
+    assert (got.mcp, got.mcp_urls) == (("server --stdio",), ("http://127.0.0.1:9/mcp",))
+    assert got.sources["tools"] == "profile t"
 
 
 def test_unknown_profile_exits_3() -> None:
@@ -184,3 +212,17 @@ def test_directories_follow_xdg(tmp_path: Path) -> None:
     assert data_dir({"CHATCLI_DATA_DIR": "/d", "XDG_DATA_HOME": "/x"}) == Path("/d")
     assert data_dir({"XDG_DATA_HOME": "/x"}) == Path("/x/chatcli")
     assert data_dir({}) == Path.home() / ".local" / "share" / "chatcli"
+
+
+def test_config_show_lists_the_tool_keys() -> None:
+    path = write_config('[profiles.t]\nfunctions = ["tools.py"]\ntool_cmds = ["d=date"]\n'
+                        'approve = ["d"]\nmcp = ["srv --stdio"]\n')
+    result = run_cli(["config", "show", "-P", "t"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert f'functions        ["{path.parent / "tools.py"}"]  (profile t)' in lines
+    assert 'tool_cmds        ["d=date"]  (profile t)' in lines
+    assert "tools            (none)  (default)" in lines
+    assert 'approve          ["d"]  (profile t)' in lines
+    assert 'mcp              ["srv --stdio"]  (profile t)' in lines
+    assert "mcp_urls         []  (default)" in lines

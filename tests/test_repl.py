@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ from fakeapi import (
     models,
     sse_bytes,
     text_stream,
+    tool_delta,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
@@ -165,8 +167,130 @@ def test_unknown_command_and_bad_arguments_are_one_line_errors(fakeapi: FakeAPI)
     assert out(env) == "still here\n"
 
 
-def test_tools_are_refused_rather_than_ignored(fakeapi: FakeAPI) -> None:
-    with pytest.raises(UsageError, match="chatcli chat does not run tools yet"):
+# -- tools ------------------------------------------------------------------------------
+
+
+FUNCTIONS = str(Path(__file__).resolve().parent / "tools_fixtures" / "sample_functions.py")
+WEATHER_CALL = {"id": "call_w", "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+
+
+def weather_call() -> SSE:
+    return SSE(sse_bytes([
+        chunk(role="assistant", content=None),
+        chunk(tool_calls=[tool_delta(0, "call_w", "get_weather", '{"city": ')]),
+        chunk(tool_calls=[tool_delta(0, arguments='"Paris"}')]),
+        chunk(finish_reason="tool_calls"),
+    ]))
+
+
+def answering(*lines: str, terminal: bool = False) -> Environment:
+    """Session streams whose terminal answers the approval prompt with ``lines``."""
+    env = screen(terminal)
+    env.stdin = io.StringIO("".join(f"{line}\n" for line in lines))
+    return env
+
+
+class CtrlC(io.StringIO):
+    """A terminal where the user presses Ctrl-C at the approval prompt."""
+
+    def readline(self, size: int | None = -1, /) -> str:
+        raise KeyboardInterrupt
+
+
+def test_a_function_tool_runs_in_the_repl_and_its_result_goes_back(
+        fakeapi: FakeAPI, store: HistoryStore) -> None:
+    fakeapi.add(weather_call())
+    fakeapi.add(answer("It is 21 degrees."))
+    fakeapi.add(answer("You are welcome."))
+    session, env = repl(ask(fakeapi, functions=[FUNCTIONS], yes=True), "weather?\rthanks\r")
+    tool_result = {"role": "tool", "tool_call_id": "call_w",
+                   "content": "Paris: 21 degrees celsius"}
+    assistant_call = {"role": "assistant", "content": None, "tool_calls": [WEATHER_CALL]}
+    assert sent(fakeapi, 1)["messages"] == [
+        {"role": "user", "content": "weather?"}, assistant_call, tool_result]
+    assert "get_weather" in {t["function"]["name"] for t in sent(fakeapi, 0)["tools"]}
+    assert sent(fakeapi)["messages"][3:] == [
+        {"role": "assistant", "content": "It is 21 degrees."},
+        {"role": "user", "content": "thanks"}]
+    assert out(env) == "It is 21 degrees.\nYou are welcome.\n"
+    lines = err(env).splitlines()
+    assert lines[0] == 'tool call: get_weather({"city":"Paris"}) [call_w]'
+    assert lines[1].startswith("tool result [call_w] get_weather (")
+    assert len(lines) == 2
+    assert [role for role, _, _ in stored(store, session.conversation_id)] == [
+        "user", "assistant", "tool", "assistant", "user", "assistant"]
+
+
+def test_tool_outcomes_are_panels_in_rich_mode(fakeapi: FakeAPI) -> None:
+    fakeapi.add(weather_call())
+    fakeapi.add(answer("Warm."))
+    _, env = repl(ask(fakeapi, functions=[FUNCTIONS], yes=True), "weather?\r",
+                  env=screen(terminal=True))
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out(env))
+    assert "╭─ get_weather · " in shown
+    assert "│ Paris: 21 degrees celsius │" in shown
+    assert "Warm." in shown
+
+
+def test_slash_tools_lists_tools_and_their_approval(fakeapi: FakeAPI) -> None:
+    fakeapi.add(weather_call())
+    fakeapi.add(answer("Warm."))
+    env = answering("a")
+    _, env = repl(ask(fakeapi, functions=[FUNCTIONS], approve=["fails"]),
+              "/tools\rweather?\r/tools\r", env=env)
+    before, after = out(env).split("Warm.\n")
+    rows = {line.split()[0]: line for line in before.splitlines()}
+    assert rows["get_weather"].split()[1:4] == ["ask", "function", "in"]
+    assert rows["get_weather"].endswith("Current weather for a city.")
+    assert FUNCTIONS in rows["get_weather"]
+    assert rows["fails"].split()[1] == "always-approved"
+    assert rows["no_arguments"].split()[1] == "ask"
+    assert "Run get_weather? [y]es" in before
+    rows = {line.split()[0]: line for line in after.splitlines()}
+    assert rows["get_weather"].split()[1] == "always-approved"
+    assert sent(fakeapi)["messages"][2]["content"] == "Paris: 21 degrees celsius"
+
+
+def test_slash_tools_with_no_tools_and_with_yes(fakeapi: FakeAPI) -> None:
+    _, env = repl(ask(fakeapi), "/tools\r")
+    assert out(env).startswith("no tools are loaded")
+    _, env = repl(ask(fakeapi, functions=[FUNCTIONS], yes=True), "/tools\r")
+    assert {line.split()[1] for line in out(env).splitlines()} == {"auto"}
+
+
+def test_an_unapproved_call_is_refused_when_no_answer_comes(fakeapi: FakeAPI) -> None:
+    fakeapi.add(weather_call())
+    fakeapi.add(answer("I could not check."))
+    _, env = repl(ask(fakeapi, functions=[FUNCTIONS]), "weather?\r")
+    tool_message = sent(fakeapi)["messages"][2]
+    assert tool_message["role"] == "tool"
+    assert tool_message["content"].startswith("refused: the user declined")
+    assert "tool result [call_w] get_weather refused" in err(env)
+    assert out(env).endswith("I could not check.\n")
+
+
+def test_ctrl_c_at_approval_cancels_the_exchange_and_keeps_what_was_stored(
+        fakeapi: FakeAPI, store: HistoryStore) -> None:
+    fakeapi.add(weather_call())
+    fakeapi.add(answer("Ask me again."))
+    env = screen()
+    env.stdin = CtrlC()
+    session, env = repl(ask(fakeapi, functions=[FUNCTIONS]), "weather?\rnever mind\r", env=env)
+    assert "chatcli: interrupted\n" in err(env)
+    assert stored(store, session.conversation_id)[:2] == [
+        ("user", "weather?", "complete"), ("assistant", None, "complete")]
+    messages = sent(fakeapi)["messages"]
+    assert messages[1]["tool_calls"] == [WEATHER_CALL]
+    assert messages[2] == {"role": "tool", "tool_call_id": "call_w",
+                           "content": "not run: the exchange ended before this tool call ran"}
+    assert messages[3] == {"role": "user", "content": "never mind"}
+    assert [m["role"] for m in session.messages] == ["user", "assistant", "tool", "user",
+                                                      "assistant"]
+
+
+def test_bad_tool_flags_stop_the_repl_before_any_request(fakeapi: FakeAPI) -> None:
+    with pytest.raises(UsageError, match="NAME=COMMAND"):
         repl(ask(fakeapi, tool_cmds=["date"]), "hi\r")
     assert fakeapi.requests == []
 
@@ -176,7 +300,7 @@ def test_help_lists_every_command(fakeapi: FakeAPI) -> None:
     for name in ("/help", "/model [NAME]", "/system [TEXT]", "/set KEY VALUE", "/unset KEY",
                  "/attach PATH…", "/image PATH|URL…", "/clear", "/undo", "/retry", "/history",
                  "/load ID", "/save FILE", "/copy [code]", "/usage", "/reasoning show|hide",
-                 "/exit", "Ctrl-X Ctrl-E"):
+                 "/tools", "/exit", "Ctrl-X Ctrl-E"):
         assert name in out(env), name
 
 
@@ -484,7 +608,7 @@ def test_completion_of_commands_models_words_and_paths(fakeapi: FakeAPI, tmp_pat
         completer = ChatCompleter(session)
         assert complete(completer, "/") == [f"/{name}" for name in (
             "help", "model", "system", "set", "unset", "attach", "image", "clear", "undo",
-            "retry", "history", "load", "save", "copy", "usage", "reasoning", "exit")]
+            "retry", "history", "load", "save", "copy", "usage", "reasoning", "tools", "exit")]
         assert complete(completer, "/re") == ["/retry", "/reasoning"]
         assert fakeapi.requests == []  # the models are fetched only when needed
         assert complete(completer, "/model gpt") == ["gpt-a", "gpt-b"]

@@ -12,6 +12,7 @@ import json
 import os
 import random
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
@@ -28,6 +29,7 @@ from chatcli.errors import (
     RequestError,
     RequestRejected,
     RequestTimeout,
+    UsageError,
     error_for_status,
 )
 from chatcli.events import error_message
@@ -90,6 +92,7 @@ class ChatClient:
         log: Log | None = None,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        tls: bool | str = True,
     ) -> None:
         self.settings = settings
         self._log = log
@@ -101,11 +104,8 @@ class ChatClient:
         timeout = httpx.Timeout(
             settings.timeout, connect=settings.connect_timeout, pool=settings.connect_timeout
         )
-        # A plain-http endpoint (a local server) never needs TLS, and building a
-        # verifying SSL context costs tens of milliseconds of start-up.
-        needs_tls = not settings.base_url.startswith("http://")
         self._http = httpx.Client(headers=merged, timeout=timeout, follow_redirects=False,
-                                  trust_env=True, verify=needs_tls)
+                                  trust_env=True, verify=_verify(settings.base_url, tls))
 
     def close(self) -> None:
         self._http.close()
@@ -220,6 +220,20 @@ class ChatClient:
                   f" ({elapsed * 1000:.0f} ms to headers)")
         for name, value in response.headers.items():
             self._log(f"< {name}: {value}")
+
+
+def _verify(base_url: str, tls: bool | str) -> bool | ssl.SSLContext:
+    """httpx's ``verify``: a context from a CA bundle, no checking, or the default."""
+    if isinstance(tls, str):
+        try:
+            return ssl.create_default_context(cafile=tls)
+        except (OSError, ssl.SSLError) as exc:
+            raise UsageError(f"--ca-bundle {tls}: cannot load it: {exc}") from exc
+    if not tls:
+        return False
+    # A plain-http endpoint (a local server) never needs TLS, and building a
+    # verifying SSL context costs tens of milliseconds of start-up.
+    return not base_url.startswith("http://")
 
 
 def _retryable(status: int) -> bool:

@@ -23,8 +23,12 @@ DEFAULT_MODEL = "gpt-4o-mini"
 
 PROFILE_KEYS = frozenset(
     {"base_url", "api_key", "api_key_env", "api_key_cmd", "model", "headers", "params",
-     "extra_body", "timeout", "connect_timeout", "retries", "include_usage", "history"}
+     "extra_body", "timeout", "connect_timeout", "retries", "include_usage", "history",
+     *("functions", "tool_cmds", "tools", "approve", "mcp", "mcp_urls")}
 )
+# Tool keys: lists of strings; ``functions`` and ``tools`` name files, found from the
+# config file's directory when relative. Flags add to these lists (``merged_tool_options``).
+TOOL_LISTS = ("functions", "tool_cmds", "approve", "mcp", "mcp_urls")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,12 @@ class Settings:
     retries: int = 2
     include_usage: bool = True
     history: bool = True
+    functions: tuple[str, ...] = ()
+    tool_cmds: tuple[str, ...] = ()
+    tools: str | None = None
+    approve: tuple[str, ...] = ()
+    mcp: tuple[str, ...] = ()
+    mcp_urls: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -197,7 +207,35 @@ def _table(raw: Any, path: Path, profile: str | None) -> dict[str, Any]:
     for key in ("headers", "params", "extra_body"):
         if key in table and not isinstance(table[key], dict):
             raise ConfigError(f"{path}: {where}: {key} must be a table")
+    return _tool_keys(table, path, where)
+
+
+def _tool_keys(table: dict[str, Any], path: Path, where: str) -> dict[str, Any]:
+    """Check the tool keys' types; make file names absolute from the config's directory."""
+    for key in TOOL_LISTS:
+        value = table.get(key)
+        if key not in table:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{path}: {where}: {key} must be a list of non-empty strings")
+        table[key] = tuple(value)
+    if "tools" in table:
+        if not isinstance(table["tools"], str) or not table["tools"]:
+            raise ConfigError(f"{path}: {where}: tools must be the path of a JSON file")
+        table["tools"] = _beside(path, table["tools"])
+    if "functions" in table:
+        table["functions"] = tuple(_beside(path, name) for name in table["functions"])
+    for url in table.get("mcp_urls", ()):
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{path}: {where}: mcp_urls: {url!r} must start with http://"
+                              " or https://")
     return table
+
+
+def _beside(config: Path, name: str) -> str:
+    """``name`` as a path, relative ones taken from the config file's directory."""
+    found = Path(name).expanduser()
+    return str(found if found.is_absolute() else config.parent / found)
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -273,6 +311,12 @@ def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
             retries=int(values.get("retries", 2)),
             include_usage=bool(values.get("include_usage", True)),
             history=bool(values.get("history", True)),
+            functions=tuple(values.get("functions", ())),
+            tool_cmds=tuple(values.get("tool_cmds", ())),
+            tools=values.get("tools"),
+            approve=tuple(values.get("approve", ())),
+            mcp=tuple(values.get("mcp", ())),
+            mcp_urls=tuple(values.get("mcp_urls", ())),
             sources=dict(sources),
         )
     except (TypeError, ValueError) as exc:

@@ -6,7 +6,7 @@ message, the trace id); only ``cli.py`` turns them into a line on stderr.
     ChatcliError                 exit 1  (internal)
     ├── UsageError               exit 2  bad flags, missing or unreadable input
     ├── ConfigError              exit 3  config file, profile, api_key_cmd
-    ├── Interrupted              exit 130 Ctrl-C
+    ├── Interrupted              exit 130 Ctrl-C (143 for SIGTERM: Terminated)
     ├── OutputClosed             exit 141 the reader closed stdout
     └── RequestError             facts about one HTTP request
         ├── RequestRejected      exit 4  4xx other than 429
@@ -37,6 +37,7 @@ class ExitCode(IntEnum):
     PROTOCOL = 9
     INTERRUPTED = 130
     BROKEN_PIPE = 141
+    TERMINATED = 143
 
 
 class ChatcliError(Exception):
@@ -63,6 +64,14 @@ class ConfigError(ChatcliError):
 
 class Interrupted(ChatcliError):
     exit_code = ExitCode.INTERRUPTED
+
+
+class Terminated(Interrupted):
+    exit_code = ExitCode.TERMINATED
+
+
+class TerminateSignal(KeyboardInterrupt):
+    """Raised by the SIGTERM handler: unwinds like Ctrl-C, so partial answers are kept."""
 
 
 class OutputClosed(ChatcliError):

@@ -294,6 +294,10 @@ class ConversationRecorder:
     conversation); the rest are appended before the request is sent. The reply
     is appended when the turn ends, as a partial if it was cut short; a turn
     that produced nothing leaves no assistant message behind.
+
+    A write that fails (a full disk, say) never stops the exchange: the error
+    is kept in ``failed``, later writes are skipped, and the caller says that
+    the history was not saved.
     """
 
     def __init__(self, store: HistoryStore, conversation_id: str | None = None, known: int = 0,
@@ -303,9 +307,26 @@ class ConversationRecorder:
         self.known = known
         self.profile = profile
         self.base_url = base_url
+        self.failed: HistoryError | None = None
 
     def record_request(self, messages: Sequence[Mapping[str, Any]],
                        body: Mapping[str, Any]) -> None:
+        if self.failed is None:
+            try:
+                self._record_request(messages, body)
+            except HistoryError as exc:
+                self.failed = exc
+
+    def record_reply(self, result: Any) -> None:
+        """Append the reply of a ``turn.TurnResult``, complete or partial."""
+        if self.failed is None:
+            try:
+                self._record_reply(result)
+            except HistoryError as exc:
+                self.failed = exc
+
+    def _record_request(self, messages: Sequence[Mapping[str, Any]],
+                        body: Mapping[str, Any]) -> None:
         model = body.get("model")
         if self.conversation_id is None:
             first = next((m for m in messages if m.get("role") == "user"), {})
@@ -316,8 +337,7 @@ class ConversationRecorder:
             self.store.append(self.conversation_id, message)
         self.known = len(messages)
 
-    def record_reply(self, result: Any) -> None:
-        """Append the reply of a ``turn.TurnResult``, complete or partial."""
+    def _record_reply(self, result: Any) -> None:
         if self.conversation_id is None:
             return
         message: dict[str, Any] = result.message

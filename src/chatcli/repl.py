@@ -39,6 +39,7 @@ from chatcli.turn import TurnResult, run_turn
 if TYPE_CHECKING:
     from chatcli.client import ChatClient
     from chatcli.history import ConversationRecorder, HistoryStore, StoredMessage
+    from chatcli.repl_tools import ReplTools
 
 REPLY_KEYS = ("content", "reasoning_content", "tool_calls", "refusal")  # as the recorder keeps
 
@@ -67,6 +68,9 @@ class ChatSession:
     replies: list[tuple[Any, str, Any]] = field(default_factory=list)  # message, status, usage
     models: list[str] | None = field(default=None, repr=False)
     last_reply: TurnResult | None = field(default=None, repr=False)
+    tools: ReplTools | None = None  # None: no tool runs here, and every exchange is one turn
+    sent: list[Message] | None = field(default=None, repr=False)  # the last request's messages
+    turns: list[TurnResult] = field(default_factory=list, repr=False)  # this exchange's
 
     def body(self) -> dict[str, Any]:
         """The request the conversation would go out in now."""
@@ -154,13 +158,19 @@ class ChatSession:
         self.exchange(message)
 
     def exchange(self, message: Message) -> None:
-        """One turn. The reply, even cut short, joins the conversation as the history keeps it."""
+        """One turn (with tools, the whole tool loop). The reply, even cut short, joins the
+        conversation as the history keeps it."""
+        if self.tools is not None:
+            from chatcli.repl_tools import exchange_with_tools
+
+            exchange_with_tools(self, self.tools, message)
+            return
         self.messages.append(message)
         body = self.body()
         renderer = make_renderer(self.output, self.reasoning, self.env,
                                  choices=int(body.get("n") or 1),
                                  model=str(body.get("model", "")))
-        self.last_reply = None
+        self.last_reply, self.turns = None, []
         try:
             result = run_turn(self.client, body, renderer, recorder=self,
                               trace_id=self.trace_id)
@@ -174,11 +184,13 @@ class ChatSession:
 
     # turn.Recorder: the session passes both on to the history, keeping the reply.
     def record_request(self, messages: Sequence[Message], body: Mapping[str, Any]) -> None:
+        self.sent = list(messages)
         if self.recorder is not None:
             self.recorder.record_request(messages, body)
 
     def record_reply(self, result: TurnResult) -> None:
         self.last_reply = result
+        self.turns.append(result)
         if self.recorder is not None:
             self.recorder.record_reply(result)
 
@@ -196,14 +208,14 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
     """A session as the command line sets it up: the attachments wait for the first
     message; the client and the history close when the block ends."""
     from chatcli.attachments import fence, image_part, read_text_file
+    from chatcli.cli.tool_use import merged_tool_options
     from chatcli.client import ChatClient
     from chatcli.config import load_settings
+    from chatcli.repl_tools import tools_for
 
-    if request.functions or request.tool_cmds:
-        raise UsageError("chatcli chat does not run tools yet; use --functions and --tool-cmd"
-                         " with `chatcli ask`")
     settings = load_settings(request.flags)
-    fields = request_fields(request)
+    fields = request_fields(merged_tool_options(request, settings))
+    tools = tools_for(request, settings, fields, env)
     headers = parse_headers(request.headers)
     opening = _opening_messages(request, piped)
     max_bytes = int(request.max_attachment_mb * 1_048_576)
@@ -219,7 +231,7 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
             recorder=resumed.recorder(settings), output=request.output,
             reasoning=request.reasoning, stream=request.stream, show_usage=request.usage,
             trace_id=request.trace_id, max_bytes=max_bytes, image_detail=request.image_detail,
-            queued_text=queued, queued_parts=parts)
+            queued_text=queued, queued_parts=parts, tools=tools)
         if resumed.store is not None and resumed.conversation_id is not None:
             cid = resumed.conversation_id
             session.switch_to(cid, resumed.store.messages(cid))

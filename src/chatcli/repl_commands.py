@@ -264,6 +264,13 @@ def reasoning(session: ChatSession, arg: str) -> None:
     session.say(f"reasoning: {session.reasoning}")
 
 
+@command("tools", "", "list the loaded tools, where they come from and who approves them")
+def list_tools(session: ChatSession, arg: str) -> None:
+    from chatcli.repl_tools import describe_tools
+
+    session.say(describe_tools(session.tools))
+
+
 COMMANDS["exit"] = Command("", "leave (Ctrl-D does too)", None)
 
 

@@ -9,11 +9,13 @@ reader that closed stdout gets a quiet 141.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from chatcli.config import stream_is_terminal
-from chatcli.errors import ChatcliError, ExitCode, Interrupted, OutputClosed
+from chatcli.errors import ChatcliError, ExitCode, Interrupted, OutputClosed, TerminateSignal
 from chatcli.sanitize import visible
 
 
@@ -25,14 +27,23 @@ def run(argv: Sequence[str] | None = None) -> None:
 
 def main(args: list[str]) -> int:
     """Run the CLI and return its exit code instead of exiting."""
-    from typer._click.exceptions import ClickException
-    from typer.exceptions import Abort
     from typer.main import get_command
 
     from chatcli.cli.app import app
 
     command = get_command(app)
     debug = "--debug" in args
+    previous = signal.signal(signal.SIGTERM, _on_terminate)
+    try:
+        return _invoke(command, args, debug)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _invoke(command: Any, args: list[str], debug: bool) -> int:
+    from typer._click.exceptions import ClickException
+    from typer.exceptions import Abort
+
     try:
         outcome = command.main(args, prog_name="chatcli", standalone_mode=False)
     except ClickException as exc:
@@ -40,9 +51,9 @@ def main(args: list[str]) -> int:
         return int(exc.exit_code)
     except OutputClosed:
         return _closed_stdout()
-    except Interrupted:
-        _write_err("chatcli: interrupted\n")
-        return ExitCode.INTERRUPTED
+    except Interrupted as exc:
+        _write_err(f"chatcli: {exc.message}\n")
+        return int(exc.exit_code)
     except ChatcliError as exc:
         return report(exc, debug)
     except Abort:  # end of input where input was asked for
@@ -64,6 +75,10 @@ def report(exc: ChatcliError, debug: bool) -> int:
         message = visible(message)
     _write_err(f"chatcli: error: {message}\n")
     return int(exc.exit_code)
+
+
+def _on_terminate(signum: int, frame: object) -> None:
+    raise TerminateSignal()
 
 
 def _write_traceback() -> None:

@@ -20,6 +20,7 @@ from chatcli.cli.options import (
     ApiKey,
     AsJson,
     BaseUrl,
+    CaBundle,
     ConnectTimeout,
     ConversationId,
     Debug,
@@ -27,6 +28,7 @@ from chatcli.cli.options import (
     Effort,
     ExportFormat,
     Headers,
+    Insecure,
     Model,
     OutputMode,
     Profile,
@@ -38,7 +40,7 @@ from chatcli.cli.options import (
     TraceId,
     Verbose,
 )
-from chatcli.errors import Interrupted, OutputClosed
+from chatcli.errors import Interrupted, OutputClosed, Terminated, TerminateSignal
 
 ROOT_OPTIONS = frozenset({"--help", "-h", "--version", "--install-completion",
                           "--show-completion"})
@@ -95,6 +97,8 @@ def guarded(work: Callable[[], None]) -> None:
         work()
     except BrokenPipeError as exc:
         raise OutputClosed("stdout was closed") from exc
+    except TerminateSignal as exc:
+        raise Terminated("terminated") from exc
     except KeyboardInterrupt as exc:
         raise Interrupted("interrupted") from exc
 
@@ -209,6 +213,8 @@ def ask(
     timeout: Timeout = None,
     connect_timeout: ConnectTimeout = None,
     retries: Retries = None,
+    ca_bundle: CaBundle = None,
+    insecure: Insecure = False,
     verbose: Verbose = False,
     debug: Debug = False,
 ) -> None:
@@ -235,7 +241,7 @@ def ask(
         verbose=verbose, history=not no_history, continue_last=continue_last, cid=cid,
         functions=[str(f) for f in functions or []], tool_cmds=list(tool_cmd or []), yes=yes,
         approve=list(approve or []), tool_timeout=tool_timeout,
-        max_tool_rounds=max_tool_rounds,
+        max_tool_rounds=max_tool_rounds, ca_bundle=ca_bundle, insecure=insecure,
         flags=endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
                        timeout=timeout, connect_timeout=connect_timeout, retries=retries),
     )))
@@ -252,6 +258,8 @@ def models(
     timeout: Timeout = None,
     connect_timeout: ConnectTimeout = None,
     retries: Retries = None,
+    ca_bundle: CaBundle = None,
+    insecure: Insecure = False,
     verbose: Verbose = False,
     debug: Debug = False,
 ) -> None:
@@ -262,6 +270,7 @@ def models(
         flags=endpoint(base_url=base_url, api_key=api_key, profile=profile, timeout=timeout,
                        connect_timeout=connect_timeout, retries=retries),
         headers=list(header or []), trace_id=trace_id, as_json=as_json, verbose=verbose,
+        ca_bundle=ca_bundle, insecure=insecure,
     ))
 
 

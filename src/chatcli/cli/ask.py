@@ -66,6 +66,8 @@ class AskRequest:
     approve: list[str] = field(default_factory=list)
     tool_timeout: float = 60.0
     max_tool_rounds: int = 10
+    ca_bundle: str | None = None
+    insecure: bool = False
 
 
 def run_ask(request: AskRequest, env: Environment | None = None) -> None:
@@ -75,6 +77,10 @@ def run_ask(request: AskRequest, env: Environment | None = None) -> None:
 
     env = env or Environment.from_process()
     settings = load_settings(request.flags)
+    if settings.functions or settings.tool_cmds or settings.tools or settings.approve:
+        from chatcli.cli.tool_use import merged_tool_options
+
+        request = merged_tool_options(request, settings)  # the flags add to the profile's
     fields = request_fields(request)
     toolset = None
     if request.functions or request.tool_cmds:
@@ -85,22 +91,38 @@ def run_ask(request: AskRequest, env: Environment | None = None) -> None:
     resumed = open_history(settings, env, wanted=request.history,
                            continue_last=request.continue_last, cid=request.cid)
     messages = [*resumed.messages, *new_messages]
+    recorder = resumed.recorder(settings)
     log = env.log if request.verbose else None
-    with ChatClient(settings, headers=parse_headers(request.headers), log=log) as client:
-        if toolset is not None:
-            from chatcli.cli.tool_use import run_with_tools
+    try:
+        with ChatClient(settings, headers=parse_headers(request.headers), log=log,
+                        tls=tls_choice(request.ca_bundle, request.insecure, env)) as client:
+            if toolset is not None:
+                from chatcli.cli.tool_use import run_with_tools
 
-            loop = run_with_tools(request, env, client, settings, messages, fields, toolset,
-                                  resumed.recorder(settings))
-            result = loop.last
-        else:
-            body = build_request(settings, messages, fields, stream=request.stream)
-            renderer = make_renderer(request.output, request.reasoning, env,
-                                     choices=int(body.get("n") or 1),
-                                     model=str(body.get("model", "")))
-            result = run_turn(client, body, renderer, trace_id=request.trace_id,
-                              recorder=resumed.recorder(settings))
+                result = run_with_tools(request, env, client, settings, messages, fields,
+                                        toolset, recorder).last
+            else:
+                body = build_request(settings, messages, fields, stream=request.stream)
+                renderer = make_renderer(request.output, request.reasoning, env,
+                                         choices=int(body.get("n") or 1),
+                                         model=str(body.get("model", "")))
+                result = run_turn(client, body, renderer, trace_id=request.trace_id,
+                                  recorder=recorder)
+    finally:
+        if recorder is not None and recorder.failed is not None:
+            env.warn(f"the history was not saved: {recorder.failed.describe()}")
     report_outcome(result, env, usage=request.usage)
+
+
+def tls_choice(ca_bundle: str | None, insecure: bool, env: Environment) -> bool | str:
+    """What ``ChatClient`` checks certificates against: the system's, a bundle, or nothing."""
+    if insecure:
+        if ca_bundle:
+            raise UsageError("--insecure and --ca-bundle contradict each other")
+        env.warn("--insecure: TLS certificates are not checked; anyone on the path can read"
+                 " and change this exchange")
+        return False
+    return ca_bundle if ca_bundle else True
 
 
 def gather_messages(request: AskRequest, env: Environment) -> list[Any]:

@@ -10,16 +10,18 @@ from chatcli.errors import ProtocolError
 
 
 def list_models(*, flags: dict[str, Any], headers: list[str], trace_id: str | None,
-                as_json: bool, verbose: bool, env: Environment | None = None) -> None:
+                as_json: bool, verbose: bool, ca_bundle: str | None = None,
+                insecure: bool = False, env: Environment | None = None) -> None:
     """``GET /models``: one id a line, sorted, or the raw JSON with ``--json``."""
-    from chatcli.cli.ask import parse_headers
+    from chatcli.cli.ask import parse_headers, tls_choice
     from chatcli.client import ChatClient
     from chatcli.config import load_settings
 
     env = env or Environment.from_process()
     settings = load_settings(flags)
     log = env.log if verbose else None
-    with ChatClient(settings, headers=parse_headers(headers), log=log) as client:
+    with ChatClient(settings, headers=parse_headers(headers), log=log,
+                    tls=tls_choice(ca_bundle, insecure, env)) as client:
         data = client.list_models(trace_id)
     if as_json:
         env.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
@@ -50,6 +52,12 @@ def show_config(flags: dict[str, Any], env: Environment | None = None) -> None:
         ("retries", str(settings.retries)),
         ("include_usage", "true" if settings.include_usage else "false"),
         ("history", "true" if settings.history else "false"),
+        ("functions", json.dumps(list(settings.functions), ensure_ascii=False)),
+        ("tool_cmds", json.dumps(list(settings.tool_cmds), ensure_ascii=False)),
+        ("tools", settings.tools or "(none)"),
+        ("approve", json.dumps(list(settings.approve), ensure_ascii=False)),
+        ("mcp", json.dumps(list(settings.mcp), ensure_ascii=False)),
+        ("mcp_urls", json.dumps(list(settings.mcp_urls), ensure_ascii=False)),
     ]
     width = max(len(name) for name, _ in rows)
     lines = [f"{name:<{width}}  {value}  ({settings.sources.get(name, 'default')})"

@@ -81,3 +81,7 @@ Model = Annotated[str | None, typer.Option(
     "-m", "--model", metavar="NAME", help="Model [env: CHATCLI_MODEL].")]
 ConversationId = Annotated[str, typer.Argument(metavar="ID", help="Conversation id or prefix.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+CaBundle = Annotated[str | None, typer.Option(
+    "--ca-bundle", metavar="PATH", help="Check TLS certificates against this CA bundle.")]
+Insecure = Annotated[bool, typer.Option(
+    "--insecure", help="Do not check TLS certificates (a warning says so).")]

@@ -1,14 +1,17 @@
-"""The one-shot command with tools that run: build them, approve calls, show outcomes.
+"""Commands with tools that run (``ask`` and ``chat``): build them, approve calls, show outcomes.
 
-Used only when ``--functions`` or ``--tool-cmd`` give tools something to run,
-so the plain path's start-up is untouched. Tool results are model-facing data:
-on a terminal they are shown escaped, and never as markup.
+Used only when ``--functions`` or ``--tool-cmd`` (or a profile's ``functions``
+and ``tool_cmds``) give tools something to run, so the plain path's start-up is
+untouched. Tool results are model-facing data: on a terminal they are shown
+escaped, and never as markup.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatcli.cli.output import Environment, make_renderer
@@ -16,12 +19,38 @@ from chatcli.sanitize import visible
 
 if TYPE_CHECKING:
     from chatcli.cli.ask import AskRequest
+    from chatcli.config import Settings
     from chatcli.tool_loop import LoopResult
-    from chatcli.tools import Ask, ToolOutcome, ToolSet
+    from chatcli.tools import Approval, Ask, ToolOutcome, ToolSet
 
 PLAIN_RESULT_CHARS = 200
 RICH_RESULT_LINES = 20
 RICH_RESULT_CHARS = 2000
+
+
+def merged_tool_options(request: AskRequest, settings: Settings) -> AskRequest:
+    """The request with the profile's tools first and the flags' added after them.
+
+    ``--tools FILE`` replaces the profile's ``tools`` file (one file, like ``model``);
+    a functions file named twice is loaded once.
+    """
+    return replace(
+        request,
+        functions=_once([*settings.functions, *request.functions]),
+        tool_cmds=[*settings.tool_cmds, *request.tool_cmds],
+        approve=[*settings.approve, *request.approve],
+        tools=request.tools if request.tools is not None else settings.tools)
+
+
+def _once(paths: Sequence[str]) -> list[str]:
+    seen: set[Path] = set()
+    kept = []
+    for path in paths:
+        key = Path(path).expanduser().resolve()
+        if key not in seen:
+            seen.add(key)
+            kept.append(path)
+    return kept
 
 
 def toolset_for(request: AskRequest, fields: dict[str, Any]) -> ToolSet:
@@ -50,16 +79,25 @@ def terminal_asker(env: Environment) -> Ask | None:
     return ask_on_terminal(tty, tty)
 
 
-def run_with_tools(request: AskRequest, env: Environment, client: Any, settings: Any,
-                   messages: list[Any], fields: dict[str, Any], toolset: ToolSet,
-                   recorder: Any) -> LoopResult:
-    """Run the tool loop; in json mode print one object with every round's messages."""
-    from chatcli.render.json_modes import JsonRenderer
-    from chatcli.tool_loop import converse
+def approval_for(request: AskRequest, ask: Ask | None) -> Approval:
+    """``--yes`` and ``--approve`` (the profile's ``approve`` merged in), else ``ask``."""
     from chatcli.tools import Approval
 
-    approval = Approval(approve_all=request.yes, approved=request.approve,
-                        ask=terminal_asker(env))
+    return Approval(approve_all=request.yes, approved=request.approve, ask=ask)
+
+
+def run_with_tools(request: AskRequest, env: Environment, client: Any, settings: Any,
+                   messages: list[Any], fields: dict[str, Any], toolset: ToolSet,
+                   recorder: Any, approval: Approval | None = None) -> LoopResult:
+    """Run the tool loop; in json mode print one object with every round's messages.
+
+    ``approval`` lasts longer than one loop in the REPL; by default it asks on the terminal.
+    """
+    from chatcli.render.json_modes import JsonRenderer
+    from chatcli.tool_loop import converse
+
+    if approval is None:
+        approval = approval_for(request, terminal_asker(env))
     rich = request.output == "rich" or (request.output == "auto" and env.stdout_is_terminal)
     as_json = request.output == "json"
 

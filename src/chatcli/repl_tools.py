@@ -1,0 +1,160 @@
+"""Tools in the REPL: one exchange is the whole tool loop, and ``/tools`` lists what is loaded.
+
+The loop is the one-shot command's (``cli.tool_use.run_with_tools``); one
+``Approval`` lasts the session, so "always" answers hold until it ends.
+Approval asks with a line prompt on the REPL's own terminal streams, between
+prompt-toolkit's prompts and never inside one. Nothing here touches prompt-toolkit.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from chatcli.cli.output import Environment, report_outcome
+from chatcli.sanitize import visible
+
+if TYPE_CHECKING:
+    from chatcli.cli.ask import AskRequest
+    from chatcli.config import Settings
+    from chatcli.messages import Message
+    from chatcli.repl import ChatSession
+    from chatcli.tools import Approval, ToolSet
+
+NOT_RUN = "not run: the exchange ended before this tool call ran"
+
+
+@dataclass
+class ReplTools:
+    """The session's tools, the approvals given so far, and the tool options."""
+
+    request: AskRequest  # the tool flags merged with the profile's
+    toolset: ToolSet
+    approval: Approval
+
+
+def tools_for(request: AskRequest, settings: Settings, fields: dict[str, Any],
+              env: Environment) -> ReplTools | None:
+    """The tools the flags and the profile load, or None when none can run here.
+
+    Takes the definitions out of ``fields``, as the one-shot command does; bad tool
+    files and flags are usage errors before the REPL starts.
+    """
+    from chatcli.cli.tool_use import approval_for, merged_tool_options, toolset_for
+    from chatcli.tools import ask_on_terminal
+
+    request = merged_tool_options(request, settings)
+    if not (request.functions or request.tool_cmds):
+        return None
+    toolset = toolset_for(request, fields)
+    ask = (ask_on_terminal(env.stdin, env.stdout)
+           if env.stdin is not None and env.stdin_is_terminal else None)
+    return ReplTools(request, toolset, approval_for(request, ask))
+
+
+def exchange_with_tools(session: ChatSession, tools: ReplTools, message: Message) -> None:
+    """One exchange as the tool loop: every round rendered, recorded and kept here.
+
+    Cut short (an error, Ctrl-C in a round or a tool run), the conversation keeps what
+    the history keeps; calls left without a result get a "not run" one, so the next
+    request is still one the server accepts.
+    """
+    from chatcli.cli.tool_use import run_with_tools
+
+    session.messages.append(message)
+    request = replace(tools.request, output=session.output, reasoning=session.reasoning,
+                      stream=session.stream, trace_id=session.trace_id)
+    settings = without_removed(session.settings, session.removed)
+    session.sent, session.turns = None, []
+    try:
+        loop = run_with_tools(request, session.env, session.client, settings,
+                              list(session.messages), dict(session.fields), tools.toolset,
+                              session, approval=tools.approval)
+    finally:
+        settle(session)
+    report_outcome(loop.last, session.env, usage=session.show_usage)
+
+
+def settle(session: ChatSession) -> None:
+    """Make the conversation what was sent last, then the last reply, as the history has it."""
+    from chatcli.repl import REPLY_KEYS
+
+    if session.sent is None:
+        return  # nothing went out: the user message waits, as in a plain exchange
+    messages: list[Any] = list(session.sent)
+    last = session.turns[-1] if session.turns else None
+    if last is not None and any(last.message.get(k) for k in REPLY_KEYS):
+        messages.append(last.message)
+    for turn in session.turns:  # the copies the loop sent back stand for each round's reply
+        kept = next((m for m in messages if m == turn.message), None)
+        if kept is not None:
+            session.replies.append((kept, turn.status, turn.completion.get("usage")))
+    session.messages = messages + unanswered(messages)
+    session.sent, session.turns = None, []
+
+
+def unanswered(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A "not run" result for each call of the last message, if it asks for tools."""
+    last = messages[-1] if messages else {}
+    if last.get("role") != "assistant" or not last.get("tool_calls"):
+        return []
+    return [{"role": "tool", "tool_call_id": str(call.get("id", "")), "content": NOT_RUN}
+            for call in last["tool_calls"] if isinstance(call, Mapping)]
+
+
+def without_removed(settings: Settings, removed: Sequence[Sequence[str]]) -> Settings:
+    """The settings without the profile's params that ``/unset`` took out."""
+    from chatcli.repl_commands import without
+
+    params, extra = dict(settings.params), dict(settings.extra_body)
+    for path in removed:
+        params, extra = without(params, path), without(extra, path)
+    return replace(settings, params=params, extra_body=extra)
+
+
+def describe_tools(tools: ReplTools | None) -> str:
+    """``/tools``: one line a tool, with its approval state, origin and description."""
+    if tools is None or not tools.toolset.definitions:
+        return ("no tools are loaded (--functions and --tool-cmd, or a profile's"
+                " functions and tool_cmds, load them)")
+    rows = [(visible(name), approval_state(tools, name), origin(tools.toolset, name),
+             summary(tools.toolset, name)) for name in tools.toolset.names]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(f"  {n:<{widths[0]}}  {a:<{widths[1]}}  {o:<{widths[2]}}  {d}".rstrip()
+                     for n, a, o, d in rows)
+
+
+def approval_state(tools: ReplTools, name: str) -> str:
+    """auto (``--yes``), always-approved (``--approve``, ``approve``, an "always"), or ask."""
+    if name not in tools.toolset.tools:
+        return "not-run-here"
+    if tools.approval.approve_all:
+        return "auto"
+    return "always-approved" if name in tools.approval.approved else "ask"
+
+
+def origin(toolset: ToolSet, name: str) -> str:
+    """Where the tool runs from: a functions file, a command, or only a definition."""
+    from chatcli.tools.command import CommandTool
+    from chatcli.tools.functions import FunctionTool
+
+    tool = toolset.tools.get(name)
+    if isinstance(tool, FunctionTool):
+        return f"function in {tool.function.__code__.co_filename}"
+    if isinstance(tool, CommandTool):
+        return f"command {visible(shlex.join(tool.argv))}"
+    return "definition only"
+
+
+def summary(toolset: ToolSet, name: str) -> str:
+    """The first line of the tool's description."""
+    from chatcli.tools.definitions import definition_name, function_of
+
+    for definition in toolset.definitions:
+        if definition_name(definition) == name:
+            text = function_of(definition).get("description")
+            lines = text.strip().splitlines() if isinstance(text, str) else []
+            return visible(lines[0]) if lines else ""
+    return ""
