@@ -10,9 +10,9 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             options=(--api-key --approve --base-url --ca-bundle --cid --connect-timeout
                 --continue --debug --file --frequency-penalty --functions --header --help
                 --image --image-detail --insecure --logit-bias --logprobs --max-attachment-mb
-                --max-completion-tokens --max-tokens --max-tool-rounds --messages --model
-                --no-history --no-parallel-tool-calls --no-stream --option --output
-                --parallel-tool-calls --presence-penalty --profile --reasoning
+                --max-completion-tokens --max-tokens --max-tool-rounds --mcp --mcp-url
+                --messages --model --no-history --no-parallel-tool-calls --no-stream --option
+                --output --parallel-tool-calls --presence-penalty --profile --reasoning
                 --reasoning-effort --response-format --retries --schema --seed --stop --stream
                 --system --temperature --timeout --tool-choice --tool-cmd --tool-timeout --tools
                 --top-logprobs --top-p --trace-id --usage --user --verbose --version --yes -H -O
@@ -25,9 +25,9 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             options=(--api-key --approve --base-url --ca-bundle --cid --connect-timeout
                 --continue --debug --file --frequency-penalty --functions --header --help
                 --image --image-detail --insecure --logit-bias --logprobs --max-attachment-mb
-                --max-completion-tokens --max-tokens --max-tool-rounds --messages --model
-                --no-history --no-parallel-tool-calls --no-stream --option --output
-                --parallel-tool-calls --presence-penalty --profile --reasoning
+                --max-completion-tokens --max-tokens --max-tool-rounds --mcp --mcp-url
+                --messages --model --no-history --no-parallel-tool-calls --no-stream --option
+                --output --parallel-tool-calls --presence-penalty --profile --reasoning
                 --reasoning-effort --response-format --retries --schema --seed --stop --stream
                 --system --temperature --timeout --tool-choice --tool-cmd --tool-timeout --tools
                 --top-logprobs --top-p --trace-id --usage --user --verbose --yes -H -O -P -c -f
@@ -37,9 +37,9 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             options=(--api-key --approve --base-url --ca-bundle --cid --connect-timeout
                 --continue --debug --file --frequency-penalty --functions --header --help
                 --image --image-detail --insecure --logit-bias --logprobs --max-attachment-mb
-                --max-completion-tokens --max-tokens --max-tool-rounds --messages --model
-                --no-history --no-parallel-tool-calls --no-stream --option --output
-                --parallel-tool-calls --presence-penalty --profile --reasoning
+                --max-completion-tokens --max-tokens --max-tool-rounds --mcp --mcp-url
+                --messages --model --no-history --no-parallel-tool-calls --no-stream --option
+                --output --parallel-tool-calls --presence-penalty --profile --reasoning
                 --reasoning-effort --response-format --retries --schema --seed --stop --stream
                 --system --temperature --timeout --tool-choice --tool-cmd --tool-timeout --tools
                 --top-logprobs --top-p --trace-id --usage --user --verbose --yes -H -O -P -c -f
@@ -106,6 +106,8 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --max-completion-tokens') ;;
         'chatcli ask --max-tokens') ;;
         'chatcli ask --max-tool-rounds') ;;
+        'chatcli ask --mcp') ;;
+        'chatcli ask --mcp-url') ;;
         'chatcli ask --messages') kind=file ;;
         'chatcli ask -m'|'chatcli ask --model') ;;
         'chatcli ask -n') ;;
@@ -148,6 +150,8 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --max-completion-tokens') ;;
         'chatcli chat --max-tokens') ;;
         'chatcli chat --max-tool-rounds') ;;
+        'chatcli chat --mcp') ;;
+        'chatcli chat --mcp-url') ;;
         'chatcli chat --messages') kind=file ;;
         'chatcli chat -m'|'chatcli chat --model') ;;
         'chatcli chat -n') ;;

@@ -37,6 +37,8 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config h
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l max-tokens -d 'Most tokens to generate.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l max-tool-rounds -d 'Most rounds of tool calls before chatcli stops.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l mcp -d 'Tools of the MCP server this command starts (stdio; repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l mcp-url -d 'Tools of the MCP server at this URL (streamable HTTP; repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l messages -d 'Start from a JSON array of messages (\'-\' for stdin).' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s n -d 'Number of choices.' -x
@@ -92,6 +94,8 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-attachment-mb -
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tokens -d 'Most tokens to generate.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tool-rounds -d 'Most rounds of tool calls before chatcli stops.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l mcp -d 'Tools of the MCP server this command starts (stdio; repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l mcp-url -d 'Tools of the MCP server at this URL (streamable HTTP; repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l messages -d 'Start from a JSON array of messages (\'-\' for stdin).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s n -d 'Number of choices.' -x

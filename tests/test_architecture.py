@@ -25,6 +25,7 @@ ALLOWED = {
     "markdown_it": {"render/markdown_blocks.py"},
     "sqlite3": {"history.py"},
     "prompt_toolkit": {"repl.py"},
+    "mcp": {"tools/mcp.py", "tools/mcp_connection.py"},
     "subprocess": {"config.py", "tools/command.py"},
     "tomllib": {"config.py"},
 }

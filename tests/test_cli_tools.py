@@ -102,3 +102,24 @@ def test_the_approval_prompt_on_a_pseudo_terminal(fakeapi: FakeAPI) -> None:
     child.close()
     assert child.exitstatus == 0
     assert fakeapi.requests[-1].json()["messages"][2]["content"] == "Paris: 21 degrees celsius"
+
+
+def test_an_mcp_server_tool_through_the_command_line(fakeapi: FakeAPI) -> None:
+    import pytest
+
+    pytest.importorskip("mcp")
+    server = f"{sys.executable} {FIXTURES.parent / 'mcp_fixtures' / 'weather_server.py'} weather"
+    fakeapi.add(SSE(sse_bytes([
+        chunk(role="assistant", content=None),
+        chunk(tool_calls=[tool_delta(0, "call_m", "get_forecast", '{"city": "Oslo"}')]),
+        chunk(finish_reason="tool_calls"),
+    ])))
+    fakeapi.add(SSE(text_stream(["Oslo looks fine."])))
+    result = run_cli(["--base-url", fakeapi.base_url, "--mcp", server, "--yes", "weather?"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "Oslo looks fine.\n"
+    first, second = (r.json() for r in fakeapi.requests)
+    assert "get_forecast" in {t["function"]["name"] for t in first["tools"]}
+    tool_message = second["messages"][2]
+    assert tool_message["tool_call_id"] == "call_m"
+    assert "Oslo" in tool_message["content"]

@@ -177,6 +177,12 @@ def ask(
     ] = None,
     tool_timeout: Annotated[float, typer.Option(
         "--tool-timeout", metavar="SECONDS", help="Time limit of one tool call.")] = 60.0,
+    mcp: Annotated[list[str] | None, typer.Option(
+        "--mcp", metavar="COMMAND",
+        help="Tools of the MCP server this command starts (stdio; repeatable).")] = None,
+    mcp_url: Annotated[list[str] | None, typer.Option(
+        "--mcp-url", metavar="URL",
+        help="Tools of the MCP server at this URL (streamable HTTP; repeatable).")] = None,
     max_tool_rounds: Annotated[int, typer.Option(
         "--max-tool-rounds", metavar="N", min=0,
         help="Most rounds of tool calls before chatcli stops.")] = 10,
@@ -242,6 +248,7 @@ def ask(
         functions=[str(f) for f in functions or []], tool_cmds=list(tool_cmd or []), yes=yes,
         approve=list(approve or []), tool_timeout=tool_timeout,
         max_tool_rounds=max_tool_rounds, ca_bundle=ca_bundle, insecure=insecure,
+        mcp=list(mcp or []), mcp_urls=list(mcp_url or []),
         flags=endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
                        timeout=timeout, connect_timeout=connect_timeout, retries=retries),
     )))

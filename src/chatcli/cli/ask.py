@@ -10,12 +10,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatcli.cli.conversation import open_history
 from chatcli.cli.output import Environment, make_renderer, report_outcome
+from chatcli.cli.tool_use import has_runnable_tools
 from chatcli.errors import UsageError
 from chatcli.messages import Message, build_request, load_messages, options_to_fields
+
+if TYPE_CHECKING:
+    from chatcli.config import Settings
+    from chatcli.tools import ToolSet
 
 
 @dataclass
@@ -68,25 +73,40 @@ class AskRequest:
     max_tool_rounds: int = 10
     ca_bundle: str | None = None
     insecure: bool = False
+    mcp: list[str] = field(default_factory=list)
+    mcp_urls: list[str] = field(default_factory=list)
 
 
 def run_ask(request: AskRequest, env: Environment | None = None) -> None:
-    from chatcli.client import ChatClient
     from chatcli.config import load_settings
-    from chatcli.turn import run_turn
 
     env = env or Environment.from_process()
     settings = load_settings(request.flags)
-    if settings.functions or settings.tool_cmds or settings.tools or settings.approve:
+    if (settings.functions or settings.tool_cmds or settings.tools or settings.approve
+            or settings.mcp or settings.mcp_urls):
         from chatcli.cli.tool_use import merged_tool_options
 
         request = merged_tool_options(request, settings)  # the flags add to the profile's
     fields = request_fields(request)
+    mcp_tools = None
     toolset = None
-    if request.functions or request.tool_cmds:
-        from chatcli.cli.tool_use import toolset_for
+    if has_runnable_tools(request):
+        from chatcli.cli.tool_use import load_mcp, toolset_for
 
-        toolset = toolset_for(request, fields)  # bad tools are usage errors before sending
+        mcp_tools = load_mcp(request, env)  # bad tools are usage errors before sending
+        toolset = toolset_for(request, fields, mcp_tools)
+    try:
+        _run(request, env, settings, fields, toolset)
+    finally:
+        if mcp_tools is not None:
+            mcp_tools.close()
+
+
+def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict[str, Any],
+         toolset: ToolSet | None) -> None:
+    from chatcli.client import ChatClient
+    from chatcli.turn import run_turn
+
     new_messages = gather_messages(request, env)
     resumed = open_history(settings, env, wanted=request.history,
                            continue_last=request.continue_last, cid=request.cid)

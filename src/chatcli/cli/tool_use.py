@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chatcli.config import Settings
     from chatcli.tool_loop import LoopResult
     from chatcli.tools import Approval, Ask, ToolOutcome, ToolSet
+    from chatcli.tools.mcp import McpTools
 
 PLAIN_RESULT_CHARS = 200
 RICH_RESULT_LINES = 20
@@ -39,7 +40,24 @@ def merged_tool_options(request: AskRequest, settings: Settings) -> AskRequest:
         functions=_once([*settings.functions, *request.functions]),
         tool_cmds=[*settings.tool_cmds, *request.tool_cmds],
         approve=[*settings.approve, *request.approve],
+        mcp=[*settings.mcp, *request.mcp],
+        mcp_urls=[*settings.mcp_urls, *request.mcp_urls],
         tools=request.tools if request.tools is not None else settings.tools)
+
+
+def has_runnable_tools(request: AskRequest) -> bool:
+    """Whether tools are given that chatcli can run (not only definitions to show)."""
+    return bool(request.functions or request.tool_cmds or request.mcp or request.mcp_urls)
+
+
+def load_mcp(request: AskRequest, env: Environment) -> McpTools | None:
+    """Start or reach the MCP servers asked for; None when there are none."""
+    if not (request.mcp or request.mcp_urls):
+        return None
+    from chatcli.tools.mcp import load_mcp_tools
+
+    errlog = env.stderr if request.verbose and hasattr(env.stderr, "fileno") else None
+    return load_mcp_tools(request.mcp, request.mcp_urls, errlog=errlog)
 
 
 def _once(paths: Sequence[str]) -> list[str]:
@@ -53,15 +71,19 @@ def _once(paths: Sequence[str]) -> list[str]:
     return kept
 
 
-def toolset_for(request: AskRequest, fields: dict[str, Any]) -> ToolSet:
-    """Definitions from ``--tools`` plus the runnable ``--functions`` and ``--tool-cmd``."""
+def toolset_for(request: AskRequest, fields: dict[str, Any],
+                mcp_tools: McpTools | None = None) -> ToolSet:
+    """Definitions from ``--tools`` plus the runnable ``--functions``, ``--tool-cmd``, MCP."""
     from chatcli.errors import UsageError
     from chatcli.tools import build_toolset
 
     if request.tool_timeout <= 0:
         raise UsageError("--tool-timeout must be more than 0 seconds")
     definitions = fields.pop("tools", None) or fields.pop("functions", None) or []
-    return build_toolset(definitions, request.functions, request.tool_cmds)
+    toolset = build_toolset(definitions, request.functions, request.tool_cmds)
+    for definition, tool in mcp_tools.entries if mcp_tools is not None else ():
+        toolset.add(definition, tool, origin="MCP server")
+    return toolset
 
 
 def terminal_asker(env: Environment) -> Ask | None:
