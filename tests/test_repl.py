@@ -724,3 +724,14 @@ def test_terminal_session_with_piped_stdin_reads_keys_from_the_tty(
     child.close()
     assert child.exitstatus == 0
     assert user_texts(fakeapi) == ["from the editor\n\npiped context"]
+
+
+def test_mcp_server_tools_are_loaded_for_the_session_and_stopped_after(fakeapi: FakeAPI) -> None:
+    pytest.importorskip("mcp")
+    server_file = Path(__file__).resolve().parent / "mcp_fixtures" / "weather_server.py"
+    server = f"{sys.executable} {server_file} weather"
+    session, env = repl(ask(fakeapi, mcp=[server], yes=True), "/tools\r")
+    names = {line.split()[0] for line in out(env).splitlines() if line.strip()}
+    assert "get_forecast" in names
+    assert session.tools is not None and session.tools.mcp is not None
+    assert session.tools.mcp.entries  # loaded, and closed when the session ended

@@ -239,6 +239,8 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
         try:
             yield session
         finally:
+            if tools is not None:
+                tools.close()
             if resumed.store is not None:
                 resumed.store.close()
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chatcli.messages import Message
     from chatcli.repl import ChatSession
     from chatcli.tools import Approval, ToolSet
+    from chatcli.tools.mcp import McpTools
 
 NOT_RUN = "not run: the exchange ended before this tool call ran"
 
@@ -33,6 +34,11 @@ class ReplTools:
     request: AskRequest  # the tool flags merged with the profile's
     toolset: ToolSet
     approval: Approval
+    mcp: McpTools | None = None  # servers to stop when the session ends
+
+    def close(self) -> None:
+        if self.mcp is not None:
+            self.mcp.close()
 
 
 def tools_for(request: AskRequest, settings: Settings, fields: dict[str, Any],
@@ -42,16 +48,28 @@ def tools_for(request: AskRequest, settings: Settings, fields: dict[str, Any],
     Takes the definitions out of ``fields``, as the one-shot command does; bad tool
     files and flags are usage errors before the REPL starts.
     """
-    from chatcli.cli.tool_use import approval_for, merged_tool_options, toolset_for
+    from chatcli.cli.tool_use import (
+        approval_for,
+        has_runnable_tools,
+        load_mcp,
+        merged_tool_options,
+        toolset_for,
+    )
     from chatcli.tools import ask_on_terminal
 
     request = merged_tool_options(request, settings)
-    if not (request.functions or request.tool_cmds):
+    if not has_runnable_tools(request):
         return None
-    toolset = toolset_for(request, fields)
+    mcp = load_mcp(request, env)
+    try:
+        toolset = toolset_for(request, fields, mcp)
+    except BaseException:
+        if mcp is not None:
+            mcp.close()
+        raise
     ask = (ask_on_terminal(env.stdin, env.stdout)
            if env.stdin is not None and env.stdin_is_terminal else None)
-    return ReplTools(request, toolset, approval_for(request, ask))
+    return ReplTools(request, toolset, approval_for(request, ask), mcp)
 
 
 def exchange_with_tools(session: ChatSession, tools: ReplTools, message: Message) -> None:
