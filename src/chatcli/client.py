@@ -126,16 +126,22 @@ class ChatClient:
 
     def list_models(self, trace_id: str | None = None) -> dict[str, Any]:
         """``GET /models`` as parsed JSON."""
+        return self.get_json("models", trace_id, what="the models list")
+
+    def get_json(self, path: str, trace_id: str | None = None, *,
+                 what: str = "the response") -> dict[str, Any]:
+        """``GET {base_url}/{path}`` as a JSON object (retried like every request)."""
         trace = trace_id or new_trace_id()
-        with self._send("GET", self.settings.models_url, None, trace) as stream:
+        url = self.settings.base_url.rstrip("/") + "/" + path.lstrip("/")
+        with self._send("GET", url, None, trace) as stream:
             raw = stream.read()
         try:
             data = json.loads(raw)
         except ValueError as exc:
-            raise ProtocolError("the models list is not JSON", trace_id=trace,
+            raise ProtocolError(f"{what} is not JSON", trace_id=trace,
                                 request_id=stream.request_id) from exc
         if not isinstance(data, dict):
-            raise ProtocolError("the models list is not a JSON object", trace_id=trace)
+            raise ProtocolError(f"{what} is not a JSON object", trace_id=trace)
         return data
 
     def _send(self, method: str, url: str, content: bytes | None, trace_id: str) -> ResponseStream:
