@@ -226,3 +226,18 @@ def test_config_show_lists_the_tool_keys() -> None:
     assert 'approve          ["d"]  (profile t)' in lines
     assert 'mcp              ["srv --stdio"]  (profile t)' in lines
     assert "mcp_urls         []  (default)" in lines
+
+
+def test_a_literal_key_in_a_readable_file_is_warned_about(fakeapi: FakeAPI) -> None:
+    path = write_config(f'[profiles.p]\napi_key = "sk-literal-key-123456"\n'
+                        f'base_url = "{fakeapi.base_url}"\n')
+    path.chmod(0o644)
+    fakeapi.add(SSE(text_stream(["ok"])))
+    result = run_cli(["-P", "p", "hi"])
+    assert result.exit_code == 0
+    assert result.stderr == (f"chatcli: warning: {path} holds an API key and other users can"
+                             f" read it; run `chmod 600 {path}`, or use api_key_env or"
+                             " api_key_cmd\n")
+    path.chmod(0o600)
+    fakeapi.add(SSE(text_stream(["ok"])))
+    assert run_cli(["-P", "p", "hi"]).stderr == ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,7 @@ class Settings:
     mcp: tuple[str, ...] = ()
     mcp_urls: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    warnings: tuple[str, ...] = field(default=(), compare=False)  # for the CLI to show
 
     @property
     def chat_url(self) -> str:
@@ -144,7 +145,25 @@ def load_settings(
     values.pop("api_key_cmd", None)
     if "headers" in values:
         values["headers"] = _expand_headers(values["headers"], env)
-    return _build(values, sources)
+    settings = _build(values, sources)
+    warning = _exposed_key_warning(path, document)
+    return replace(settings, warnings=(warning,)) if warning else settings
+
+
+def _exposed_key_warning(path: Path, document: Mapping[str, Any]) -> str | None:
+    """A literal ``api_key`` in a file others can read is worth a word."""
+    tables = [document, *(t for t in (document.get("profiles") or {}).values()
+                          if isinstance(t, dict))]
+    if not any(isinstance(t, dict) and t.get("api_key") for t in tables):
+        return None
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if mode & 0o044 == 0:
+        return None
+    return (f"{path} holds an API key and other users can read it;"
+            f" run `chmod 600 {path}`, or use api_key_env or api_key_cmd")
 
 
 def _describe_source(source: str, key: str, layer: Mapping[str, Any]) -> str:

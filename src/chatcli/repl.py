@@ -210,10 +210,9 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
     from chatcli.attachments import fence, image_part, read_text_file
     from chatcli.cli.tool_use import merged_tool_options
     from chatcli.client import ChatClient
-    from chatcli.config import load_settings
     from chatcli.repl_tools import tools_for
 
-    settings = load_settings(request.flags)
+    settings = env.settings(request.flags)
     fields = request_fields(merged_tool_options(request, settings))
     tools = tools_for(request, settings, fields, env)
     headers = parse_headers(request.headers)

@@ -78,10 +78,9 @@ class AskRequest:
 
 
 def run_ask(request: AskRequest, env: Environment | None = None) -> None:
-    from chatcli.config import load_settings
 
     env = env or Environment.from_process()
-    settings = load_settings(request.flags)
+    settings = env.settings(request.flags)
     if (settings.functions or settings.tool_cmds or settings.tools or settings.approve
             or settings.mcp or settings.mcp_urls):
         from chatcli.cli.tool_use import merged_tool_options

@@ -15,10 +15,9 @@ def list_models(*, flags: dict[str, Any], headers: list[str], trace_id: str | No
     """``GET /models``: one id a line, sorted, or the raw JSON with ``--json``."""
     from chatcli.cli.ask import parse_headers, tls_choice
     from chatcli.client import ChatClient
-    from chatcli.config import load_settings
 
     env = env or Environment.from_process()
-    settings = load_settings(flags)
+    settings = env.settings(flags)
     log = env.log if verbose else None
     with ChatClient(settings, headers=parse_headers(headers), log=log,
                     tls=tls_choice(ca_bundle, insecure, env)) as client:
@@ -35,10 +34,10 @@ def list_models(*, flags: dict[str, Any], headers: list[str], trace_id: str | No
 
 def show_config(flags: dict[str, Any], env: Environment | None = None) -> None:
     """Every resolved setting, its value (the key redacted) and where it came from."""
-    from chatcli.config import config_dir, data_dir, load_settings, redact
+    from chatcli.config import config_dir, data_dir, redact
 
     env = env or Environment.from_process()
-    settings = load_settings(flags)
+    settings = env.settings(flags)
     rows: list[tuple[str, str]] = [
         ("base_url", settings.base_url),
         ("api_key", redact(settings.api_key)),

@@ -8,10 +8,14 @@ Markdown and Pygments) is imported only when it is chosen.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from chatcli.config import stream_is_terminal
+
+if TYPE_CHECKING:
+    from chatcli.config import Settings
 from chatcli.errors import UsageError
 from chatcli.render import ReasoningMode, RenderOptions
 from chatcli.sanitize import visible
@@ -58,6 +62,15 @@ class Environment:
 
     def warn(self, message: str) -> None:
         self.log(f"chatcli: warning: {message}")
+
+    def settings(self, flags: Mapping[str, Any]) -> Settings:
+        """Settings for these flags, with any warning about them said once, here."""
+        from chatcli.config import load_settings
+
+        settings = load_settings(flags)
+        for warning in settings.warnings:
+            self.warn(warning)
+        return settings
 
 
 def make_renderer(mode: str, reasoning: str, env: Environment, *, choices: int,
