@@ -7,43 +7,52 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
     path=$1 options=() own_options=() commands=() default_command=''
     case $1 in
         'chatcli')
-            options=(--api-key --approve --base-url --ca-bundle --cid --connect-timeout
-                --continue --debug --file --frequency-penalty --functions --header --help
-                --image --image-detail --insecure --logit-bias --logprobs --max-attachment-mb
-                --max-completion-tokens --max-tokens --max-tool-rounds --mcp --mcp-url
-                --messages --model --no-history --no-parallel-tool-calls --no-stream --option
-                --output --parallel-tool-calls --presence-penalty --profile --reasoning
-                --reasoning-effort --response-format --retries --schema --seed --stop --stream
-                --system --temperature --timeout --tool-choice --tool-cmd --tool-timeout --tools
-                --top-logprobs --top-p --trace-id --usage --user --verbose --version --yes -H -O
-                -P -c -f -h -i -m -n -o -s -t -u -v)
+            options=(--api-key --approve --attach --audio --audio-format --audio-out
+                --audio-voice --base-url --ca-bundle --cid --clipboard --connect-timeout
+                --continue --debug --file --file-id --frequency-penalty --functions --header
+                --help --image --image-detail --insecure --logit-bias --logprobs
+                --max-attachment-mb --max-completion-tokens --max-tokens --max-tool-rounds --mcp
+                --mcp-url --messages --metadata --modalities --model --no-history
+                --no-parallel-tool-calls --no-store --no-stream --option --output
+                --parallel-tool-calls --prediction --presence-penalty --profile --reasoning
+                --reasoning-effort --response-format --retries --schema --seed --service-tier
+                --stop --store --stream --system --temperature --timeout --tool-choice
+                --tool-cmd --tool-timeout --tools --top-logprobs --top-p --trace-id --usage
+                --user --verbose --version --video --web-search --yes -H -O -P -c -f -h -i -m -n
+                -o -s -t -u -v)
             own_options=(--help --version -h)
             default_command=ask
             commands=(ask chat completion config history models)
             ;;
         'chatcli ask')
-            options=(--api-key --approve --base-url --ca-bundle --cid --connect-timeout
-                --continue --debug --file --frequency-penalty --functions --header --help
-                --image --image-detail --insecure --logit-bias --logprobs --max-attachment-mb
-                --max-completion-tokens --max-tokens --max-tool-rounds --mcp --mcp-url
-                --messages --model --no-history --no-parallel-tool-calls --no-stream --option
-                --output --parallel-tool-calls --presence-penalty --profile --reasoning
-                --reasoning-effort --response-format --retries --schema --seed --stop --stream
-                --system --temperature --timeout --tool-choice --tool-cmd --tool-timeout --tools
-                --top-logprobs --top-p --trace-id --usage --user --verbose --yes -H -O -P -c -f
-                -h -i -m -n -o -s -t -u -v)
+            options=(--api-key --approve --attach --audio --audio-format --audio-out
+                --audio-voice --base-url --ca-bundle --cid --clipboard --connect-timeout
+                --continue --debug --file --file-id --frequency-penalty --functions --header
+                --help --image --image-detail --insecure --logit-bias --logprobs
+                --max-attachment-mb --max-completion-tokens --max-tokens --max-tool-rounds --mcp
+                --mcp-url --messages --metadata --modalities --model --no-history
+                --no-parallel-tool-calls --no-store --no-stream --option --output
+                --parallel-tool-calls --prediction --presence-penalty --profile --reasoning
+                --reasoning-effort --response-format --retries --schema --seed --service-tier
+                --stop --store --stream --system --temperature --timeout --tool-choice
+                --tool-cmd --tool-timeout --tools --top-logprobs --top-p --trace-id --usage
+                --user --verbose --video --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t
+                -u -v)
             ;;
         'chatcli chat')
-            options=(--api-key --approve --base-url --ca-bundle --cid --connect-timeout
-                --continue --debug --file --frequency-penalty --functions --header --help
-                --image --image-detail --insecure --logit-bias --logprobs --max-attachment-mb
-                --max-completion-tokens --max-tokens --max-tool-rounds --mcp --mcp-url
-                --messages --model --no-history --no-parallel-tool-calls --no-stream --option
-                --output --parallel-tool-calls --presence-penalty --profile --reasoning
-                --reasoning-effort --response-format --retries --schema --seed --stop --stream
-                --system --temperature --timeout --tool-choice --tool-cmd --tool-timeout --tools
-                --top-logprobs --top-p --trace-id --usage --user --verbose --yes -H -O -P -c -f
-                -h -i -m -n -o -s -t -u -v)
+            options=(--api-key --approve --attach --audio --audio-format --audio-out
+                --audio-voice --base-url --ca-bundle --cid --clipboard --connect-timeout
+                --continue --debug --file --file-id --frequency-penalty --functions --header
+                --help --image --image-detail --insecure --logit-bias --logprobs
+                --max-attachment-mb --max-completion-tokens --max-tokens --max-tool-rounds --mcp
+                --mcp-url --messages --metadata --modalities --model --no-history
+                --no-parallel-tool-calls --no-store --no-stream --option --output
+                --parallel-tool-calls --prediction --presence-penalty --profile --reasoning
+                --reasoning-effort --response-format --retries --schema --seed --service-tier
+                --stop --store --stream --system --temperature --timeout --tool-choice
+                --tool-cmd --tool-timeout --tools --top-logprobs --top-p --trace-id --usage
+                --user --verbose --video --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t
+                -u -v)
             ;;
         'chatcli completion')
             options=(--help -h)
@@ -91,11 +100,17 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
     case "$1 $2" in
         'chatcli ask --api-key') ;;
         'chatcli ask --approve') ;;
+        'chatcli ask --attach') kind=file ;;
+        'chatcli ask --audio') kind=file ;;
+        'chatcli ask --audio-format') ;;
+        'chatcli ask --audio-out') kind=file ;;
+        'chatcli ask --audio-voice') ;;
         'chatcli ask --base-url') ;;
         'chatcli ask --ca-bundle') kind=file ;;
         'chatcli ask --cid') ;;
         'chatcli ask --connect-timeout') ;;
         'chatcli ask -f'|'chatcli ask --file') kind=file ;;
+        'chatcli ask --file-id') ;;
         'chatcli ask --frequency-penalty') ;;
         'chatcli ask --functions') kind=file ;;
         'chatcli ask -H'|'chatcli ask --header') ;;
@@ -109,10 +124,13 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --mcp') ;;
         'chatcli ask --mcp-url') ;;
         'chatcli ask --messages') kind=file ;;
+        'chatcli ask --metadata') ;;
+        'chatcli ask --modalities') ;;
         'chatcli ask -m'|'chatcli ask --model') ;;
         'chatcli ask -n') ;;
         'chatcli ask -o'|'chatcli ask --option') ;;
         'chatcli ask -O'|'chatcli ask --output') kind=choice choices=(auto rich plain json events) ;;
+        'chatcli ask --prediction') kind=file ;;
         'chatcli ask --presence-penalty') ;;
         'chatcli ask -P'|'chatcli ask --profile') ;;
         'chatcli ask --reasoning') kind=choice choices=(auto show hide) ;;
@@ -121,6 +139,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --retries') ;;
         'chatcli ask --schema') kind=file ;;
         'chatcli ask --seed') ;;
+        'chatcli ask --service-tier') ;;
         'chatcli ask --stop') ;;
         'chatcli ask -s'|'chatcli ask --system') ;;
         'chatcli ask -t'|'chatcli ask --temperature') ;;
@@ -133,13 +152,21 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --top-p') ;;
         'chatcli ask --trace-id') ;;
         'chatcli ask --user') ;;
+        'chatcli ask --video') ;;
+        'chatcli ask --web-search') kind=choice choices=(low medium high) ;;
         'chatcli chat --api-key') ;;
         'chatcli chat --approve') ;;
+        'chatcli chat --attach') kind=file ;;
+        'chatcli chat --audio') kind=file ;;
+        'chatcli chat --audio-format') ;;
+        'chatcli chat --audio-out') kind=file ;;
+        'chatcli chat --audio-voice') ;;
         'chatcli chat --base-url') ;;
         'chatcli chat --ca-bundle') kind=file ;;
         'chatcli chat --cid') ;;
         'chatcli chat --connect-timeout') ;;
         'chatcli chat -f'|'chatcli chat --file') kind=file ;;
+        'chatcli chat --file-id') ;;
         'chatcli chat --frequency-penalty') ;;
         'chatcli chat --functions') kind=file ;;
         'chatcli chat -H'|'chatcli chat --header') ;;
@@ -153,10 +180,13 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --mcp') ;;
         'chatcli chat --mcp-url') ;;
         'chatcli chat --messages') kind=file ;;
+        'chatcli chat --metadata') ;;
+        'chatcli chat --modalities') ;;
         'chatcli chat -m'|'chatcli chat --model') ;;
         'chatcli chat -n') ;;
         'chatcli chat -o'|'chatcli chat --option') ;;
         'chatcli chat -O'|'chatcli chat --output') kind=choice choices=(auto rich plain json events) ;;
+        'chatcli chat --prediction') kind=file ;;
         'chatcli chat --presence-penalty') ;;
         'chatcli chat -P'|'chatcli chat --profile') ;;
         'chatcli chat --reasoning') kind=choice choices=(auto show hide) ;;
@@ -165,6 +195,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --retries') ;;
         'chatcli chat --schema') kind=file ;;
         'chatcli chat --seed') ;;
+        'chatcli chat --service-tier') ;;
         'chatcli chat --stop') ;;
         'chatcli chat -s'|'chatcli chat --system') ;;
         'chatcli chat -t'|'chatcli chat --temperature') ;;
@@ -177,6 +208,8 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --top-p') ;;
         'chatcli chat --trace-id') ;;
         'chatcli chat --user') ;;
+        'chatcli chat --video') ;;
+        'chatcli chat --web-search') kind=choice choices=(low medium high) ;;
         'chatcli config show --api-key') ;;
         'chatcli config show --base-url') ;;
         'chatcli config show --connect-timeout') ;;

@@ -17,13 +17,20 @@ complete -c chatcli -n '__fish_use_subcommand' -l version -d 'Print the version 
 # chatcli ask
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l approve -d 'Run calls of this tool without asking (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l attach -d 'Attach a file, e.g. a PDF, as a file part (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l audio -d 'Attach a WAV or MP3 file as input audio (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l audio-format -d 'Spoken output format, e.g. wav or mp3.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l audio-out -d 'Write the spoken answer to FILE.' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l audio-voice -d 'Voice for spoken output, e.g. alloy.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l clipboard -d 'Attach the image on the clipboard.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l connect-timeout -d 'Connect timeout [default: 10].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s c -l continue -d 'Continue the most recent conversation.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l debug -d 'Show tracebacks for errors.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s f -l file -d 'Inline a text file (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l functions -d 'Every public function in the file becomes a tool that runs (repeatable).' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s H -l header -d 'Extra request header (repeatable).' -x
@@ -40,12 +47,15 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config h
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l mcp -d 'Tools of the MCP server this command starts (stdio; repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l mcp-url -d 'Tools of the MCP server at this URL (streamable HTTP; repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l messages -d 'Start from a JSON array of messages (\'-\' for stdin).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l metadata -d 'Metadata to store with it (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l modalities -d 'Output modalities, e.g. text and audio (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s n -d 'Number of choices.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l no-history -d 'Do not keep this exchange in the history.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l prediction -d 'Predicted output (text of FILE) to speed up edits.' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l reasoning -d 'Show the model\'s thinking.' -x -a 'auto show hide'
@@ -54,7 +64,9 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config h
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l retries -d 'Retries before the answer starts [default: 2].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l schema -d 'JSON Schema for structured output (strict).' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l seed -d 'Sampling seed.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l service-tier -d 'Service tier, e.g. auto, default, flex.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l stop -d 'Stop sequence (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l store -l no-store -d 'Ask the server to store (or not) the completion.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l stream -l no-stream -d 'Stream the answer.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s s -l system -d 'System message.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s t -l temperature -d 'Sampling temperature (0-2).' -x
@@ -69,18 +81,27 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config h
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s u -l usage -d 'Print token usage and timing to stderr.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l user -d 'End-user identifier.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s v -l verbose -d 'Log the request and response headers to stderr.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l video -d 'Attach a video by URL (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l web-search -d 'Search the web, with this context size.' -x -a 'low medium high'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l yes -d 'Run every tool call without asking.'
 
 # chatcli chat
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l approve -d 'Run calls of this tool without asking (repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l attach -d 'Attach a file, e.g. a PDF, as a file part (repeatable).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l audio -d 'Attach a WAV or MP3 file as input audio (repeatable).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l audio-format -d 'Spoken output format, e.g. wav or mp3.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l audio-out -d 'Write the spoken answer to FILE.' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l audio-voice -d 'Voice for spoken output, e.g. alloy.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l clipboard -d 'Attach the image on the clipboard.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l connect-timeout -d 'Connect timeout [default: 10].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s c -l continue -d 'Continue the most recent conversation.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l debug -d 'Show tracebacks for errors.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s f -l file -d 'Inline a text file (repeatable).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l functions -d 'Every public function in the file becomes a tool that runs (repeatable).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s H -l header -d 'Extra request header (repeatable).' -x
@@ -97,12 +118,15 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tool-rounds -d 
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l mcp -d 'Tools of the MCP server this command starts (stdio; repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l mcp-url -d 'Tools of the MCP server at this URL (streamable HTTP; repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l messages -d 'Start from a JSON array of messages (\'-\' for stdin).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l metadata -d 'Metadata to store with it (repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l modalities -d 'Output modalities, e.g. text and audio (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s n -d 'Number of choices.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l no-history -d 'Do not keep this exchange in the history.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l prediction -d 'Predicted output (text of FILE) to speed up edits.' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l reasoning -d 'Show the model\'s thinking.' -x -a 'auto show hide'
@@ -111,7 +135,9 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l response-format -d 
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l retries -d 'Retries before the answer starts [default: 2].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l schema -d 'JSON Schema for structured output (strict).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l seed -d 'Sampling seed.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l service-tier -d 'Service tier, e.g. auto, default, flex.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l stop -d 'Stop sequence (repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l store -l no-store -d 'Ask the server to store (or not) the completion.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l stream -l no-stream -d 'Stream the answer.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s s -l system -d 'System message.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s t -l temperature -d 'Sampling temperature (0-2).' -x
@@ -126,6 +152,8 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l trace-id -d 'X-Trac
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s u -l usage -d 'Print token usage and timing to stderr.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l user -d 'End-user identifier.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s v -l verbose -d 'Log the request and response headers to stderr.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l video -d 'Attach a video by URL (repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l web-search -d 'Search the web, with this context size.' -x -a 'low medium high'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l yes -d 'Run every tool call without asking.'
 
 # chatcli completion

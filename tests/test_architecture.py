@@ -20,13 +20,14 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 # library -> the modules (relative to src/chatcli) that may import it
 ALLOWED = {
     "httpx": {"client.py"},
-    "typer": {"cli/__init__.py", "cli/app.py", "cli/options.py", "cli/completion.py"},
+    "typer": {"cli/__init__.py", "cli/app.py", "cli/app_history.py", "cli/options.py",
+              "cli/completion.py"},
     "rich": {"render/terminal.py", "cli/output.py", "cli/tool_use.py"},
     "markdown_it": {"render/markdown_blocks.py"},
     "sqlite3": {"history.py"},
     "prompt_toolkit": {"repl.py"},
     "mcp": {"tools/mcp.py", "tools/mcp_connection.py"},
-    "subprocess": {"config.py", "tools/command.py"},
+    "subprocess": {"config.py", "tools/command.py", "clipboard.py"},
     "tomllib": {"config.py"},
 }
 

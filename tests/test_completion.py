@@ -212,7 +212,7 @@ OUTPUTS = ["auto", "rich", "plain", "json", "events"]
     (["chatcli", "--output", "=", "p"], ["plain"]),
     (["chatcli", "--output", "=", "="], OUTPUTS),
     (["chatcli", "--ver"], ["--verbose", "--version"]),
-    (["chatcli", "--stream", "--no-st"], ["--no-stream"]),
+    (["chatcli", "--stream", "--no-stre"], ["--no-stream"]),
     (["chatcli", "config", "show", "--mo"], ["--model"]),
     (["chatcli", "config", "-"], ["--help", "-h"]),
     (["chatcli", "models", "--j"], ["--json"]),

@@ -607,7 +607,7 @@ def test_completion_of_commands_models_words_and_paths(fakeapi: FakeAPI, tmp_pat
     with open_session(ask(fakeapi), screen()) as session:
         completer = ChatCompleter(session)
         assert complete(completer, "/") == [f"/{name}" for name in (
-            "help", "model", "system", "set", "unset", "attach", "image", "clear", "undo",
+            "help", "model", "system", "set", "unset", "attach", "image", "paste", "clear", "undo",
             "retry", "history", "load", "save", "copy", "usage", "reasoning", "tools", "exit")]
         assert complete(completer, "/re") == ["/retry", "/reasoning"]
         assert fakeapi.requests == []  # the models are fetched only when needed

@@ -11,11 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatcli.events import (
+    AnnotationsDelta,
+    AudioDelta,
     Event,
     Finish,
     LogprobsDelta,
     Meta,
     ReasoningDelta,
+    ReasoningDetailsDelta,
     RefusalDelta,
     TextDelta,
     ToolCallDelta,
@@ -78,6 +81,11 @@ class ChoiceState:
     tool_calls: dict[int, ToolCallState] = field(default_factory=dict)
     logprobs: list[Any] = field(default_factory=list)
     finish_reason: str | None = None
+    reasoning_details: list[Any] = field(default_factory=list)
+    annotations: list[Any] = field(default_factory=list)
+    audio_id: str | None = None
+    audio_data: TextBuffer = field(default_factory=TextBuffer)
+    audio_transcript: TextBuffer = field(default_factory=TextBuffer)
 
     @property
     def text(self) -> str:
@@ -88,6 +96,13 @@ class ChoiceState:
         message: dict[str, Any] = {"role": "assistant", "content": self.text or None}
         if self.reasoning:
             message["reasoning_content"] = str(self.reasoning)
+        if self.reasoning_details:
+            message["reasoning_details"] = self.reasoning_details
+        if self.audio_id or self.audio_data or self.audio_transcript:
+            message["audio"] = {"id": self.audio_id, "data": str(self.audio_data),
+                                "transcript": str(self.audio_transcript)}
+        if self.annotations:
+            message["annotations"] = self.annotations
         if self.refusal:
             message["refusal"] = "".join(self.refusal)
         if self.tool_calls:
@@ -123,6 +138,14 @@ class Accumulator:
             self.choice(event.choice).refusal.append(event.text)
         elif isinstance(event, LogprobsDelta):
             self.choice(event.choice).logprobs.extend(event.content)
+        elif isinstance(event, AudioDelta):
+            self._add_audio(event)
+        elif isinstance(event, AnnotationsDelta):
+            known = self.choice(event.choice).annotations
+            # Some gateways repeat the whole list in several chunks: keep each once.
+            known.extend(item for item in event.items if item not in known)
+        elif isinstance(event, ReasoningDetailsDelta):
+            merge_details(self.choice(event.choice).reasoning_details, event.items)
 
     def choice(self, index: int) -> ChoiceState:
         state = self.choices.get(index)
@@ -149,6 +172,15 @@ class Accumulator:
         if event.arguments:
             call.arguments.append(event.arguments)
 
+    def _add_audio(self, event: AudioDelta) -> None:
+        state = self.choice(event.choice)
+        if event.id and not state.audio_id:
+            state.audio_id = event.id
+        if event.data:
+            state.audio_data.append(event.data)
+        if event.transcript:
+            state.audio_transcript.append(event.transcript)
+
     def completion(self) -> dict[str, Any]:
         """The response as one ``chat.completion`` object, streamed or not."""
         choices = []
@@ -171,3 +203,27 @@ class Accumulator:
             "usage": self.usage,
             "system_fingerprint": self.meta.system_fingerprint,
         }
+
+
+_DETAIL_TEXT = {"reasoning.text": "text", "reasoning.summary": "summary"}
+
+
+def merge_details(details: list[Any], items: tuple[Any, ...]) -> None:
+    """Append ``reasoning_details``, joining streamed pieces of one text or summary.
+
+    A stream sends each item in pieces sharing ``type`` and ``index``
+    (fixture reasoning_details.sse); the message keeps one item per index,
+    the shape a non-streamed response has. Other items are kept as they came.
+    """
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        key = _DETAIL_TEXT.get(str(item.get("type")))
+        last = details[-1] if details else None
+        if (key and isinstance(last, dict) and last.get("type") == item.get("type")
+                and last.get("index") == item.get("index")
+                and isinstance(last.get(key), str) and isinstance(item.get(key), str)):
+            details[-1] = {**last, **{k: v for k, v in item.items() if v is not None},
+                           key: last[key] + item[key]}
+        else:
+            details.append(dict(item))

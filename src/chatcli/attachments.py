@@ -2,14 +2,17 @@
 
 A text file is inlined as a fenced block labelled with its path; an image
 becomes an ``image_url`` part holding a base64 ``data:`` URL whose MIME type
-comes from the file's magic bytes, not its name. Every problem is a
+comes from the file's magic bytes, not its name. Audio becomes an
+``input_audio`` part, any other file a ``file`` part. Every problem is a
 ``UsageError`` naming the path.
 """
 
 from __future__ import annotations
 
 import base64
+import mimetypes
 from pathlib import Path
+from typing import Any, cast
 
 from chatcli.errors import UsageError
 from chatcli.messages import ContentPart, ImageURL
@@ -69,6 +72,80 @@ def image_part(source: str, max_bytes: int, detail: str | None = None) -> Conten
     if detail:
         image["detail"] = detail
     return {"type": "image_url", "image_url": image}
+
+
+def sniff_audio(head: bytes) -> str | None:
+    """``wav`` or ``mp3`` (the API's ``input_audio`` formats) from the first bytes, or None."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"  # an ID3 tag, or an MPEG audio frame sync (11 set bits)
+    return None
+
+
+def audio_part(path: str, max_bytes: int) -> ContentPart:
+    """An ``input_audio`` part; the format comes from the bytes, since names lie."""
+    data = _read(path, max_bytes)
+    audio_format = sniff_audio(data[:16])
+    if audio_format is None:
+        raise UsageError(f"{path}: not a WAV or MP3 file (--audio takes wav or mp3)")
+    return _part("input_audio", {"data": _b64(data), "format": audio_format})
+
+
+def document_type(name: str, data: bytes) -> str:
+    """The MIME type of an attached file: PDF by its magic, else by name, else by content."""
+    if data.startswith(b"%PDF"):
+        return "application/pdf"
+    guessed, _ = mimetypes.guess_type(name, strict=True)
+    if guessed:
+        return guessed
+    if b"\0" not in data[:8192]:
+        try:
+            data.decode("utf-8")
+            return "text/plain"
+        except UnicodeDecodeError:
+            pass
+    return "application/octet-stream"
+
+
+def document_part(path: str, max_bytes: int) -> ContentPart:
+    """A ``file`` part holding the file itself as a ``data:`` URL, named by its base name."""
+    data = _read(path, max_bytes)
+    name = Path(path).name
+    url = f"data:{document_type(name, data)};base64,{_b64(data)}"
+    return _part("file", {"filename": name, "file_data": url})
+
+
+def file_id_part(file_id: str) -> ContentPart:
+    """A ``file`` part naming a file already uploaded to the server."""
+    if not file_id.strip():
+        raise UsageError("--file-id needs a file id")
+    return _part("file", {"file_id": file_id.strip()})
+
+
+def video_part(url: str) -> ContentPart:
+    """A ``video_url`` part; the server fetches the video, so only URLs make sense."""
+    if not url.startswith(("http://", "https://", "data:")):
+        raise UsageError(f"{url}: --video takes an http(s) or data: URL")
+    return _part("video_url", {"url": url})
+
+
+def image_bytes_part(data: bytes, origin: str) -> ContentPart:
+    """An ``image_url`` part from bytes already read (the clipboard)."""
+    mime = sniff_image(data[:16])
+    if mime is None:
+        raise UsageError(f"{origin}: not a PNG, JPEG, GIF or WebP image")
+    return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{_b64(data)}"}}
+
+
+def _part(kind: str, payload: dict[str, Any]) -> ContentPart:
+    # The part's payload sits under a key named like its type.
+    part: dict[str, Any] = {"type": kind, kind: payload}
+    return cast(ContentPart, part)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def _read(path: str, max_bytes: int) -> bytes:

@@ -54,6 +54,23 @@ class LogprobsDelta(NamedTuple):
     choice: int = 0
 
 
+class AudioDelta(NamedTuple):  # spoken output: base64 data and transcript, either may be ""
+    data: str
+    transcript: str
+    choice: int = 0
+    id: str | None = None
+
+
+class AnnotationsDelta(NamedTuple):  # url_citation (web search sources) and such, as sent
+    items: tuple[Any, ...]
+    choice: int = 0
+
+
+class ReasoningDetailsDelta(NamedTuple):  # kept whole, so that they can be sent back
+    items: tuple[Any, ...]
+    choice: int = 0
+
+
 class Finish(NamedTuple):
     reason: str
     choice: int = 0
@@ -74,7 +91,7 @@ class Meta(NamedTuple):
 
 Event = (
     TextDelta | ReasoningDelta | RefusalDelta | ToolCallDelta | LogprobsDelta
-    | Finish | Usage | Meta
+    | AudioDelta | AnnotationsDelta | ReasoningDetailsDelta | Finish | Usage | Meta
 )
 
 THINK_OPEN = "<think>"
@@ -248,10 +265,17 @@ class ChunkParser:
         reasoning = delta.get("reasoning_content")
         if reasoning is None:
             reasoning = delta.get("reasoning")  # fixture reasoning_field.sse
+        details = delta.get("reasoning_details")
+        if isinstance(details, list) and details:
+            events.append(ReasoningDetailsDelta(tuple(details), index))
+            if not (isinstance(reasoning, str) and reasoning):
+                # reasoning_details.sse; with both (reasoning_field.sse) count the text once
+                reasoning = details_text(details)
         if isinstance(reasoning, str) and reasoning:
             events.append(ReasoningDelta(reasoning, index))
         if isinstance(content, str) and content:
             self._take_content(content, index, events)
+        _take_extras(delta, index, events)
         refusal = delta.get("refusal")
         if isinstance(refusal, str) and refusal:
             events.append(RefusalDelta(refusal, index))
@@ -321,7 +345,27 @@ class ChunkParser:
 
 
 _META_TYPES = (str, str, int, str)  # id, model, created, system_fingerprint
+_DETAIL_KEYS = {"reasoning.text": "text", "reasoning.summary": "summary"}
 _scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # C scanner, undeclared
+
+
+def _take_extras(delta: dict[str, Any], index: int, events: list[Event]) -> None:
+    """Spoken output and annotations; fixtures audio.sse and annotations.sse."""
+    if isinstance(audio := delta.get("audio"), dict):
+        data, text, ident = (audio.get(k) for k in ("data", "transcript", "id"))
+        events.append(AudioDelta(
+            data if isinstance(data, str) else "", text if isinstance(text, str) else "",
+            index, ident if isinstance(ident, str) and ident else None))
+    if isinstance(annotations := delta.get("annotations"), list) and annotations:
+        events.append(AnnotationsDelta(tuple(annotations), index))
+
+
+def details_text(details: list[Any]) -> str:
+    """The readable text of ``reasoning_details``; encrypted items have none to show."""
+    return "".join(
+        value for item in details if isinstance(item, dict)
+        for value in (item.get(_DETAIL_KEYS.get(str(item.get("type")), "")),)
+        if isinstance(value, str))
 
 
 def _loads_or_raise(data: str) -> Any:

@@ -129,6 +129,14 @@ def attach_image(session: ChatSession, arg: str) -> None:
     session.say(f"images for the next message: {', '.join(sources)}")
 
 
+@command("paste", "", "attach the clipboard's image to the next message")
+def paste(session: ChatSession, arg: str) -> None:
+    from chatcli.clipboard import clipboard_image
+
+    session.queued_parts.append(clipboard_image(session.max_bytes))
+    session.say("clipboard image attached to the next message")
+
+
 @command("clear", "", "start a new conversation (the system message stays)")
 def clear(session: ChatSession, arg: str) -> None:
     session.messages = [m for m in session.messages[:1] if m.get("role") == "system"]

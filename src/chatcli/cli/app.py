@@ -8,7 +8,6 @@ imported only in this module. ``ask`` is the default command, so
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,17 +15,16 @@ import typer
 from typer.core import TyperGroup
 
 from chatcli import __version__
+from chatcli.cli.app_history import history_app
+from chatcli.cli.guard import guarded
 from chatcli.cli.options import (
     ApiKey,
-    AsJson,
     BaseUrl,
     CaBundle,
     ConnectTimeout,
-    ConversationId,
     Debug,
     Detail,
     Effort,
-    ExportFormat,
     Headers,
     Insecure,
     Model,
@@ -35,12 +33,12 @@ from chatcli.cli.options import (
     ReasoningChoice,
     ResponseFormat,
     Retries,
+    SearchSize,
     Shell,
     Timeout,
     TraceId,
     Verbose,
 )
-from chatcli.errors import Interrupted, OutputClosed, Terminated, TerminateSignal
 
 ROOT_OPTIONS = frozenset({"--help", "-h", "--version", "--install-completion",
                           "--show-completion"})
@@ -69,8 +67,6 @@ app = typer.Typer(
 config_app = typer.Typer(help="Inspect the resolved configuration.", rich_markup_mode=None,
                          no_args_is_help=True)
 app.add_typer(config_app, name="config")
-history_app = typer.Typer(help="List, show, search, export and delete past conversations.",
-                          rich_markup_mode=None, no_args_is_help=True)
 app.add_typer(history_app, name="history")
 
 
@@ -89,18 +85,6 @@ def root(
     """Chat with any OpenAI-compatible endpoint from the terminal."""
 
 
-
-
-def guarded(work: Callable[[], None]) -> None:
-    """Run a command's work, naming the two ways a person ends it early."""
-    try:
-        work()
-    except BrokenPipeError as exc:
-        raise OutputClosed("stdout was closed") from exc
-    except TerminateSignal as exc:
-        raise Terminated("terminated") from exc
-    except KeyboardInterrupt as exc:
-        raise Interrupted("interrupted") from exc
 
 
 def endpoint(**values: Any) -> dict[str, Any]:
@@ -126,6 +110,43 @@ def ask(
         "--image-detail", help="Image detail level.")] = None,
     max_attachment_mb: Annotated[float, typer.Option(
         "--max-attachment-mb", metavar="MB", min=0, help="Largest file or image accepted.")] = 20,
+    audio: Annotated[list[str] | None, typer.Option(
+        "--audio", metavar="PATH",
+        help="Attach a WAV or MP3 file as input audio (repeatable).")] = None,
+    attach: Annotated[list[str] | None, typer.Option(
+        "--attach", metavar="PATH",
+        help="Attach a file, e.g. a PDF, as a file part (repeatable).")] = None,
+    file_id: Annotated[list[str] | None, typer.Option(
+        "--file-id", metavar="ID", help="Attach an uploaded file by its id (repeatable).")
+    ] = None,
+    video: Annotated[list[str] | None, typer.Option(
+        "--video", metavar="URL", help="Attach a video by URL (repeatable).")] = None,
+    clipboard: Annotated[bool, typer.Option(
+        "--clipboard", help="Attach the image on the clipboard.")] = False,
+    modalities: Annotated[list[str] | None, typer.Option(
+        "--modalities", metavar="KIND",
+        help="Output modalities, e.g. text and audio (repeatable).")] = None,
+    audio_voice: Annotated[str | None, typer.Option(
+        "--audio-voice", metavar="NAME", help="Voice for spoken output, e.g. alloy.")] = None,
+    audio_format: Annotated[str | None, typer.Option(
+        "--audio-format", metavar="FORMAT", help="Spoken output format, e.g. wav or mp3.")
+    ] = None,
+    audio_out: Annotated[str | None, typer.Option(
+        "--audio-out", metavar="FILE", help="Write the spoken answer to FILE.")] = None,
+    web_search: Annotated[SearchSize | None, typer.Option(
+        "--web-search", help="Search the web, with this context size.")] = None,
+    prediction: Annotated[str | None, typer.Option(
+        "--prediction", metavar="FILE",
+        help="Predicted output (text of FILE) to speed up edits.")] = None,
+    store: Annotated[bool | None, typer.Option(
+        "--store/--no-store", help="Ask the server to store (or not) the completion.",
+        show_default=False)] = None,
+    metadata: Annotated[list[str] | None, typer.Option(
+        "--metadata", metavar="KEY=VALUE", help="Metadata to store with it (repeatable).")
+    ] = None,
+    service_tier: Annotated[str | None, typer.Option(
+        "--service-tier", metavar="NAME", help="Service tier, e.g. auto, default, flex.")
+    ] = None,
     messages: Annotated[str | None, typer.Option(
         "--messages", metavar="FILE", help="Start from a JSON array of messages ('-' for stdin).")
     ] = None,
@@ -249,6 +270,11 @@ def ask(
         approve=list(approve or []), tool_timeout=tool_timeout,
         max_tool_rounds=max_tool_rounds, ca_bundle=ca_bundle, insecure=insecure,
         mcp=list(mcp or []), mcp_urls=list(mcp_url or []),
+        audio=list(audio or []), attach=list(attach or []), file_ids=list(file_id or []),
+        videos=list(video or []), clipboard=clipboard, modalities=list(modalities or []),
+        audio_voice=audio_voice, audio_format=audio_format, audio_out=audio_out,
+        web_search=web_search.value if web_search else None, prediction=prediction,
+        store=store, metadata=list(metadata or []), service_tier=service_tier,
         flags=endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
                        timeout=timeout, connect_timeout=connect_timeout, retries=retries),
     )))
@@ -309,65 +335,3 @@ def completion(
     from chatcli.cli.completion import completion_script
 
     guarded(lambda: typer.echo(completion_script(shell.value), nl=False))
-
-
-
-
-@history_app.command("list")
-def history_list(
-    limit: Annotated[int, typer.Option("-n", metavar="N", min=1,
-                                       help="How many, most recent first.")] = 20,
-    as_json: AsJson = False,
-) -> None:
-    """List conversations, most recent first."""
-    from chatcli.cli import history_commands
-
-    guarded(lambda: history_commands.list_conversations(limit, as_json))
-
-
-@history_app.command("show")
-def history_show(conversation: ConversationId, as_json: AsJson = False) -> None:
-    """Print one conversation."""
-    from chatcli.cli import history_commands
-
-    guarded(lambda: history_commands.show(conversation, as_json))
-
-
-@history_app.command("search")
-def history_search(
-    text: Annotated[list[str], typer.Argument(metavar="TEXT", help="Words to look for.")],
-) -> None:
-    """Find conversations by the words in their messages (full-text)."""
-    from chatcli.cli import history_commands
-
-    guarded(lambda: history_commands.search(" ".join(text)))
-
-
-@history_app.command("export")
-def history_export(
-    conversation: ConversationId,
-    format: Annotated[ExportFormat, typer.Option("--format", help="md or json.")
-                      ] = ExportFormat.md,
-    output: Annotated[Path | None, typer.Option(
-        "-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
-) -> None:
-    """Export one conversation as Markdown or JSON."""
-    from chatcli.cli import history_commands
-
-    guarded(lambda: history_commands.export(conversation, format.value, output))
-
-
-@history_app.command("delete")
-def history_delete(conversation: ConversationId) -> None:
-    """Delete one conversation."""
-    from chatcli.cli import history_commands
-
-    guarded(lambda: history_commands.delete(conversation))
-
-
-@history_app.command("path")
-def history_path() -> None:
-    """Print where the history database is."""
-    from chatcli.cli import history_commands
-
-    guarded(history_commands.print_path)

@@ -75,6 +75,20 @@ class AskRequest:
     insecure: bool = False
     mcp: list[str] = field(default_factory=list)
     mcp_urls: list[str] = field(default_factory=list)
+    audio: list[str] = field(default_factory=list)
+    attach: list[str] = field(default_factory=list)
+    file_ids: list[str] = field(default_factory=list)
+    videos: list[str] = field(default_factory=list)
+    clipboard: bool = False
+    modalities: list[str] = field(default_factory=list)
+    audio_voice: str | None = None
+    audio_format: str | None = None
+    audio_out: str | None = None
+    web_search: str | None = None
+    prediction: str | None = None
+    store: bool | None = None
+    metadata: list[str] = field(default_factory=list)
+    service_tier: str | None = None
 
 
 def run_ask(request: AskRequest, env: Environment | None = None) -> None:
@@ -124,13 +138,21 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
                 body = build_request(settings, messages, fields, stream=request.stream)
                 renderer = make_renderer(request.output, request.reasoning, env,
                                          choices=int(body.get("n") or 1),
-                                         model=str(body.get("model", "")))
+                                         model=str(body.get("model", "")),
+                                         logprobs=request.logprobs,
+                                         top_logprobs=request.top_logprobs or 0)
                 result = run_turn(client, body, renderer, trace_id=request.trace_id,
                                   recorder=recorder)
     finally:
         if recorder is not None and recorder.failed is not None:
             env.warn(f"the history was not saved: {recorder.failed.describe()}")
     report_outcome(result, env, usage=request.usage)
+    if request.audio_out:
+        from chatcli.audio_out import write_audio
+
+        if write_audio(result, request.audio_out) is None:
+            env.warn(f"--audio-out {request.audio_out}: the response held no audio"
+                     " (ask with --modalities text --modalities audio)")
 
 
 def tls_choice(ca_bundle: str | None, insecure: bool, env: Environment) -> bool | str:
@@ -167,7 +189,17 @@ def gather_messages(request: AskRequest, env: Environment) -> list[Any]:
     for path in request.files:
         block = fence(path, read_text_file(path, max_bytes))
         text = f"{text}\n\n{block}" if text else block
+    from chatcli.attachments import audio_part, document_part, file_id_part, video_part
+
     parts = [image_part(source, max_bytes, request.image_detail) for source in request.images]
+    if request.clipboard:
+        from chatcli.clipboard import clipboard_image
+
+        parts.append(clipboard_image(max_bytes))
+    parts += [audio_part(path, max_bytes) for path in request.audio]
+    parts += [document_part(path, max_bytes) for path in request.attach]
+    parts += [file_id_part(ident) for ident in request.file_ids]
+    parts += [video_part(url) for url in request.videos]
     if text or parts:
         from chatcli.messages import user_message
 
@@ -189,6 +221,7 @@ def request_fields(request: AskRequest) -> dict[str, Any]:
         "frequency_penalty": request.frequency_penalty, "seed": request.seed,
         "user": request.user, "reasoning_effort": request.reasoning_effort,
         "parallel_tool_calls": request.parallel_tool_calls, "top_logprobs": request.top_logprobs,
+        "service_tier": request.service_tier, "store": request.store,
     }
     fields.update({k: v for k, v in simple.items() if v is not None})
     if request.stop:
@@ -207,9 +240,38 @@ def request_fields(request: AskRequest) -> dict[str, Any]:
         choice = request.tool_choice
         fields["tool_choice"] = (choice if choice in ("none", "auto", "required")
                                  else {"type": "function", "function": {"name": choice}})
+    fields.update(_output_fields(request))
     from chatcli.config import deep_merge
 
     return deep_merge(fields, options_to_fields(request.options))
+
+
+def _output_fields(request: AskRequest) -> dict[str, Any]:
+    """Spoken output, web search, predicted output and stored-completion metadata."""
+    fields: dict[str, Any] = {}
+    if request.modalities:
+        fields["modalities"] = request.modalities
+    if request.audio_voice or request.audio_format:
+        fields["audio"] = {"voice": request.audio_voice or "alloy",
+                           "format": request.audio_format or "wav"}
+    if request.web_search:
+        fields["web_search_options"] = {"search_context_size": request.web_search}
+    if request.prediction is not None:
+        fields["prediction"] = {"type": "content",
+                                "content": _read_text(request.prediction, "--prediction")}
+    if request.metadata:
+        fields["metadata"] = _metadata(request.metadata)
+    return fields
+
+
+def _metadata(items: list[str]) -> dict[str, str]:
+    data: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--metadata {item!r} must look like KEY=VALUE")
+        data[key.strip()] = value
+    return data
 
 
 def _logit_bias(items: list[str]) -> dict[str, float]:

@@ -49,6 +49,12 @@ class Shell(StrEnum):
     fish = "fish"
 
 
+class SearchSize(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
 class ExportFormat(StrEnum):
     md = "md"
     json = "json"

@@ -74,10 +74,10 @@ class Environment:
 
 
 def make_renderer(mode: str, reasoning: str, env: Environment, *, choices: int,
-                  model: str) -> Renderer:
+                  model: str, logprobs: bool = False, top_logprobs: int = 0) -> Renderer:
     """The renderer for ``-O mode``; ``auto`` is rich on a terminal, plain otherwise."""
     options = RenderOptions(reasoning=cast(ReasoningMode, reasoning), choices=choices,
-                            model=model)
+                            model=model, logprobs=logprobs, top_logprobs=top_logprobs)
     if mode == "auto":
         mode = "rich" if env.stdout_is_terminal else "plain"
     if mode == "rich":
@@ -87,7 +87,9 @@ def make_renderer(mode: str, reasoning: str, env: Environment, *, choices: int,
 
         console = Console(file=env.stdout, force_terminal=True, highlight=False, emoji=False,
                           markup=False)
-        return RichRenderer(console, options)
+        err = Console(file=env.stderr, force_terminal=env.stderr_is_terminal, highlight=False,
+                      emoji=False, markup=False)
+        return RichRenderer(console, options, err=err if options.logprobs else None)
     if mode == "json":
         from chatcli.render.json_modes import JsonRenderer
 

@@ -43,9 +43,10 @@ class JsonRenderer:
 
     def _dump(self, body: Mapping[str, Any]) -> None:
         if self.hide_reasoning:
+            hidden = ("reasoning_content", "reasoning_details")
             body = {**body, "choices": [
-                {**c, "message": {k: v for k, v in c["message"].items()
-                                  if k != "reasoning_content"}} for c in body["choices"]]}
+                {**c, "message": {k: v for k, v in c["message"].items() if k not in hidden}}
+                for c in body["choices"]]}
         self.out.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
         self.out.flush()
 

@@ -14,8 +14,8 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from chatcli.events import Event, ReasoningDelta, TextDelta
-from chatcli.render import RenderOptions
+from chatcli.events import AudioDelta, Event, ReasoningDelta, TextDelta
+from chatcli.render import RenderOptions, sources, spoken_text
 from chatcli.sanitize import visible
 from chatcli.turn import TurnResult
 
@@ -35,6 +35,7 @@ class PlainRenderer:
         self._last = ""  # last character given to stdout (pending or written)
         self._pending: list[str] = []
         self._reasoning_open = False
+        self._spoken = False  # the answer is the transcript of spoken output
 
     def start(self) -> None:
         pass
@@ -47,6 +48,10 @@ class PlainRenderer:
             elif type(event) is ReasoningDelta and self._show_reasoning and event.choice == 0:
                 self._reasoning_open = not event.text.endswith("\n")
                 self.err.write(self._err_text(event.text))
+            elif (type(event) is AudioDelta and event.choice == 0 and event.transcript
+                  and (self._spoken or not self._last)):  # only while no text came
+                self._spoken = True
+                self._write(self._out_text(event.transcript))
 
     def flush(self) -> None:
         if self._pending:
@@ -80,12 +85,16 @@ class PlainRenderer:
             self._headed = True
         self._end_line()
         for choice in choices[1:]:
-            text = self._out_text(choice["message"].get("content") or "")
+            message = choice["message"]
+            text = self._out_text(message.get("content") or spoken_text(message))
             self._pending.append(f"--- choice {choice['index']} ---\n{text}")
             self._last = text[-1:] or "\n"
             self._end_line()
         self.flush()
         self._summarise_tools(choices)
+        if choices:  # sources on stderr, so that a pipe gets only the answer
+            for line in sources(choices[0]["message"]):
+                self.err.write(self._err_text(line) + "\n")
         self.err.flush()
 
     def abort(self, result: TurnResult) -> None:

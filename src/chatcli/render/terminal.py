@@ -25,8 +25,9 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from chatcli.accumulator import ToolCallState
-from chatcli.events import Event, ReasoningDelta, TextDelta, ToolCallDelta
-from chatcli.render import RenderOptions
+from chatcli.events import AudioDelta, Event, ReasoningDelta, TextDelta, ToolCallDelta
+from chatcli.render import RenderOptions, sources
+from chatcli.render.logprobs import LEGEND, least_likely, token_styles
 from chatcli.render.markdown_blocks import MarkdownBlocks
 from chatcli.sanitize import visible
 from chatcli.turn import TurnResult
@@ -62,8 +63,9 @@ class RichRenderer:
     """Renders one turn on a Rich console that is a terminal."""
 
     def __init__(self, console: Console, options: RenderOptions,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, err: Console | None = None) -> None:
         self.console = console
+        self.err = err  # for the logprobs legend; None shows none
         self.options = options
         self.clock = clock
         self._multi = options.choices > 1
@@ -81,6 +83,8 @@ class RichRenderer:
         self._dirty = False  # something arrived that the painted tail does not show
         self._live: Live | None = None
         self._started = clock()
+        self._has_text = False
+        self._colour = options.logprobs and not self._multi  # answer printed as coloured tokens
 
     # -- the turn's life -------------------------------------------------
 
@@ -103,6 +107,7 @@ class RichRenderer:
                 elif event.choice == 0:
                     if self._reasoning_took is None and self._reasoning_started is not None:
                         self._end_reasoning()
+                    self._has_text = True
                     self._blocks.append(visible(event.text))
             elif kind is ReasoningDelta:
                 assert isinstance(event, ReasoningDelta)
@@ -114,6 +119,10 @@ class RichRenderer:
                 assert isinstance(event, ToolCallDelta)
                 if event.choice == 0:
                     self._add_tool(event)
+            elif kind is AudioDelta:
+                assert isinstance(event, AudioDelta)
+                if event.choice == 0 and not self._multi and not self._has_text:
+                    self._blocks.append(visible(event.transcript))  # spoken answer, no text
         now = self.clock()
         if now - self._last_tick >= TICK:
             self._last_tick = now
@@ -128,8 +137,14 @@ class RichRenderer:
         if self._multi:
             self._print_choices(result.completion["choices"])
             return
-        self._print_rest()
+        first = (result.completion["choices"] or [{"message": {}}])[0]
+        entries = (first.get("logprobs") or {}).get("content") or []
+        if self._colour and entries:
+            self._print_tokens(entries)
+        else:
+            self._print_rest()
         self._print_tools()
+        self._print_sources(first["message"])
 
     def abort(self, result: TurnResult) -> None:
         self._stop_live()
@@ -142,7 +157,7 @@ class RichRenderer:
     def _commit(self) -> None:
         if self._reasoning and self._reasoning_took is None:
             self._commit_reasoning_lines()
-        popped = self._blocks.pop_finished()
+        popped = None if self._colour else self._blocks.pop_finished()
         if popped is not None:
             self._print_block(*popped)
 
@@ -181,6 +196,34 @@ class RichRenderer:
         tail = self._blocks.pop_all()
         if tail.strip():
             self._print_block(tail, "end")
+
+    def _print_tokens(self, entries: list[Any]) -> None:
+        """The answer as its tokens, each coloured by its probability, instead of Markdown."""
+        if self._reasoning_took is None and self._reasoning_started is not None:
+            self._end_reasoning()
+        self._blocks.pop_all()
+        text = Text()
+        for token, style in token_styles(entries):
+            text.append(visible(token), style=style or None)
+        self.console.print(text, crop=False)
+        if self.options.top_logprobs:
+            self.console.print()
+            self.console.print(Text("least likely tokens:", style="dim"))
+            for line in least_likely(entries):
+                self.console.print(Text(visible(line)), crop=False)
+        if self.err is not None:
+            legend = Text()
+            for part, style in LEGEND:
+                legend.append(part, style=style or None)
+            self.err.print(legend)
+
+    def _print_sources(self, message: dict[str, Any]) -> None:
+        lines = sources(message)
+        if lines:
+            self.console.print()
+            self.console.print(Text("Sources", style="bold"))
+            for line in lines:
+                self.console.print(Text(visible(line), style="dim"), crop=False)
 
     def _print_tools(self) -> None:
         for index in sorted(self._tools):

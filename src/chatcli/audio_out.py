@@ -1,0 +1,53 @@
+"""Spoken output (``modalities: ["audio"]``) written to the file ``--audio-out`` names.
+
+The accumulated message holds the audio as base64 text, joined from the
+stream's pieces; this module decodes it and writes it through a temporary
+file and a rename, so a failed write never leaves half a file. It never prints.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from chatcli.errors import UsageError
+from chatcli.turn import TurnResult
+
+
+def audio_bytes(completion: dict[str, Any], choice: int = 0) -> bytes | None:
+    """The decoded audio of one choice, or None when the response holds none."""
+    for entry in completion.get("choices") or ():
+        if entry.get("index") == choice:
+            audio = (entry.get("message") or {}).get("audio") or {}
+            data = audio.get("data") if isinstance(audio, dict) else None
+            if not isinstance(data, str) or not data:
+                return None
+            try:
+                return base64.b64decode(data, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise UsageError(f"the response's audio is not valid base64: {exc}") from None
+    return None
+
+
+def write_audio(result: TurnResult, path: str) -> int | None:
+    """Write the first choice's audio to ``path``; the byte count, or None if there was none."""
+    data = audio_bytes(result.completion)
+    if data is None:
+        return None
+    target = Path(path)
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise UsageError(f"--audio-out {path}: cannot write: {exc.strerror}") from None
+    return len(data)

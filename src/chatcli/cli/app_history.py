@@ -1,0 +1,74 @@
+"""``chatcli history …``: the commands' options; the work is in ``history_commands``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chatcli.cli.guard import guarded
+from chatcli.cli.options import AsJson, ConversationId, ExportFormat
+
+history_app = typer.Typer(help="List, show, search, export and delete past conversations.",
+                          rich_markup_mode=None, no_args_is_help=True)
+
+
+@history_app.command("list")
+def history_list(
+    limit: Annotated[int, typer.Option("-n", metavar="N", min=1,
+                                       help="How many, most recent first.")] = 20,
+    as_json: AsJson = False,
+) -> None:
+    """List conversations, most recent first."""
+    from chatcli.cli import history_commands
+
+    guarded(lambda: history_commands.list_conversations(limit, as_json))
+
+
+@history_app.command("show")
+def history_show(conversation: ConversationId, as_json: AsJson = False) -> None:
+    """Print one conversation."""
+    from chatcli.cli import history_commands
+
+    guarded(lambda: history_commands.show(conversation, as_json))
+
+
+@history_app.command("search")
+def history_search(
+    text: Annotated[list[str], typer.Argument(metavar="TEXT", help="Words to look for.")],
+) -> None:
+    """Find conversations by the words in their messages (full-text)."""
+    from chatcli.cli import history_commands
+
+    guarded(lambda: history_commands.search(" ".join(text)))
+
+
+@history_app.command("export")
+def history_export(
+    conversation: ConversationId,
+    format: Annotated[ExportFormat, typer.Option("--format", help="md or json.")
+                      ] = ExportFormat.md,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
+) -> None:
+    """Export one conversation as Markdown or JSON."""
+    from chatcli.cli import history_commands
+
+    guarded(lambda: history_commands.export(conversation, format.value, output))
+
+
+@history_app.command("delete")
+def history_delete(conversation: ConversationId) -> None:
+    """Delete one conversation."""
+    from chatcli.cli import history_commands
+
+    guarded(lambda: history_commands.delete(conversation))
+
+
+@history_app.command("path")
+def history_path() -> None:
+    """Print where the history database is."""
+    from chatcli.cli import history_commands
+
+    guarded(history_commands.print_path)
