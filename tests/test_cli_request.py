@@ -392,3 +392,50 @@ def test_messages_must_be_an_array_of_known_roles(tmp_path: Path) -> None:
     result = run_cli(["--base-url", "http://127.0.0.1:9/v1", "--messages", str(path)])
     assert result.exit_code == 2
     assert "message 0 has role 'wizard'" in result.stderr
+
+
+WAV = b"RIFF\x24\0\0\0WAVEfmt " + b"\0" * 24
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
+
+
+def test_audio_file_video_and_file_id_parts(fakeapi: FakeAPI, tmp_path: Path) -> None:
+    audio = tmp_path / "note.wav"
+    audio.write_bytes(WAV)
+    pdf = tmp_path / "paper.pdf"
+    pdf.write_bytes(PDF)
+    body, _ = ask(fakeapi, "--audio", str(audio), "--attach", str(pdf), "--file-id", "file-123",
+                  "--video", "https://example.com/clip.mp4", "summarise")
+    parts = body["messages"][-1]["content"]
+    assert parts[0] == {"type": "text", "text": "summarise"}
+    assert parts[1] == {"type": "input_audio", "input_audio": {
+        "data": base64.b64encode(WAV).decode(), "format": "wav"}}
+    assert parts[2] == {"type": "file", "file": {
+        "filename": "paper.pdf",
+        "file_data": "data:application/pdf;base64," + base64.b64encode(PDF).decode()}}
+    assert parts[3] == {"type": "file", "file": {"file_id": "file-123"}}
+    assert parts[4] == {"type": "video_url", "video_url": {"url": "https://example.com/clip.mp4"}}
+
+
+def test_output_and_storage_fields(fakeapi: FakeAPI, tmp_path: Path) -> None:
+    draft = tmp_path / "draft.py"
+    draft.write_text("print('old')\n")
+    body, _ = ask(fakeapi, "--modalities", "text", "--modalities", "audio", "--audio-voice",
+                  "verse", "--audio-format", "mp3", "--web-search", "high", "--prediction",
+                  str(draft), "--store", "--metadata", "team=blue", "--metadata", "run=7",
+                  "--service-tier", "flex", "hi")
+    assert body["modalities"] == ["text", "audio"]
+    assert body["audio"] == {"voice": "verse", "format": "mp3"}
+    assert body["web_search_options"] == {"search_context_size": "high"}
+    assert body["prediction"] == {"type": "content", "content": "print('old')\n"}
+    assert (body["store"], body["metadata"], body["service_tier"]) == (
+        True, {"team": "blue", "run": "7"}, "flex")
+    body, _ = ask(fakeapi, "--no-store", "hi")
+    assert body["store"] is False
+
+
+def test_a_file_that_is_not_audio_is_refused(tmp_path: Path) -> None:
+    fake = tmp_path / "song.mp3"
+    fake.write_text("not audio")
+    result = run_cli(["--base-url", "http://127.0.0.1:9/v1", "--audio", str(fake), "hi"])
+    assert result.exit_code == 2
+    assert str(fake) in result.stderr
