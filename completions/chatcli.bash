@@ -13,13 +13,13 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --help --image --image-detail --insecure --logit-bias --logprobs
                 --max-attachment-mb --max-completion-tokens --max-tokens --max-tool-rounds --mcp
                 --mcp-url --messages --metadata --modalities --model --no-history
-                --no-parallel-tool-calls --no-store --no-stream --option --output
+                --no-parallel-tool-calls --no-store --no-stream --no-thinking --option --output
                 --parallel-tool-calls --prediction --presence-penalty --profile --reasoning
                 --reasoning-effort --response-format --retries --schema --seed --service-tier
-                --stop --store --stream --system --temperature --timeout --tool-choice
-                --tool-cmd --tool-timeout --tools --top-logprobs --top-p --trace-id --usage
-                --user --verbose --version --video --web-search --yes -H -O -P -c -f -h -i -m -n
-                -o -s -t -u -v)
+                --stop --store --stream --strict-params --system --temperature --thinking
+                --timeout --tool-choice --tool-cmd --tool-timeout --tools --top-logprobs --top-p
+                --trace-id --usage --user --verbose --version --video --web-search --yes -H -O
+                -P -c -f -h -i -m -n -o -s -t -u -v)
             own_options=(--help --version -h)
             default_command=ask
             commands=(ask chat completion config history models)
@@ -31,13 +31,13 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --help --image --image-detail --insecure --logit-bias --logprobs
                 --max-attachment-mb --max-completion-tokens --max-tokens --max-tool-rounds --mcp
                 --mcp-url --messages --metadata --modalities --model --no-history
-                --no-parallel-tool-calls --no-store --no-stream --option --output
+                --no-parallel-tool-calls --no-store --no-stream --no-thinking --option --output
                 --parallel-tool-calls --prediction --presence-penalty --profile --reasoning
                 --reasoning-effort --response-format --retries --schema --seed --service-tier
-                --stop --store --stream --system --temperature --timeout --tool-choice
-                --tool-cmd --tool-timeout --tools --top-logprobs --top-p --trace-id --usage
-                --user --verbose --video --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t
-                -u -v)
+                --stop --store --stream --strict-params --system --temperature --thinking
+                --timeout --tool-choice --tool-cmd --tool-timeout --tools --top-logprobs --top-p
+                --trace-id --usage --user --verbose --video --web-search --yes -H -O -P -c -f -h
+                -i -m -n -o -s -t -u -v)
             ;;
         'chatcli chat')
             options=(--api-key --approve --attach --audio --audio-format --audio-out
@@ -46,20 +46,23 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --help --image --image-detail --insecure --logit-bias --logprobs
                 --max-attachment-mb --max-completion-tokens --max-tokens --max-tool-rounds --mcp
                 --mcp-url --messages --metadata --modalities --model --no-history
-                --no-parallel-tool-calls --no-store --no-stream --option --output
+                --no-parallel-tool-calls --no-store --no-stream --no-thinking --option --output
                 --parallel-tool-calls --prediction --presence-penalty --profile --reasoning
                 --reasoning-effort --response-format --retries --schema --seed --service-tier
-                --stop --store --stream --system --temperature --timeout --tool-choice
-                --tool-cmd --tool-timeout --tools --top-logprobs --top-p --trace-id --usage
-                --user --verbose --video --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t
-                -u -v)
+                --stop --store --stream --strict-params --system --temperature --thinking
+                --timeout --tool-choice --tool-cmd --tool-timeout --tools --top-logprobs --top-p
+                --trace-id --usage --user --verbose --video --web-search --yes -H -O -P -c -f -h
+                -i -m -n -o -s -t -u -v)
             ;;
         'chatcli completion')
             options=(--help -h)
             ;;
         'chatcli config')
             options=(--help -h)
-            commands=(show)
+            commands=(forget-drops show)
+            ;;
+        'chatcli config forget-drops')
+            options=(--debug --help -h)
             ;;
         'chatcli config show')
             options=(--api-key --base-url --connect-timeout --debug --help --model --profile

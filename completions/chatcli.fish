@@ -68,8 +68,10 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config h
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l stop -d 'Stop sequence (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l store -l no-store -d 'Ask the server to store (or not) the completion.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l stream -l no-stream -d 'Stream the answer.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l strict-params -d 'Send every field as given; never drop or rename one.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s s -l system -d 'System message.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -s t -l temperature -d 'Sampling temperature (0-2).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l thinking -l no-thinking -d 'Ask for thinking on or off, in the model\'s dialect (default: not sent).'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l timeout -d 'Read timeout [default: 600].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l tool-choice -d 'Tool choice.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config history models' -l tool-cmd -d 'Tool NAME (schema from --tools) runs COMMAND: arguments as JSON on stdin, result from stdout (repeatable).' -x
@@ -139,8 +141,10 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l service-tier -d 'Se
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l stop -d 'Stop sequence (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l store -l no-store -d 'Ask the server to store (or not) the completion.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l stream -l no-stream -d 'Stream the answer.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l strict-params -d 'Send every field as given; never drop or rename one.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s s -l system -d 'System message.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s t -l temperature -d 'Sampling temperature (0-2).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l thinking -l no-thinking -d 'Ask for thinking on or off, in the model\'s dialect (default: not sent).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l timeout -d 'Read timeout [default: 600].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tool-choice -d 'Tool choice.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tool-cmd -d 'Tool NAME (schema from --tools) runs COMMAND: arguments as JSON on stdin, result from stdout (repeatable).' -x
@@ -161,8 +165,13 @@ complete -c chatcli -n '__fish_seen_subcommand_from completion' -s h -l help -d 
 complete -c chatcli -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'
 
 # chatcli config
-complete -c chatcli -n '__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from show' -a show -d 'Print every resolved setting and where it came from (the key redacted).'
-complete -c chatcli -n '__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from show' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n '__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from forget-drops show' -a forget-drops -d 'Forget the request fields endpoints rejected (they are sent again).'
+complete -c chatcli -n '__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from forget-drops show' -a show -d 'Print every resolved setting and where it came from (the key redacted).'
+complete -c chatcli -n '__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from forget-drops show' -s h -l help -d 'Show this message and exit.'
+
+# chatcli config forget-drops
+complete -c chatcli -n '__fish_seen_subcommand_from config; and __fish_seen_subcommand_from forget-drops' -l debug -d 'Show tracebacks for errors.'
+complete -c chatcli -n '__fish_seen_subcommand_from config; and __fish_seen_subcommand_from forget-drops' -s h -l help -d 'Show this message and exit.'
 
 # chatcli config show
 complete -c chatcli -n '__fish_seen_subcommand_from config; and __fish_seen_subcommand_from show' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x

@@ -59,7 +59,7 @@ def _section(shell: str, script: str, path: tuple[str, ...]) -> str:
     if shell == "bash":
         pattern = rf"^        '{re.escape(' '.join(path))}'\)\n(.*?)^            ;;"
     elif shell == "zsh":
-        pattern = rf"^_{re.escape('_'.join(path))}\(\) {{\n(.*?)^}}"
+        pattern = rf"^_{re.escape('_'.join(path).replace('-', '_'))}\(\) {{\n(.*?)^}}"
     else:
         pattern = rf"^# {re.escape(' '.join(path))}\n(.*?)(?:\n\n|\Z)"
     match = re.search(pattern, script, re.MULTILINE | re.DOTALL)
@@ -204,7 +204,7 @@ OUTPUTS = ["auto", "rich", "plain", "json", "events"]
 @pytest.mark.parametrize(("words", "expected"), [
     (["chatcli", "--outp"], ["--output"]),
     (["chatcli", "-O", ""], OUTPUTS),
-    (["chatcli", "config", ""], ["show"]),
+    (["chatcli", "config", ""], ["forget-drops", "show"]),
     (["chatcli", "hello", "--reasoning", "s"], ["show"]),
     (["chatcli", "-m", "gpt", "--image-detail", ""], ["low", "high", "auto"]),
     (["chatcli", "ask", "--reasoning-effort", "m"], ["medium"]),

@@ -22,6 +22,7 @@ import httpx
 
 from chatcli import __version__
 from chatcli.config import Settings, redact
+from chatcli.dialects import apply_thinking
 from chatcli.errors import (
     ConfigError,
     NetworkError,
@@ -33,6 +34,7 @@ from chatcli.errors import (
     error_for_status,
 )
 from chatcli.events import error_message
+from chatcli.param_drops import DropRetry, ParamDrops, error_param, target_key
 
 RETRY_STATUSES = frozenset({408, 409, 429})
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "openai-request-id", "x-oneapi-request-id")
@@ -93,9 +95,16 @@ class ChatClient:
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
         tls: bool | str = True,
+        drops: ParamDrops | None = None,
+        on_drop: Callable[[str], None] | None = None,
+        strict: bool = False,
+        thinking: bool | None = None,
+        thinking_style: str | None = None,
     ) -> None:
         self.settings = settings
         self._log = log
+        self._drops, self._on_drop, self._strict = drops, on_drop, strict
+        self._thinking, self._thinking_style = thinking, thinking_style
         self._sleep = sleep
         self._jitter = jitter
         merged = {"User-Agent": f"chatcli/{__version__}", **settings.headers, **(headers or {})}
@@ -119,10 +128,29 @@ class ChatClient:
         self.close()
 
     def open_chat(self, body: Mapping[str, Any], trace_id: str | None = None) -> ResponseStream:
-        """POST the body to ``/chat/completions``; the caller reads (and closes) the stream."""
-        content = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        self._log_body(body)
-        return self._send("POST", self.settings.chat_url, content, trace_id or new_trace_id())
+        """POST the body to ``/chat/completions``; the caller reads (and closes) the stream.
+
+        ``thinking`` (when not None) is added in the endpoint's dialect; unless ``strict``,
+        refused fields are left out or sent again without (``param_drops``).
+        """
+        trace = trace_id or new_trace_id()
+        if self._thinking is not None:
+            body = apply_thinking(body, self._thinking, self._thinking_style)
+        retry = None if self._strict else DropRetry(
+            self._drops, target_key(self.settings.profile, self.settings.base_url),
+            str(body.get("model", "")), self._on_drop, self._log)
+        current = retry.first(body) if retry else dict(body)
+        while True:
+            content = json.dumps(current, ensure_ascii=False).encode("utf-8")
+            if self._log:
+                self._log("> " + json.dumps(shorten_payloads(current), ensure_ascii=False))
+            try:
+                return self._send("POST", self.settings.chat_url, content, trace)
+            except RequestRejected as error:
+                again = retry.after(current, error) if retry else None
+                if again is None:
+                    raise
+                current = again
 
     def list_models(self, trace_id: str | None = None) -> dict[str, Any]:
         """``GET /models`` as parsed JSON."""
@@ -197,7 +225,8 @@ class ChatClient:
             message = response.reason_phrase or "no details in the response"
         cls = error_for_status(response.status_code)
         return cls(message, status=response.status_code, trace_id=trace_id,
-                   request_id=request_id, retry_after=retry_after(response.headers))
+                   request_id=request_id, retry_after=retry_after(response.headers),
+                   param=error_param(_json_or_none(raw)))
 
     def _wait(self, attempt: int, hinted: float | None, error: RequestError) -> None:
         backoff = min(8.0, 0.5 * 2**attempt) * (0.5 + self._jitter())
@@ -213,10 +242,6 @@ class ChatClient:
         for name, value in request.headers.items():
             shown = redact_header(name, value, self.settings.api_key)
             self._log(f"> {name}: {shown}")
-
-    def _log_body(self, body: Mapping[str, Any]) -> None:
-        if self._log:
-            self._log("> " + json.dumps(shorten_payloads(body), ensure_ascii=False))
 
     def _log_response(self, response: httpx.Response, started: float) -> None:
         if not self._log:
@@ -287,10 +312,9 @@ def describe_error_body(raw: bytes, content_type: str) -> str:
     text = raw.decode("utf-8", "replace").strip()
     if not text:
         return ""
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        parsed = None
+    parsed = _json_or_none(raw)
+    if isinstance(parsed, dict) and isinstance(parsed.get("detail"), list):
+        return _one_line("; ".join(_detail_line(item) for item in parsed["detail"]))
     if parsed is not None:
         return _one_line(error_message(parsed))
     if "html" in content_type.lower() or text.lstrip().startswith("<"):
@@ -300,6 +324,22 @@ def describe_error_body(raw: bytes, content_type: str) -> str:
         lines = [line.strip() for line in _TAG.sub("\n", text).splitlines()]
         return _one_line(next((line for line in lines if line), "HTML error page"))
     return _one_line(text)
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8", "replace"))
+    except ValueError:
+        return None
+
+
+def _detail_line(item: Any) -> str:
+    """FastAPI's ``{"loc": ["body", "foo"], "msg": ...}`` as ``foo: ...``."""
+    if not isinstance(item, dict):
+        return str(item)
+    loc = [str(part) for part in item.get("loc") or () if part not in ("body", "query")]
+    message = str(item.get("msg") or item.get("message") or json.dumps(item))
+    return f"{'.'.join(loc)}: {message}" if loc else message
 
 
 def _one_line(text: str, limit: int = 300) -> str:

@@ -24,11 +24,15 @@ DEFAULT_MODEL = "gpt-4o-mini"
 PROFILE_KEYS = frozenset(
     {"base_url", "api_key", "api_key_env", "api_key_cmd", "model", "headers", "params",
      "extra_body", "timeout", "connect_timeout", "retries", "include_usage", "history",
-     *("functions", "tool_cmds", "tools", "approve", "mcp", "mcp_urls")}
+     "thinking_style", *("functions", "tool_cmds", "tools", "approve", "mcp", "mcp_urls")}
 )
 # Tool keys: lists of strings; ``functions`` and ``tools`` name files, found from the
 # config file's directory when relative. Flags add to these lists (``merged_tool_options``).
 TOOL_LISTS = ("functions", "tool_cmds", "approve", "mcp", "mcp_urls")
+# The spellings of the thinking switch (``dialects.THINKING_STYLES``, repeated here so
+# that loading settings does not import the request-building code).
+THINKING_STYLES = ("enable_thinking", "llmgw_thinking", "chat_template_kwargs",
+                   "thinking_object", "directive")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Settings:
     retries: int = 2
     include_usage: bool = True
     history: bool = True
+    thinking_style: str | None = None  # one of THINKING_STYLES; None: by model name
     functions: tuple[str, ...] = ()
     tool_cmds: tuple[str, ...] = ()
     tools: str | None = None
@@ -226,6 +231,9 @@ def _table(raw: Any, path: Path, profile: str | None) -> dict[str, Any]:
     for key in ("headers", "params", "extra_body"):
         if key in table and not isinstance(table[key], dict):
             raise ConfigError(f"{path}: {where}: {key} must be a table")
+    if "thinking_style" in table and table["thinking_style"] not in THINKING_STYLES:
+        raise ConfigError(f"{path}: {where}: thinking_style must be one of "
+                          f"{', '.join(THINKING_STYLES)}")
     return _tool_keys(table, path, where)
 
 
@@ -330,6 +338,7 @@ def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
             retries=int(values.get("retries", 2)),
             include_usage=bool(values.get("include_usage", True)),
             history=bool(values.get("history", True)),
+            thinking_style=values.get("thinking_style"),
             functions=tuple(values.get("functions", ())),
             tool_cmds=tuple(values.get("tool_cmds", ())),
             tools=values.get("tools"),

@@ -91,12 +91,15 @@ class RequestError(ChatcliError):
         trace_id: str | None = None,
         request_id: str | None = None,
         retry_after: float | None = None,
+        param: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.trace_id = trace_id
         self.request_id = request_id
         self.retry_after = retry_after
+        # The request field the server blamed (an OpenAI error object's ``param``).
+        self.param = param
 
     def describe(self) -> str:
         head = f"HTTP {self.status}: " if self.status is not None else ""

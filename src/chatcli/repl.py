@@ -208,6 +208,7 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
     """A session as the command line sets it up: the attachments wait for the first
     message; the client and the history close when the block ends."""
     from chatcli.attachments import fence, image_part, read_text_file
+    from chatcli.cli.ask import param_drops_store
     from chatcli.cli.tool_use import merged_tool_options
     from chatcli.client import ChatClient
     from chatcli.repl_tools import tools_for
@@ -224,7 +225,10 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
     resumed = open_history(settings, env, wanted=request.history,
                            continue_last=request.continue_last, cid=request.cid)
     log = env.log if request.verbose else None
-    with ChatClient(settings, headers=headers, log=log) as client:
+    with ChatClient(settings, headers=headers, log=log, drops=param_drops_store(),
+                    on_drop=lambda m: env.log(f"chatcli: note: {m}"),
+                    strict=request.strict_params, thinking=request.thinking,
+                    thinking_style=settings.thinking_style) as client:
         session = ChatSession(
             settings, client, env, fields=fields, store=resumed.store,
             recorder=resumed.recorder(settings), output=request.output,

@@ -35,6 +35,8 @@ from chatcli.cli.options import (
     Retries,
     SearchSize,
     Shell,
+    StrictParams,
+    Thinking,
     Timeout,
     TraceId,
     Verbose,
@@ -174,6 +176,8 @@ def ask(
     user: Annotated[str | None, typer.Option("--user", help="End-user identifier.")] = None,
     reasoning_effort: Annotated[Effort | None, typer.Option(
         "--reasoning-effort", help="Reasoning effort.")] = None,
+    thinking: Thinking = None,
+    strict_params: StrictParams = False,
     response_format: Annotated[ResponseFormat | None, typer.Option(
         "--response-format", help="Response format.")] = None,
     schema: Annotated[str | None, typer.Option(
@@ -270,6 +274,7 @@ def ask(
         approve=list(approve or []), tool_timeout=tool_timeout,
         max_tool_rounds=max_tool_rounds, ca_bundle=ca_bundle, insecure=insecure,
         mcp=list(mcp or []), mcp_urls=list(mcp_url or []),
+        thinking=thinking, strict_params=strict_params,
         audio=list(audio or []), attach=list(attach or []), file_ids=list(file_id or []),
         videos=list(video or []), clipboard=clipboard, modalities=list(modalities or []),
         audio_voice=audio_voice, audio_format=audio_format, audio_out=audio_out,
@@ -324,6 +329,14 @@ def config_show(
     flags = endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
                      timeout=timeout, connect_timeout=connect_timeout, retries=retries)
     guarded(lambda: show_config(flags))
+
+
+@config_app.command("forget-drops")
+def config_forget_drops(debug: Debug = False) -> None:
+    """Forget the request fields endpoints rejected (they are sent again)."""
+    from chatcli.cli.ask import forget_drops
+
+    guarded(forget_drops)
 
 
 @app.command()

@@ -20,6 +20,7 @@ from chatcli.messages import Message, build_request, load_messages, options_to_f
 
 if TYPE_CHECKING:
     from chatcli.config import Settings
+    from chatcli.param_drops import ParamDrops
     from chatcli.tools import ToolSet
 
 
@@ -89,6 +90,8 @@ class AskRequest:
     store: bool | None = None
     metadata: list[str] = field(default_factory=list)
     service_tier: str | None = None
+    thinking: bool | None = None
+    strict_params: bool = False
 
 
 def run_ask(request: AskRequest, env: Environment | None = None) -> None:
@@ -128,7 +131,10 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
     log = env.log if request.verbose else None
     try:
         with ChatClient(settings, headers=parse_headers(request.headers), log=log,
-                        tls=tls_choice(request.ca_bundle, request.insecure, env)) as client:
+                        tls=tls_choice(request.ca_bundle, request.insecure, env),
+                        drops=param_drops_store(), on_drop=lambda m: env.log(f"chatcli: note: {m}"),
+                        strict=request.strict_params, thinking=request.thinking,
+                        thinking_style=settings.thinking_style) as client:
             if toolset is not None:
                 from chatcli.cli.tool_use import run_with_tools
 
@@ -153,6 +159,21 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
         if write_audio(result, request.audio_out) is None:
             env.warn(f"--audio-out {request.audio_out}: the response held no audio"
                      " (ask with --modalities text --modalities audio)")
+
+
+def param_drops_store() -> ParamDrops:
+    """The file of fields endpoints rejected, in the data directory."""
+    from chatcli.config import data_dir
+    from chatcli.param_drops import FILE_NAME, ParamDrops
+
+    return ParamDrops(data_dir() / FILE_NAME)
+
+
+def forget_drops(env: Environment | None = None) -> None:
+    """``chatcli config forget-drops``: every remembered rejection is forgotten."""
+    env = env or Environment.from_process()
+    count = param_drops_store().forget()
+    env.stdout.write(f"forgot {count} rejected field{'s' if count != 1 else ''}\n")
 
 
 def tls_choice(ca_bundle: str | None, insecure: bool, env: Environment) -> bool | str:

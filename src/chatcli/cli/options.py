@@ -91,3 +91,8 @@ CaBundle = Annotated[str | None, typer.Option(
     "--ca-bundle", metavar="PATH", help="Check TLS certificates against this CA bundle.")]
 Insecure = Annotated[bool, typer.Option(
     "--insecure", help="Do not check TLS certificates (a warning says so).")]
+Thinking = Annotated[bool | None, typer.Option(
+    "--thinking/--no-thinking", show_default=False,
+    help="Ask for thinking on or off, in the model's dialect (default: not sent).")]
+StrictParams = Annotated[bool, typer.Option(
+    "--strict-params", help="Send every field as given; never drop or rename one.")]
