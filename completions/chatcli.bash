@@ -22,7 +22,7 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 -P -c -f -h -i -m -n -o -s -t -u -v)
             own_options=(--help --version -h)
             default_command=ask
-            commands=(ask chat completion config history models)
+            commands=(ask chat completion config doctor history models)
             ;;
         'chatcli ask')
             options=(--api-key --approve --attach --audio --audio-format --audio-out
@@ -68,6 +68,10 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             options=(--api-key --base-url --connect-timeout --debug --help --model --profile
                 --retries --timeout -P -h -m)
             ;;
+        'chatcli doctor')
+            options=(--api-key --base-url --ca-bundle --connect-timeout --debug --header --help
+                --insecure --json --model --profile --timeout --verbose -H -P -h -m -v)
+            ;;
         'chatcli history')
             options=(--help -h)
             commands=(delete export list path search show)
@@ -91,6 +95,12 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             options=(--help --json -h)
             ;;
         'chatcli models')
+            options=(--api-key --base-url --ca-bundle --connect-timeout --debug --header --help
+                --insecure --json --profile --retries --timeout --trace-id --verbose -H -P -h
+                -v)
+            commands=(show)
+            ;;
+        'chatcli models show')
             options=(--api-key --base-url --ca-bundle --connect-timeout --debug --header --help
                 --insecure --json --profile --retries --timeout --trace-id --verbose -H -P -h
                 -v)
@@ -220,6 +230,14 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli config show -P'|'chatcli config show --profile') ;;
         'chatcli config show --retries') ;;
         'chatcli config show --timeout') ;;
+        'chatcli doctor --api-key') ;;
+        'chatcli doctor --base-url') ;;
+        'chatcli doctor --ca-bundle') kind=file ;;
+        'chatcli doctor --connect-timeout') ;;
+        'chatcli doctor -H'|'chatcli doctor --header') ;;
+        'chatcli doctor -m'|'chatcli doctor --model') ;;
+        'chatcli doctor -P'|'chatcli doctor --profile') ;;
+        'chatcli doctor --timeout') ;;
         'chatcli history export --format') kind=choice choices=(md json) ;;
         'chatcli history export -o'|'chatcli history export --output') kind=file ;;
         'chatcli history list -n') ;;
@@ -232,6 +250,15 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli models --retries') ;;
         'chatcli models --timeout') ;;
         'chatcli models --trace-id') ;;
+        'chatcli models show --api-key') ;;
+        'chatcli models show --base-url') ;;
+        'chatcli models show --ca-bundle') kind=file ;;
+        'chatcli models show --connect-timeout') ;;
+        'chatcli models show -H'|'chatcli models show --header') ;;
+        'chatcli models show -P'|'chatcli models show --profile') ;;
+        'chatcli models show --retries') ;;
+        'chatcli models show --timeout') ;;
+        'chatcli models show --trace-id') ;;
         *) return 1 ;;
     esac
 }

@@ -222,6 +222,7 @@ def test_debug_adds_the_traceback(fakeapi: FakeAPI) -> None:
 
 def test_verbose_logs_request_and_response_with_the_key_redacted(fakeapi: FakeAPI,
                                                                  tmp_path: object) -> None:
+    fakeapi.add(JSON({"id": "gpt-4o-mini"}), path="/v1/model-catalog/gpt-4o-mini")
     fakeapi.add(SSE(text_stream(["ok"])))
     image = "data:image/png;base64," + "A" * 500
     result = run_cli(cli(fakeapi, "-v", "--api-key", "sk-secret-key-9876", "-i", image, "hi"))

@@ -13,6 +13,10 @@ import pytest
 from clirun import run_cli
 from fakeapi import JSON, SSE, FakeAPI, completion, text_stream
 
+# ask looks up the model's input modalities before sending an image.
+VISION = JSON({"id": "gpt-4o-mini", "modalities": {"input": ["text", "image"]}})
+CATALOG_PATH = "/v1/model-catalog/gpt-4o-mini"
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 24
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 24
 GIF = b"GIF89a" + b"\0" * 24
@@ -119,6 +123,7 @@ def test_images_become_data_urls_typed_by_their_bytes(
 ) -> None:
     path = tmp_path / name
     path.write_bytes(data)
+    fakeapi.add(VISION, path=CATALOG_PATH)
     body, _ = ask(fakeapi, "-i", str(path), "--image-detail", "low", "what is it")
     url = f"data:{mime};base64,{base64.b64encode(data).decode()}"
     assert body["messages"][-1]["content"] == [
@@ -128,6 +133,7 @@ def test_images_become_data_urls_typed_by_their_bytes(
 
 
 def test_image_urls_pass_through(fakeapi: FakeAPI) -> None:
+    fakeapi.add(VISION, path=CATALOG_PATH)
     body, _ = ask(
         fakeapi, "-i", "https://example.com/cat.jpg", "-i", "data:image/png;base64,AAAA", "describe"
     )
@@ -403,6 +409,8 @@ def test_audio_file_video_and_file_id_parts(fakeapi: FakeAPI, tmp_path: Path) ->
     audio.write_bytes(WAV)
     pdf = tmp_path / "paper.pdf"
     pdf.write_bytes(PDF)
+    fakeapi.add(JSON({"id": "gpt-4o-mini", "modalities": {
+        "input": ["text", "audio", "file", "video"]}}), path=CATALOG_PATH)
     body, _ = ask(fakeapi, "--audio", str(audio), "--attach", str(pdf), "--file-id", "file-123",
                   "--video", "https://example.com/clip.mp4", "summarise")
     parts = body["messages"][-1]["content"]

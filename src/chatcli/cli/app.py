@@ -15,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from chatcli import __version__
+from chatcli.cli.app_endpoint import doctor, models_app
 from chatcli.cli.app_history import history_app
 from chatcli.cli.guard import guarded
 from chatcli.cli.options import (
@@ -70,6 +71,8 @@ config_app = typer.Typer(help="Inspect the resolved configuration.", rich_markup
                          no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(history_app, name="history")
+app.add_typer(models_app, name="models")
+app.command()(doctor)
 
 
 
@@ -283,33 +286,6 @@ def ask(
         flags=endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
                        timeout=timeout, connect_timeout=connect_timeout, retries=retries),
     )))
-
-
-@app.command()
-def models(
-    as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON list.")] = False,
-    base_url: BaseUrl = None,
-    api_key: ApiKey = None,
-    profile: Profile = None,
-    header: Headers = None,
-    trace_id: TraceId = None,
-    timeout: Timeout = None,
-    connect_timeout: ConnectTimeout = None,
-    retries: Retries = None,
-    ca_bundle: CaBundle = None,
-    insecure: Insecure = False,
-    verbose: Verbose = False,
-    debug: Debug = False,
-) -> None:
-    """List the models the endpoint offers (GET /models)."""
-    from chatcli.cli.info import list_models
-
-    guarded(lambda: list_models(
-        flags=endpoint(base_url=base_url, api_key=api_key, profile=profile, timeout=timeout,
-                       connect_timeout=connect_timeout, retries=retries),
-        headers=list(header or []), trace_id=trace_id, as_json=as_json, verbose=verbose,
-        ca_bundle=ca_bundle, insecure=insecure,
-    ))
 
 
 @config_app.command("show")

@@ -135,6 +135,15 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
                         drops=param_drops_store(), on_drop=lambda m: env.log(f"chatcli: note: {m}"),
                         strict=request.strict_params, thinking=request.thinking,
                         thinking_style=settings.thinking_style) as client:
+            if any(isinstance(m.get("content"), list) for m in new_messages):
+                from chatcli.catalog import CACHE_FILE, refuse_unsupported_media
+                from chatcli.config import data_dir
+
+                # Images, audio or files: refused here if the endpoint says the model
+                # cannot take them, rather than by a gateway 400 after the upload.
+                refuse_unsupported_media(client, new_messages,
+                                         str(fields.get("model") or settings.model),
+                                         data_dir() / CACHE_FILE)
             if toolset is not None:
                 from chatcli.cli.tool_use import run_with_tools
 

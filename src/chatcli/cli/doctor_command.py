@@ -1,0 +1,63 @@
+"""``chatcli doctor``: run the probes and show the report as a table or JSON.
+
+The probes live in ``doctor.py`` and return data; this module builds the
+client (no retries, no fields dropped after a 400: a diagnosis reports what
+happens the first time, as sent) and
+formats the rows. A report is always printed: failures are rows, not errors.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from chatcli.cli.output import Environment
+from chatcli.sanitize import visible
+
+if TYPE_CHECKING:
+    from chatcli.doctor import Clock, Report
+
+HEADINGS = ("probe", "status", "time", "found")
+
+
+def run_doctor_command(*, flags: dict[str, Any], headers: list[str], as_json: bool,
+                       verbose: bool, ca_bundle: str | None = None, insecure: bool = False,
+                       env: Environment | None = None,
+                       clock: Clock = time.monotonic) -> None:
+    """Probe the endpoint and model the flags resolve to, and print the report."""
+    from chatcli.cli.ask import parse_headers, tls_choice
+    from chatcli.client import ChatClient
+    from chatcli.doctor import run_doctor
+
+    env = env or Environment.from_process()
+    settings = replace(env.settings(flags), retries=0)
+    log = env.log if verbose else None
+    with ChatClient(settings, headers=parse_headers(headers), log=log,
+                    tls=tls_choice(ca_bundle, insecure, env), strict=True) as client:
+        report = run_doctor(client, settings.model, clock=clock)
+    if as_json:
+        env.stdout.write(json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n")
+        return
+    text = format_report(report)
+    env.stdout.write(visible(text) if env.stdout_is_terminal else text)
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The report for scripts: seconds rounded to the millisecond."""
+    data = report.as_dict()
+    for row in data["results"]:
+        row["seconds"] = round(row["seconds"], 3)
+    return data
+
+
+def format_report(report: Report) -> str:
+    """A plain table: one probe a row, its status, its time and what it found."""
+    rows = [HEADINGS, *((r.name, r.status, f"{r.seconds * 1000:.0f} ms", r.found)
+                        for r in report.results)]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [f"endpoint  {report.base_url}", f"model     {report.model}", ""]
+    lines += ["  ".join([*(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)),
+                         row[3]]).rstrip() for row in rows]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,48 @@
+"""``chatcli models show MODEL``: what the endpoint says about one model.
+
+A readable key/value list (nested objects flattened with dots), or the raw
+object with ``--json``. The lookup itself lives in ``catalog.py``; this module
+only opens the client and writes the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chatcli.cli.output import Environment
+from chatcli.sanitize import visible
+
+
+def show_model(model: str, *, flags: dict[str, Any], headers: list[str],
+               trace_id: str | None, as_json: bool, verbose: bool,
+               ca_bundle: str | None = None, insecure: bool = False,
+               env: Environment | None = None) -> None:
+    """``GET /model-catalog/{model}``, else ``GET /models/{model}``, printed."""
+    from chatcli.catalog import fetch_model_info
+    from chatcli.cli.ask import parse_headers, tls_choice
+    from chatcli.client import ChatClient
+
+    env = env or Environment.from_process()
+    settings = env.settings(flags)
+    log = env.log if verbose else None
+    with ChatClient(settings, headers=parse_headers(headers), log=log,
+                    tls=tls_choice(ca_bundle, insecure, env)) as client:
+        info = fetch_model_info(client, model, trace_id)
+    if as_json:
+        env.stdout.write(json.dumps(info.raw, ensure_ascii=False, indent=2) + "\n")
+        return
+    env.stdout.write(format_model(info.raw, terminal=env.stdout_is_terminal))
+
+
+def format_model(raw: dict[str, Any], *, terminal: bool = False) -> str:
+    """Aligned ``key  value`` lines; server text is escaped when bound for a terminal."""
+    from chatcli.catalog import flatten
+
+    rows = flatten(raw)
+    if not rows:
+        return "(the endpoint describes this model with an empty object)\n"
+    width = max(len(key) for key, _ in rows)
+    lines = [f"{key:<{width}}  {value}" for key, value in rows]
+    text = "\n".join(lines) + "\n"
+    return visible(text) if terminal else text
