@@ -437,8 +437,9 @@ def test_output_and_storage_fields(fakeapi: FakeAPI, tmp_path: Path) -> None:
     assert body["prediction"] == {"type": "content", "content": "print('old')\n"}
     assert (body["store"], body["metadata"], body["service_tier"]) == (
         True, {"team": "blue", "run": "7"}, "flex")
-    body, _ = ask(fakeapi, "--no-store", "hi")
+    body, _ = ask(fakeapi, "--no-store", "--modalities", "text,audio", "hi")
     assert body["store"] is False
+    assert body["modalities"] == ["text", "audio"]
 
 
 def test_a_file_that_is_not_audio_is_refused(tmp_path: Path) -> None:

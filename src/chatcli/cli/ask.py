@@ -279,8 +279,9 @@ def request_fields(request: AskRequest) -> dict[str, Any]:
 def _output_fields(request: AskRequest) -> dict[str, Any]:
     """Spoken output, web search, predicted output and stored-completion metadata."""
     fields: dict[str, Any] = {}
-    if request.modalities:
-        fields["modalities"] = request.modalities
+    if request.modalities:  # "text,audio" or repeated flags
+        fields["modalities"] = [kind.strip() for item in request.modalities
+                                for kind in item.split(",") if kind.strip()]
     if request.audio_voice or request.audio_format:
         fields["audio"] = {"voice": request.audio_voice or "alloy",
                            "format": request.audio_format or "wav"}
