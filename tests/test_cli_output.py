@@ -136,3 +136,21 @@ def test_no_token_is_dropped_on_the_benchmark_answer(fakeapi: FakeAPI) -> None:
     fakeapi.add(SSE(text_stream(pieces)))
     body = json.loads(run_cli(["--base-url", fakeapi.base_url, "-O", "json", "hi"]).stdout)
     assert body["choices"][0]["message"]["content"] == answer
+
+
+def test_web_search_sources_and_reasoning_details_from_fixtures(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(load_stream("annotations")))
+    plain = run_cli(["--base-url", fakeapi.base_url, "hi"])
+    assert plain.stdout == "Rust 1.80 was released in July 2024.\n"
+    assert plain.stderr == ("[1] Announcing Rust 1.80.0 —"
+                            " https://blog.rust-lang.org/2024/07/25/Rust-1.80.0.html\n")
+    fakeapi.add(SSE(load_stream("annotations")))
+    message = json.loads(run_cli(["--base-url", fakeapi.base_url, "-O", "json", "hi"]).stdout
+                         )["choices"][0]["message"]
+    assert message["annotations"][0]["url_citation"]["title"] == "Announcing Rust 1.80.0"
+    fakeapi.add(SSE(load_stream("reasoning_details")))
+    message = json.loads(run_cli(["--base-url", fakeapi.base_url, "-O", "json", "hi"]).stdout
+                         )["choices"][0]["message"]
+    assert message["reasoning_content"] == "Compare the two numbers."
+    kinds = [item["type"] for item in message["reasoning_details"]]
+    assert kinds == ["reasoning.text", "reasoning.encrypted"]
