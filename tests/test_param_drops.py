@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from chatcli.client import ChatClient, describe_error_body
+from chatcli.client import ChatClient
 from chatcli.config import Settings
+from chatcli.error_bodies import describe_error_body
 from chatcli.errors import RequestError, RequestRejected, ServerError
 from chatcli.param_drops import (
     ESSENTIAL,

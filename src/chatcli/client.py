@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -23,6 +22,7 @@ import httpx
 from chatcli import __version__
 from chatcli.config import Settings, redact
 from chatcli.dialects import apply_thinking
+from chatcli.error_bodies import describe_error_body, json_or_none
 from chatcli.errors import (
     ConfigError,
     NetworkError,
@@ -33,7 +33,6 @@ from chatcli.errors import (
     UsageError,
     error_for_status,
 )
-from chatcli.events import error_message
 from chatcli.param_drops import DropRetry, ParamDrops, error_param, target_key
 
 RETRY_STATUSES = frozenset({408, 409, 429})
@@ -226,7 +225,7 @@ class ChatClient:
         cls = error_for_status(response.status_code)
         return cls(message, status=response.status_code, trace_id=trace_id,
                    request_id=request_id, retry_after=retry_after(response.headers),
-                   param=error_param(_json_or_none(raw)))
+                   param=error_param(json_or_none(raw)))
 
     def _wait(self, attempt: int, hinted: float | None, error: RequestError) -> None:
         backoff = min(8.0, 0.5 * 2**attempt) * (0.5 + self._jitter())
@@ -301,50 +300,6 @@ def retry_after(headers: httpx.Headers) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-_TAG = re.compile(r"<[^>]+>")
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-
-
-def describe_error_body(raw: bytes, content_type: str) -> str:
-    """The server's message from a JSON error, FastAPI detail, bare string or HTML page."""
-    text = raw.decode("utf-8", "replace").strip()
-    if not text:
-        return ""
-    parsed = _json_or_none(raw)
-    if isinstance(parsed, dict) and isinstance(parsed.get("detail"), list):
-        return _one_line("; ".join(_detail_line(item) for item in parsed["detail"]))
-    if parsed is not None:
-        return _one_line(error_message(parsed))
-    if "html" in content_type.lower() or text.lstrip().startswith("<"):
-        title = _TITLE.search(text)
-        if title and title.group(1).strip():
-            return _one_line(title.group(1))
-        lines = [line.strip() for line in _TAG.sub("\n", text).splitlines()]
-        return _one_line(next((line for line in lines if line), "HTML error page"))
-    return _one_line(text)
-
-
-def _json_or_none(raw: bytes) -> Any:
-    try:
-        return json.loads(raw.decode("utf-8", "replace"))
-    except ValueError:
-        return None
-
-
-def _detail_line(item: Any) -> str:
-    """FastAPI's ``{"loc": ["body", "foo"], "msg": ...}`` as ``foo: ...``."""
-    if not isinstance(item, dict):
-        return str(item)
-    loc = [str(part) for part in item.get("loc") or () if part not in ("body", "query")]
-    message = str(item.get("msg") or item.get("message") or json.dumps(item))
-    return f"{'.'.join(loc)}: {message}" if loc else message
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _transport_error(
