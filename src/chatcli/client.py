@@ -38,6 +38,7 @@ from chatcli.param_drops import DropRetry, ParamDrops, error_param, target_key
 RETRY_STATUSES = frozenset({408, 409, 429})
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "openai-request-id", "x-oneapi-request-id")
 MAX_RETRY_AFTER = 120.0
+MAX_REDIRECTS = 5
 Log = Callable[[str], None]
 
 
@@ -107,6 +108,7 @@ class ChatClient:
         self._sleep = sleep
         self._jitter = jitter
         merged = {"User-Agent": f"chatcli/{__version__}", **settings.headers, **(headers or {})}
+        self._custom_headers = tuple({**settings.headers, **(headers or {})})
         if settings.api_key:
             merged["Authorization"] = f"Bearer {settings.api_key}"
         timeout = httpx.Timeout(
@@ -175,13 +177,16 @@ class ChatClient:
         headers = {"X-Trace-ID": trace_id}
         if content is not None:
             headers["Content-Type"] = "application/json"
-        attempt = 0
+        attempt = hops = 0
+        foreign = False  # redirected to another host: no credentials go there
         while True:
             started = time.monotonic()
             try:
                 request = self._http.build_request(method, url, content=content, headers=headers)
             except httpx.InvalidURL as exc:
                 raise ConfigError(f"invalid base URL {self.settings.base_url!r}: {exc}") from exc
+            if foreign:
+                self._strip_credentials(request)
             self._log_request(request)
             try:
                 response = self._http.send(request, stream=True)
@@ -197,6 +202,13 @@ class ChatClient:
             self._log_response(response, started)
             if response.status_code < 300:
                 return ResponseStream(response, trace_id, started)
+            target = _redirect_target(response, method)
+            if target is not None and hops < MAX_REDIRECTS:
+                response.close()
+                hops += 1
+                foreign = foreign or not _same_origin(target, request.url)
+                url = str(target)
+                continue
             error = self._status_error(response, trace_id)
             patient = error.retry_after is None or error.retry_after <= MAX_RETRY_AFTER
             if _retryable(response.status_code) and attempt < self.settings.retries and patient:
@@ -204,6 +216,11 @@ class ChatClient:
                 attempt += 1
                 continue
             raise error
+
+    def _strip_credentials(self, request: httpx.Request) -> None:
+        for name in ("Authorization", "Proxy-Authorization", "X-Api-Key", "Api-Key",
+                     *self._custom_headers):
+            request.headers.pop(name, None)
 
     def _status_error(self, response: httpx.Response, trace_id: str) -> RequestError:
         request_id = _request_id(response.headers)
@@ -264,6 +281,25 @@ def _verify(base_url: str, tls: bool | str) -> bool | ssl.SSLContext:
     # A plain-http endpoint (a local server) never needs TLS, and building a
     # verifying SSL context costs tens of milliseconds of start-up.
     return not base_url.startswith("http://")
+
+
+def _redirect_target(response: httpx.Response, method: str) -> httpx.URL | None:
+    """Where to follow a redirect, or None: a POST is only followed by 307/308 to the
+    same origin (anything else would change the request or send the prompt elsewhere);
+    a GET follows any redirect, without credentials when it leaves the origin."""
+    location = response.headers.get("location")
+    if response.status_code not in (301, 302, 303, 307, 308) or not location:
+        return None
+    target = response.url.join(location)
+    if method == "GET":
+        return target
+    if response.status_code in (307, 308) and _same_origin(target, response.url):
+        return target
+    return None
+
+
+def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
 
 
 def _retryable(status: int) -> bool:
