@@ -104,3 +104,47 @@ def test_a_read_timeout_before_any_byte(fakeapi: FakeAPI, size: int) -> None:
     gate.release()
     assert result.exit_code == 8
     assert "timed out waiting for data" in result.stderr
+
+
+def test_ctrl_c_during_a_tool_call(fakeapi: FakeAPI) -> None:
+    from pathlib import Path
+
+    from fakeapi import tool_delta
+
+    fixtures = Path(__file__).resolve().parent / "tools_fixtures"
+    fakeapi.add(SSE(sse_bytes([
+        chunk(role="assistant", content=None),
+        chunk(tool_calls=[tool_delta(0, "call_h", "lookup", '{"query": "x"}')]),
+        chunk(finish_reason="tool_calls"),
+    ])))
+    hang = f"lookup={sys.executable} {fixtures / 'command_tool.py'} hang"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "chatcli", "--base-url", fakeapi.base_url, "--tools",
+         str(fixtures / "definitions.json"), "--tool-cmd", hang, "--yes", "hi"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=process_env())
+    assert child.stderr is not None
+    for line in child.stderr:  # the call is summarised just before the tools run
+        if line.startswith(b"tool call: lookup"):
+            break
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 130
+    assert err.decode().splitlines()[-1] == "chatcli: interrupted"
+    assert len(fakeapi.requests) == 1  # the loop stopped: no second round was sent
+
+
+def test_rate_limited_with_an_http_date_until_retries_run_out(fakeapi: FakeAPI) -> None:
+    import email.utils
+    import time
+
+    from fakeapi import Raw
+
+    past = email.utils.formatdate(time.time() - 5, usegmt=True)
+    for _ in range(3):
+        fakeapi.add(Raw(429, b'{"error": {"message": "slow down", "code": 429}}',
+                        "application/json", headers={"Retry-After": past}))
+    result = run_cli(["--base-url", fakeapi.base_url, "--trace-id", "t", "hi"])
+    assert result.exit_code == 6
+    assert result.stderr == "chatcli: error: HTTP 429: slow down (429) (trace id t)\n"
+    assert len(fakeapi.requests) == 3
