@@ -81,3 +81,23 @@ def test_server_error_text_is_escaped_on_a_terminal(fakeapi: FakeAPI) -> None:
     assert result.exit_code == 4
     assert result.stderr == (
         "chatcli: error: HTTP 400: bad \\x1b]52;c;eA==\\x07 thing (trace id t)\n")
+
+
+@pytest.mark.parametrize("mode", ["json", "events"])
+def test_json_modes_on_a_terminal_escape_what_json_may_carry_raw(fakeapi: FakeAPI,
+                                                                mode: str) -> None:
+    import json
+
+    text = "a\u202eb\u2028c\u009bd"
+    fakeapi.add(SSE(text_stream([text])))
+    result = run_cli(["--base-url", fakeapi.base_url, "-O", mode, "hi"],
+                     env={"TTY_COMPATIBLE": "1"})
+    assert result.exit_code == 0
+    for raw in ("\u202e", "\u2028", "\u009b"):
+        assert raw not in result.stdout
+    documents = ([json.loads(result.stdout)] if mode == "json"
+                 else [json.loads(line) for line in result.stdout.splitlines()])
+    assert text in json.dumps(documents, ensure_ascii=False)
+    fakeapi.add(SSE(text_stream([text])))
+    piped = run_cli(["--base-url", fakeapi.base_url, "-O", mode, "hi"])
+    assert "\u202e" in piped.stdout  # to a pipe the text is data, unchanged

@@ -32,3 +32,14 @@ def visible(text: str) -> str:
     if _UNSAFE.search(text) is None:  # the usual case: nothing to change
         return text
     return text.replace("\r\n", "\n").translate(_TABLE)
+
+
+_JSON_TABLE = {code: f"\\u{code:04x}" for code in _TABLE if code >= 0x7F}
+
+
+def visible_json(text: str) -> str:
+    """JSON text for a terminal: characters that JSON may carry raw (C1 controls,
+    line separators, bidi overrides) become ``\\uXXXX`` escapes, still valid JSON."""
+    if _UNSAFE.search(text) is None:
+        return text
+    return text.translate(_JSON_TABLE)

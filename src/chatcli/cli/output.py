@@ -93,11 +93,12 @@ def make_renderer(mode: str, reasoning: str, env: Environment, *, choices: int,
     if mode == "json":
         from chatcli.render.json_modes import JsonRenderer
 
-        return JsonRenderer(env.stdout, hide_reasoning=reasoning == "hide")
+        return JsonRenderer(env.stdout, hide_reasoning=reasoning == "hide",
+                            terminal=env.stdout_is_terminal)
     if mode == "events":
         from chatcli.render.json_modes import EventsRenderer
 
-        return EventsRenderer(env.stdout)
+        return EventsRenderer(env.stdout, terminal=env.stdout_is_terminal)
     from chatcli.render.plain import PlainRenderer
 
     return PlainRenderer(env.stdout, env.stderr, options, out_is_terminal=env.stdout_is_terminal,

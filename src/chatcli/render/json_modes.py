@@ -13,13 +13,16 @@ from typing import Any, TextIO
 
 from chatcli.errors import ChatcliError
 from chatcli.events import Event
+from chatcli.sanitize import visible_json
 from chatcli.turn import TurnResult
 
 
 class JsonRenderer:
-    def __init__(self, out: TextIO, hide_reasoning: bool = False) -> None:
+    def __init__(self, out: TextIO, hide_reasoning: bool = False,
+                 terminal: bool = False) -> None:
         self.out = out
         self.hide_reasoning = hide_reasoning
+        self._text = visible_json if terminal else _same
         self.final_only = False  # the caller prints the finished result itself (tool loop)
 
     def start(self) -> None:
@@ -47,7 +50,7 @@ class JsonRenderer:
             body = {**body, "choices": [
                 {**c, "message": {k: v for k, v in c["message"].items() if k not in hidden}}
                 for c in body["choices"]]}
-        self.out.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+        self.out.write(self._text(json.dumps(body, ensure_ascii=False, indent=2)) + "\n")
         self.out.flush()
 
 
@@ -58,8 +61,9 @@ class EventsRenderer:
     JSON); one spread over several ``data:`` lines is re-serialised compactly.
     """
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, terminal: bool = False) -> None:
         self.out = out
+        self._text = visible_json if terminal else _same
         self._lines: list[str] = []
         self._encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -78,7 +82,7 @@ class EventsRenderer:
         if self._lines:
             data = "".join(self._lines)
             self._lines.clear()
-            self.out.write(data)
+            self.out.write(self._text(data))
         self.out.flush()
 
     def finish(self, result: TurnResult) -> None:
@@ -86,6 +90,10 @@ class EventsRenderer:
 
     def abort(self, result: TurnResult) -> None:
         self.flush()
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def describe(error: BaseException | None) -> dict[str, Any] | None:
