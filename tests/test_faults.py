@@ -116,3 +116,22 @@ def test_the_api_key_never_appears_in_any_output_or_file(fakeapi: FakeAPI,
     assert not leaks, f"the key leaked into: {leaks}"
     # The request did carry it, so the scan above was looking at real traffic.
     assert any(r.header("Authorization") == f"Bearer {KEY}" for r in fakeapi.requests)
+
+
+def test_a_full_disk_on_a_real_process(fakeapi: FakeAPI) -> None:
+    import resource
+
+    HistoryStore.open(Path(os.environ["CHATCLI_DATA_DIR"]) / "history.db").close()
+
+    def small_files() -> None:  # files may not grow past 2 KB, as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+
+    fakeapi.add(SSE(text_stream(["Shown all the same."])))
+    child = subprocess.run([sys.executable, "-m", "chatcli", "--base-url", fakeapi.base_url,
+                            "hi"], stdin=subprocess.DEVNULL, capture_output=True,
+                           env=process_env(), preexec_fn=small_files, timeout=60, check=False)
+    assert (child.returncode, child.stdout) == (0, b"Shown all the same.\n")
+    [warning] = child.stderr.decode().splitlines()
+    assert warning.startswith("chatcli: warning: ")
+    assert "disk I/O error" in warning or "full" in warning
+    assert warning.endswith("this exchange is not kept") or "was not saved" in warning
