@@ -73,3 +73,14 @@ def test_insecure_skips_the_check_with_a_warning(https: tuple[str, Path]) -> Non
     result = run_cli(["--base-url", url, "--insecure", "--no-history", "hi"])
     assert (result.exit_code, result.stdout) == (0, "over TLS\n")
     assert result.stderr.startswith("chatcli: warning: --insecure")
+
+
+def test_the_repl_takes_the_same_tls_options(https: tuple[str, Path]) -> None:
+    from chatcli.cli.ask import AskRequest
+    from test_repl import out, repl
+
+    url, cert = https
+    request = AskRequest(prompt=[], flags={"base_url": url}, ca_bundle=str(cert),
+                         history=False)
+    _, env = repl(request, "hello\r")
+    assert "over TLS" in out(env)

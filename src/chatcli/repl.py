@@ -27,7 +27,7 @@ from prompt_toolkit.input import Input, create_input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.output import Output, create_output
 
-from chatcli.cli.ask import AskRequest, parse_headers, request_fields
+from chatcli.cli.ask import AskRequest, request_fields
 from chatcli.cli.conversation import Resumed, open_history
 from chatcli.cli.output import Environment, make_renderer, report_outcome
 from chatcli.config import Settings, data_dir
@@ -208,15 +208,13 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
     """A session as the command line sets it up: the attachments wait for the first
     message; the client and the history close when the block ends."""
     from chatcli.attachments import fence, image_part, read_text_file
-    from chatcli.cli.ask import param_drops_store
+    from chatcli.cli.endpoint import open_client
     from chatcli.cli.tool_use import merged_tool_options
-    from chatcli.client import ChatClient
     from chatcli.repl_tools import tools_for
 
     settings = env.settings(request.flags)
     fields = request_fields(merged_tool_options(request, settings))
     tools = tools_for(request, settings, fields, env)
-    headers = parse_headers(request.headers)
     opening = _opening_messages(request, piped)
     max_bytes = int(request.max_attachment_mb * 1_048_576)
     queued = [piped] if piped.strip() and request.messages != "-" else []
@@ -224,11 +222,9 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
     parts = [image_part(source, max_bytes, request.image_detail) for source in request.images]
     resumed = open_history(settings, env, wanted=request.history,
                            continue_last=request.continue_last, cid=request.cid)
-    log = env.log if request.verbose else None
-    with ChatClient(settings, headers=headers, log=log, drops=param_drops_store(),
-                    on_drop=lambda m: env.log(f"chatcli: note: {m}"),
-                    strict=request.strict_params, thinking=request.thinking,
-                    thinking_style=settings.thinking_style) as client:
+    with open_client(env, settings, headers=request.headers, verbose=request.verbose,
+                     ca_bundle=request.ca_bundle, insecure=request.insecure,
+                     strict=request.strict_params, thinking=request.thinking) as client:
         session = ChatSession(
             settings, client, env, fields=fields, store=resumed.store,
             recorder=resumed.recorder(settings), output=request.output,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatcli.cli.conversation import open_history
+from chatcli.cli.endpoint import open_client, param_drops_store
 from chatcli.cli.output import Environment, make_renderer, report_outcome
 from chatcli.cli.tool_use import has_runnable_tools
 from chatcli.errors import UsageError
@@ -20,7 +21,6 @@ from chatcli.messages import Message, build_request, load_messages, options_to_f
 
 if TYPE_CHECKING:
     from chatcli.config import Settings
-    from chatcli.param_drops import ParamDrops
     from chatcli.tools import ToolSet
 
 
@@ -120,7 +120,6 @@ def run_ask(request: AskRequest, env: Environment | None = None) -> None:
 
 def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict[str, Any],
          toolset: ToolSet | None) -> None:
-    from chatcli.client import ChatClient
     from chatcli.turn import run_turn
 
     new_messages = gather_messages(request, env)
@@ -128,13 +127,10 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
                            continue_last=request.continue_last, cid=request.cid)
     messages = [*resumed.messages, *new_messages]
     recorder = resumed.recorder(settings)
-    log = env.log if request.verbose else None
     try:
-        with ChatClient(settings, headers=parse_headers(request.headers), log=log,
-                        tls=tls_choice(request.ca_bundle, request.insecure, env),
-                        drops=param_drops_store(), on_drop=lambda m: env.log(f"chatcli: note: {m}"),
-                        strict=request.strict_params, thinking=request.thinking,
-                        thinking_style=settings.thinking_style) as client:
+        with open_client(env, settings, headers=request.headers, verbose=request.verbose,
+                         ca_bundle=request.ca_bundle, insecure=request.insecure,
+                         strict=request.strict_params, thinking=request.thinking) as client:
             if any(isinstance(m.get("content"), list) for m in new_messages):
                 from chatcli.catalog import CACHE_FILE, refuse_unsupported_media
                 from chatcli.config import data_dir
@@ -170,30 +166,11 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
                      " (ask with --modalities text --modalities audio)")
 
 
-def param_drops_store() -> ParamDrops:
-    """The file of fields endpoints rejected, in the data directory."""
-    from chatcli.config import data_dir
-    from chatcli.param_drops import FILE_NAME, ParamDrops
-
-    return ParamDrops(data_dir() / FILE_NAME)
-
-
 def forget_drops(env: Environment | None = None) -> None:
     """``chatcli config forget-drops``: every remembered rejection is forgotten."""
     env = env or Environment.from_process()
     count = param_drops_store().forget()
     env.stdout.write(f"forgot {count} rejected field{'s' if count != 1 else ''}\n")
-
-
-def tls_choice(ca_bundle: str | None, insecure: bool, env: Environment) -> bool | str:
-    """What ``ChatClient`` checks certificates against: the system's, a bundle, or nothing."""
-    if insecure:
-        if ca_bundle:
-            raise UsageError("--insecure and --ca-bundle contradict each other")
-        env.warn("--insecure: TLS certificates are not checked; anyone on the path can read"
-                 " and change this exchange")
-        return False
-    return ca_bundle if ca_bundle else True
 
 
 def gather_messages(request: AskRequest, env: Environment) -> list[Any]:
@@ -353,15 +330,3 @@ def _read_text(path: str, flag: str) -> str:
         raise UsageError(f"{flag} {path}: is a directory") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{flag} {path}: cannot read: {exc}") from None
-
-
-def parse_headers(items: list[str]) -> dict[str, str]:
-    """``-H "Name: value"`` items as a dict."""
-    headers: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition(":")
-        if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
-            raise UsageError(f"header {item!r} must look like 'Name: value'")
-        headers[name.strip()] = value.strip()
-    return headers
-

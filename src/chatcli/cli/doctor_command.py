@@ -27,15 +27,14 @@ def run_doctor_command(*, flags: dict[str, Any], headers: list[str], as_json: bo
                        env: Environment | None = None,
                        clock: Clock = time.monotonic) -> None:
     """Probe the endpoint and model the flags resolve to, and print the report."""
-    from chatcli.cli.ask import parse_headers, tls_choice
-    from chatcli.client import ChatClient
+    from chatcli.cli.endpoint import open_client
     from chatcli.doctor import run_doctor
 
     env = env or Environment.from_process()
     settings = replace(env.settings(flags), retries=0)
-    log = env.log if verbose else None
-    with ChatClient(settings, headers=parse_headers(headers), log=log,
-                    tls=tls_choice(ca_bundle, insecure, env), strict=True) as client:
+    # strict: a probe's 400 must be reported, not silently retried without the field
+    with open_client(env, settings, headers=headers, verbose=verbose, ca_bundle=ca_bundle,
+                     insecure=insecure, strict=True) as client:
         report = run_doctor(client, settings.model, clock=clock)
     if as_json:
         env.stdout.write(json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n")

@@ -13,14 +13,12 @@ def list_models(*, flags: dict[str, Any], headers: list[str], trace_id: str | No
                 as_json: bool, verbose: bool, ca_bundle: str | None = None,
                 insecure: bool = False, env: Environment | None = None) -> None:
     """``GET /models``: one id a line, sorted, or the raw JSON with ``--json``."""
-    from chatcli.cli.ask import parse_headers, tls_choice
-    from chatcli.client import ChatClient
+    from chatcli.cli.endpoint import open_client
 
     env = env or Environment.from_process()
     settings = env.settings(flags)
-    log = env.log if verbose else None
-    with ChatClient(settings, headers=parse_headers(headers), log=log,
-                    tls=tls_choice(ca_bundle, insecure, env)) as client:
+    with open_client(env, settings, headers=headers, verbose=verbose, ca_bundle=ca_bundle,
+                     insecure=insecure) as client:
         data = client.list_models(trace_id)
     if as_json:
         env.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")

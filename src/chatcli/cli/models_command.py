@@ -20,14 +20,12 @@ def show_model(model: str, *, flags: dict[str, Any], headers: list[str],
                env: Environment | None = None) -> None:
     """``GET /model-catalog/{model}``, else ``GET /models/{model}``, printed."""
     from chatcli.catalog import fetch_model_info
-    from chatcli.cli.ask import parse_headers, tls_choice
-    from chatcli.client import ChatClient
+    from chatcli.cli.endpoint import open_client
 
     env = env or Environment.from_process()
     settings = env.settings(flags)
-    log = env.log if verbose else None
-    with ChatClient(settings, headers=parse_headers(headers), log=log,
-                    tls=tls_choice(ca_bundle, insecure, env)) as client:
+    with open_client(env, settings, headers=headers, verbose=verbose, ca_bundle=ca_bundle,
+                     insecure=insecure) as client:
         info = fetch_model_info(client, model, trace_id)
     if as_json:
         env.stdout.write(json.dumps(info.raw, ensure_ascii=False, indent=2) + "\n")

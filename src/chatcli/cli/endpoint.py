@@ -1,0 +1,60 @@
+"""The client every command opens: headers, TLS choice and rejected fields, from flags.
+
+``ask``, ``chat``, ``models``, ``models show`` and ``doctor`` take the same
+endpoint options; this is the one place that turns them into a ``ChatClient``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chatcli.cli.output import Environment
+from chatcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from chatcli.client import ChatClient
+    from chatcli.config import Settings
+    from chatcli.param_drops import ParamDrops
+
+
+def open_client(env: Environment, settings: Settings, *, headers: list[str],
+                verbose: bool = False, ca_bundle: str | None = None, insecure: bool = False,
+                strict: bool = False, thinking: bool | None = None) -> ChatClient:
+    """A client for the endpoint options every command shares."""
+    from chatcli.client import ChatClient
+
+    return ChatClient(
+        settings, headers=parse_headers(headers), log=env.log if verbose else None,
+        tls=tls_choice(ca_bundle, insecure, env), drops=param_drops_store(),
+        on_drop=lambda message: env.log(f"chatcli: note: {message}"), strict=strict,
+        thinking=thinking, thinking_style=settings.thinking_style)
+
+
+def tls_choice(ca_bundle: str | None, insecure: bool, env: Environment) -> bool | str:
+    """What ``ChatClient`` checks certificates against: the system's, a bundle, or nothing."""
+    if insecure:
+        if ca_bundle:
+            raise UsageError("--insecure and --ca-bundle contradict each other")
+        env.warn("--insecure: TLS certificates are not checked; anyone on the path can read"
+                 " and change this exchange")
+        return False
+    return ca_bundle if ca_bundle else True
+
+
+def param_drops_store() -> ParamDrops:
+    """The file of fields endpoints rejected, in the data directory."""
+    from chatcli.config import data_dir
+    from chatcli.param_drops import FILE_NAME, ParamDrops
+
+    return ParamDrops(data_dir() / FILE_NAME)
+
+
+def parse_headers(items: list[str]) -> dict[str, str]:
+    """``-H "Name: value"`` items as a dict."""
+    headers: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
+            raise UsageError(f"header {item!r} must look like 'Name: value'")
+        headers[name.strip()] = value.strip()
+    return headers
