@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from chatcli.accumulator import Accumulator
 from chatcli.errors import ProtocolError, ServerError
 from chatcli.events import ChunkParser
-from chatcli.sse import SSEDecoder, SSEEvent
+from test_streams import decode
 
 EXAMPLES = int(os.environ.get("CHATCLI_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,
@@ -46,15 +46,6 @@ def sse_streams(draw: st.DrawFn) -> tuple[bytes, list[str]]:
         parts.append(end)
         datas.append("\n".join(lines))
     return "".join(parts).encode(), datas
-
-
-def decode(pieces: list[bytes]) -> list[SSEEvent]:
-    decoder = SSEDecoder()
-    out: list[SSEEvent] = []
-    for piece in pieces:
-        out.extend(decoder.feed(piece))
-    out.extend(decoder.flush())
-    return out
 
 
 def split_at(raw: bytes, cuts: list[int]) -> list[bytes]:
