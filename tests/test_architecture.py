@@ -22,12 +22,12 @@ ALLOWED = {
     "httpx": {"client.py"},
     "typer": {"cli/__init__.py", "cli/app.py", "cli/app_history.py", "cli/options.py",
               "cli/completion.py", "cli/app_endpoint.py"},
-    "rich": {"render/terminal.py", "cli/output.py", "cli/tool_use.py"},
+    "rich": {"render/terminal.py", "render/console.py", "cli/tool_use.py"},
     "markdown_it": {"render/markdown_blocks.py"},
     "sqlite3": {"history.py"},
     "prompt_toolkit": {"repl.py"},
     "mcp": {"tools/mcp.py", "tools/mcp_connection.py"},
-    "subprocess": {"config.py", "tools/command.py", "clipboard.py"},
+    "subprocess": {"api_keys.py", "tools/command.py", "clipboard.py"},
     "tomllib": {"config.py"},
 }
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chatcli.config import Settings, load_settings, redact
+from chatcli.config import Settings, load_settings
+from chatcli.sanitize import redact
 from clirun import run_cli
 from fakeapi import JSON, SSE, FakeAPI, models, text_stream
 
@@ -42,8 +43,9 @@ def test_precedence_flags_env_profile_file_generic_env() -> None:
     assert got.base_url == "http://profile/v1"
     assert got.sources["base_url"] == "profile p"
     assert got.model == "file-model"
-    assert got.api_key == "sk-openai-env-1"
-    assert got.sources["api_key"] == "env OPENAI_API_KEY"
+    # OPENAI_API_KEY goes only to OpenAI or OPENAI_BASE_URL, not to the profile's gateway.
+    assert got.api_key is None
+    assert got.key_note.startswith("none: OPENAI_API_KEY is set but is sent only to")
     got = settings(CHATCLI_BASE_URL="http://chatcli-env/v1", **generic)
     assert (got.base_url, got.sources["base_url"]) == (
         "http://chatcli-env/v1", "env CHATCLI_BASE_URL")
@@ -108,7 +110,7 @@ def test_profile_from_environment_and_default(fakeapi: FakeAPI) -> None:
     ("[profiles.x]\nheaders = { A = '${NOT_SET_ANYWHERE}' }\n", "${NOT_SET_ANYWHERE}"),
     ("[profiles.x]\napi_key_cmd = 'false'\n", "api_key_cmd 'false' exited with status 1"),
     ("[profiles.x]\napi_key_cmd = 'no-such-command-here'\n", "api_key_cmd 'no-such-command-here'"),
-    ("[profiles.x]\ntimeout = 'soon'\n", "invalid setting"),
+    ("[profiles.x]\ntimeout = 'soon'\n", "timeout must be a number of seconds"),
     ("[profiles.x]\nfunctions = 'tools.py'\n",
      "profile 'x': functions must be a list of non-empty strings"),
     ("[profiles.x]\ntool_cmds = ['a=b', 3]\n", "tool_cmds must be a list of non-empty strings"),

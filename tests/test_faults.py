@@ -78,7 +78,7 @@ def test_insecure_warns_and_ca_bundle_must_load(fakeapi: FakeAPI, tmp_path: Path
 def every_output_and_file(fakeapi: FakeAPI, tmp_path: Path) -> list[tuple[str, str]]:
     """Run each command with the key and collect everything they printed or wrote."""
     collected: list[tuple[str, str]] = []
-    env = {"OPENAI_API_KEY": KEY}
+    env = {"CHATCLI_API_KEY": KEY}
     runs: list[list[str]] = [
         ["--base-url", fakeapi.base_url, "-v", "--debug", "hi"],
         ["--base-url", fakeapi.base_url, "-v", "--debug", "-O", "json", "hi"],

@@ -59,13 +59,13 @@ def ask(fakeapi: FakeAPI, *prompt: str, flags: dict[str, Any] | None = None,
 
 
 def out(env: Environment) -> str:
-    assert isinstance(env.stdout, io.StringIO)
-    return env.stdout.getvalue()
+    assert isinstance(env.stdout.stream, io.StringIO)
+    return env.stdout.stream.getvalue()
 
 
 def err(env: Environment) -> str:
-    assert isinstance(env.stderr, io.StringIO)
-    return env.stderr.getvalue()
+    assert isinstance(env.stderr.stream, io.StringIO)
+    return env.stderr.stream.getvalue()
 
 
 def repl(request: AskRequest, keys: str, env: Environment | None = None, *, piped: str = "",

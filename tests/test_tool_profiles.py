@@ -87,7 +87,7 @@ def test_the_repl_loads_profile_tools_and_flags_add_to_them(fakeapi: FakeAPI) ->
         pipe.send_text("/tools\rweather?\r")
         pipe.close()
         chat(request, env, input=pipe, output=DummyOutput(), history=InMemoryHistory())
-    assert isinstance(env.stdout, io.StringIO)
+    assert isinstance(env.stdout.stream, io.StringIO)
     rows = {line.split()[0]: line.split()[1:3] for line in env.stdout.getvalue().splitlines()
             if line.startswith("  ")}
     assert rows["lookup"] == ["always-approved", "command"]

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from chatcli import __version__
-from chatcli.config import Settings, redact
+from chatcli.config import Settings
 from chatcli.dialects import apply_thinking
 from chatcli.error_bodies import describe_error_body, json_or_none
 from chatcli.errors import (
@@ -34,6 +34,7 @@ from chatcli.errors import (
     error_for_status,
 )
 from chatcli.param_drops import DropRetry, ParamDrops, error_param, target_key
+from chatcli.sanitize import redact_header
 
 RETRY_STATUSES = frozenset({408, 409, 429})
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "openai-request-id", "x-oneapi-request-id")
@@ -254,10 +255,9 @@ class ChatClient:
     def _log_request(self, request: httpx.Request) -> None:
         if not self._log:
             return
-        self._log(f"> {request.method} {request.url}")
+        self._log(f"> {request.method} {request.url}")  # userinfo: hidden by the log
         for name, value in request.headers.items():
-            shown = redact_header(name, value, self.settings.api_key)
-            self._log(f"> {name}: {shown}")
+            self._log(f"> {name}: {redact_header(name, value)}")
 
     def _log_response(self, response: httpx.Response, started: float) -> None:
         if not self._log:
@@ -266,7 +266,7 @@ class ChatClient:
         self._log(f"< {response.http_version} {response.status_code} {response.reason_phrase}"
                   f" ({elapsed * 1000:.0f} ms to headers)")
         for name, value in response.headers.items():
-            self._log(f"< {name}: {value}")
+            self._log(f"< {name}: {redact_header(name, value)}")
 
 
 def _verify(base_url: str, tls: bool | str) -> bool | ssl.SSLContext:
@@ -364,18 +364,6 @@ def _transport_error(
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
         return NetworkError(f"connection dropped {where} ({detail})", **ids)
     return NetworkError(f"network failure {where}: {detail}", **ids)
-
-
-def redact_header(name: str, value: str, api_key: str | None) -> str:
-    lowered = name.lower()
-    if lowered == "authorization":
-        scheme, _, credential = value.partition(" ")
-        return f"{scheme} {redact(credential)}" if credential else redact(value)
-    if api_key and api_key in value:
-        return value.replace(api_key, redact(api_key))
-    if lowered in ("api-key", "x-api-key") or "token" in lowered or "secret" in lowered:
-        return redact(value)
-    return value
 
 
 def shorten_payloads(value: Any) -> Any:

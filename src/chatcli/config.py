@@ -2,9 +2,11 @@
 
 Layers, lowest first: defaults < ``OPENAI_*`` variables < the config file's
 top level < the chosen profile < ``CHATCLI_*`` variables < flags. The generic
-``OPENAI_*`` variables sit below a profile so that choosing a profile for
-another gateway never sends it the OpenAI key. This is the only module that
-reads the environment; everything else is handed a frozen ``Settings``.
+``OPENAI_*`` variables sit below a profile, and ``OPENAI_API_KEY`` goes only to
+OpenAI or to ``OPENAI_BASE_URL`` (``api_keys``), so that choosing another
+gateway never sends it the OpenAI key. Every value is type-checked
+(``setting_types``). This is the only module that reads the environment;
+everything else is handed a frozen ``Settings``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from chatcli.api_keys import resolve_key
 from chatcli.errors import ConfigError
+from chatcli.paths import loose_directory_warning
+from chatcli.sanitize import is_secret_header, remember_secret
+from chatcli.setting_types import CHECKS, check_settings
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -24,15 +30,13 @@ DEFAULT_MODEL = "gpt-4o-mini"
 PROFILE_KEYS = frozenset(
     {"base_url", "api_key", "api_key_env", "api_key_cmd", "model", "headers", "params",
      "extra_body", "timeout", "connect_timeout", "retries", "include_usage", "history",
-     "thinking_style", *("functions", "tool_cmds", "tools", "approve", "mcp", "mcp_urls")}
+     "thinking_style", "max_time", "secret_scan", "tool_env",
+     *("functions", "tool_cmds", "tools", "approve", "mcp", "mcp_urls")}
 )
+
 # Tool keys: lists of strings; ``functions`` and ``tools`` name files, found from the
 # config file's directory when relative. Flags add to these lists (``merged_tool_options``).
-TOOL_LISTS = ("functions", "tool_cmds", "approve", "mcp", "mcp_urls")
-# The spellings of the thinking switch (``dialects.THINKING_STYLES``, repeated here so
-# that loading settings does not import the request-building code).
-THINKING_STYLES = ("enable_thinking", "llmgw_thinking", "chat_template_kwargs",
-                   "thinking_object", "directive")
+TOOL_LISTS = ("functions", "tool_cmds", "approve", "mcp", "mcp_urls", "tool_env")
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,10 @@ class Settings:
     include_usage: bool = True
     history: bool = True
     thinking_style: str | None = None  # one of THINKING_STYLES; None: by model name
+    max_time: float | None = None  # a whole request's deadline, in seconds
+    secret_scan: str = "ask"  # one of SECRET_SCAN_MODES
+    tool_env: tuple[str, ...] = ()  # key variables tool commands may still see
+    key_variables: tuple[str, ...] = ()  # variables that hold API keys: kept from tools
     functions: tuple[str, ...] = ()
     tool_cmds: tuple[str, ...] = ()
     tools: str | None = None
@@ -60,6 +68,7 @@ class Settings:
     mcp_urls: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     warnings: tuple[str, ...] = field(default=(), compare=False)  # for the CLI to show
+    key_note: str = field(default="", compare=False)  # which key goes where, and why
 
     @property
     def chat_url(self) -> str:
@@ -105,6 +114,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not UTF-8 text") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read") from None
 
 
 def load_settings(
@@ -129,6 +140,7 @@ def load_settings(
 
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
+    key_layer = "default"
     for source, layer in layers:
         for key, value in layer.items():
             if key.startswith("api_key"):
@@ -139,26 +151,44 @@ def load_settings(
                 value = deep_merge(values[key], value)
             values[key] = value
             where = _describe_source(source, key, layer)
+            if key.startswith("api_key"):
+                key_layer = where
             if key in ("api_key_env", "api_key_cmd"):
                 where = f"{where} ({key})"
             sources["api_key" if key.startswith("api_key") else key] = where
     if profile is not None:
         values["profile"] = profile
         sources["profile"] = profile_source
-    values["api_key"] = _resolve_key(values, env)
+    base_url = str(values.get("base_url", DEFAULT_BASE_URL))
+    resolved = resolve_key(values, key_layer, base_url, sources.get("base_url", "default"),
+                           env)
+    values["api_key"] = resolved.key
+    values["key_variables"] = resolved.variables
     values.pop("api_key_env", None)
     values.pop("api_key_cmd", None)
     if "headers" in values:
         values["headers"] = _expand_headers(values["headers"], env)
-    settings = _build(values, sources)
-    warning = _exposed_key_warning(path, document)
-    return replace(settings, warnings=(warning,)) if warning else settings
+    settings = replace(_build(values, sources), key_note=resolved.note)
+    _remember_secrets(settings)
+    warnings = [w for w in (_exposed_key_warning(path, document),
+                            loose_directory_warning(path.parent, "config directory")) if w]
+    return replace(settings, warnings=tuple(warnings)) if warnings else settings
+
+
+def _remember_secrets(settings: Settings) -> None:
+    """Every credential in the settings, hidden from logs, errors and tracebacks."""
+    remember_secret(settings.api_key)
+    for name, value in settings.headers.items():
+        if is_secret_header(name):
+            remember_secret(value)
+            remember_secret(value.partition(" ")[2])  # "Bearer X": X alone too
 
 
 def _exposed_key_warning(path: Path, document: Mapping[str, Any]) -> str | None:
     """A literal ``api_key`` in a file others can read is worth a word."""
     tables = [document, *(t for t in (document.get("profiles") or {}).values()
-                          if isinstance(t, dict))]
+                          if isinstance(t, dict))] if isinstance(
+        document.get("profiles") or {}, dict) else [document]
     if not any(isinstance(t, dict) and t.get("api_key") for t in tables):
         return None
     try:
@@ -224,31 +254,31 @@ def _table(raw: Any, path: Path, profile: str | None) -> dict[str, Any]:
     where = f"profile {profile!r}" if profile else "top level"
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: {where} must be a table")
+    if profile is None:
+        _check_top_level(raw, path)
     table = {k: v for k, v in raw.items() if k not in ("profiles", "default_profile")}
     unknown = sorted(set(table) - PROFILE_KEYS)
     if unknown:
         raise ConfigError(f"{path}: {where} has unknown setting {unknown[0]!r}")
-    for key in ("headers", "params", "extra_body"):
-        if key in table and not isinstance(table[key], dict):
-            raise ConfigError(f"{path}: {where}: {key} must be a table")
-    if "thinking_style" in table and table["thinking_style"] not in THINKING_STYLES:
-        raise ConfigError(f"{path}: {where}: thinking_style must be one of "
-                          f"{', '.join(THINKING_STYLES)}")
+    check_settings(table, f"{path}: {where}")
     return _tool_keys(table, path, where)
 
 
+def _check_top_level(document: Mapping[str, Any], path: Path) -> None:
+    profiles = document.get("profiles", {})
+    if not isinstance(profiles, dict) or not all(isinstance(t, dict) for t in profiles.values()):
+        raise ConfigError(f"{path}: profiles must be tables ([profiles.NAME])")
+    default = document.get("default_profile")
+    if default is not None and not (isinstance(default, str) and default):
+        raise ConfigError(f"{path}: default_profile must be a profile's name")
+
+
 def _tool_keys(table: dict[str, Any], path: Path, where: str) -> dict[str, Any]:
-    """Check the tool keys' types; make file names absolute from the config's directory."""
+    """Make tool lists tuples and file names absolute from the config's directory."""
     for key in TOOL_LISTS:
-        value = table.get(key)
-        if key not in table:
-            continue
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise ConfigError(f"{path}: {where}: {key} must be a list of non-empty strings")
-        table[key] = tuple(value)
+        if key in table:
+            table[key] = tuple(table[key])
     if "tools" in table:
-        if not isinstance(table["tools"], str) or not table["tools"]:
-            raise ConfigError(f"{path}: {where}: tools must be the path of a JSON file")
         table["tools"] = _beside(path, table["tools"])
     if "functions" in table:
         table["functions"] = tuple(_beside(path, name) for name in table["functions"])
@@ -278,39 +308,6 @@ def _expand_headers(headers: Mapping[str, Any], env: Mapping[str, str]) -> dict[
     return {str(k): _ENV_REF.sub(expand, str(v)) for k, v in headers.items()}
 
 
-def _resolve_key(values: Mapping[str, Any], env: Mapping[str, str]) -> str | None:
-    if values.get("api_key"):
-        return str(values["api_key"])
-    if values.get("api_key_env"):
-        name = str(values["api_key_env"])
-        if not env.get(name):
-            raise ConfigError(f"api_key_env names {name}, which is not set")
-        return env[name]
-    if values.get("api_key_cmd"):
-        return run_key_command(str(values["api_key_cmd"]))
-    return None
-
-
-def run_key_command(command: str) -> str:
-    """Run ``api_key_cmd`` without a shell and return its first line."""
-    import shlex
-    import subprocess
-
-    argv = shlex.split(command)
-    if not argv:
-        raise ConfigError("api_key_cmd is empty")
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ConfigError(f"api_key_cmd {argv[0]!r} could not run: {exc}") from exc
-    if done.returncode != 0:
-        raise ConfigError(f"api_key_cmd {argv[0]!r} exited with status {done.returncode}")
-    key = done.stdout.strip().splitlines()[0] if done.stdout.strip() else ""
-    if not key:
-        raise ConfigError(f"api_key_cmd {argv[0]!r} printed nothing")
-    return key
-
-
 def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     """A new dict: ``extra`` over ``base``, merging nested tables key by key."""
     merged = dict(base)
@@ -324,44 +321,41 @@ def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, A
 
 
 def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
-    try:
-        settings = Settings(
-            base_url=str(values.get("base_url", DEFAULT_BASE_URL)),
-            api_key=values.get("api_key"),
-            model=str(values.get("model", DEFAULT_MODEL)),
-            profile=values.get("profile"),
-            headers=dict(values.get("headers", {})),
-            params=dict(values.get("params", {})),
-            extra_body=dict(values.get("extra_body", {})),
-            timeout=float(values.get("timeout", 600.0)),
-            connect_timeout=float(values.get("connect_timeout", 10.0)),
-            retries=int(values.get("retries", 2)),
-            include_usage=bool(values.get("include_usage", True)),
-            history=bool(values.get("history", True)),
-            thinking_style=values.get("thinking_style"),
-            functions=tuple(values.get("functions", ())),
-            tool_cmds=tuple(values.get("tool_cmds", ())),
-            tools=values.get("tools"),
-            approve=tuple(values.get("approve", ())),
-            mcp=tuple(values.get("mcp", ())),
-            mcp_urls=tuple(values.get("mcp_urls", ())),
-            sources=dict(sources),
-        )
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"invalid setting: {exc}") from exc
-    if not settings.base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"base URL {settings.base_url!r} must start with http:// or https://")
-    return settings
-
-
-def redact(key: str | None) -> str:
-    """``sk-…abcd``: enough to tell keys apart, never enough to use one."""
-    if not key:
-        return "(none)"
-    if len(key) < 12:
-        return "…" + "*" * 3
-    prefix = key[:3] if key[2:3] == "-" else ""
-    return f"{prefix}…{key[-4:]}"
+    """The frozen settings; flags and variables are checked here (the file was, by key)."""
+    base_url = str(values.get("base_url", DEFAULT_BASE_URL))
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"base URL {base_url!r} must start with http:// or https://")
+    if not str(values.get("model", DEFAULT_MODEL)).strip():
+        raise ConfigError(f"the model name is empty (from {sources.get('model')})")
+    for key in ("timeout", "connect_timeout", "max_time"):
+        if values.get(key) is not None and CHECKS[key](values[key]):
+            raise ConfigError(f"{key} {CHECKS[key](values[key])} (from {sources.get(key)})")
+    return Settings(
+        base_url=base_url,
+        api_key=values.get("api_key"),
+        model=str(values.get("model", DEFAULT_MODEL)),
+        profile=values.get("profile"),
+        headers=dict(values.get("headers", {})),
+        params=dict(values.get("params", {})),
+        extra_body=dict(values.get("extra_body", {})),
+        timeout=float(values.get("timeout", 600.0)),
+        connect_timeout=float(values.get("connect_timeout", 10.0)),
+        retries=int(values.get("retries", 2)),
+        include_usage=bool(values.get("include_usage", True)),
+        history=bool(values.get("history", True)),
+        thinking_style=values.get("thinking_style"),
+        max_time=float(values["max_time"]) if values.get("max_time") is not None else None,
+        secret_scan=str(values.get("secret_scan", "ask")),
+        tool_env=tuple(values.get("tool_env", ())),
+        key_variables=tuple(values.get("key_variables", ())),
+        functions=tuple(values.get("functions", ())),
+        tool_cmds=tuple(values.get("tool_cmds", ())),
+        tools=values.get("tools"),
+        approve=tuple(values.get("approve", ())),
+        mcp=tuple(values.get("mcp", ())),
+        mcp_urls=tuple(values.get("mcp_urls", ())),
+        sources=dict(sources),
+    )
 
 
 def stream_is_terminal(stream: object, env: Mapping[str, str] | None = None) -> bool:

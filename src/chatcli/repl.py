@@ -366,7 +366,7 @@ def run_chat(request: AskRequest, env: Environment | None = None) -> None:
     env = env or Environment.from_process()
     with ExitStack() as closing:
         keys = env.stdin if _is_tty(env.stdin) else _open_tty(closing, "r")
-        screen = env.stdout if _is_tty(env.stdout) else _open_tty(closing, "w")
+        screen = env.stdout.stream if _is_tty(env.stdout.stream) else _open_tty(closing, "w")
         piped = "" if env.stdin_is_terminal else env.read_stdin()
         terminal = Environment(keys, screen, env.stderr, stdin_is_terminal=True,
                                stdout_is_terminal=True, stderr_is_terminal=env.stderr_is_terminal)

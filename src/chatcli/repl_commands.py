@@ -250,7 +250,8 @@ def copy(session: ChatSession, arg: str) -> None:
         if not text:
             raise UsageError("the last answer has no code block")
     encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
-    session.env.stdout.write(f"\x1b]52;c;{encoded}\a")  # OSC 52: set the terminal's clipboard
+    # OSC 52 sets the terminal's clipboard: chatcli's own sequence, past the guard on purpose
+    session.env.stdout.write_trusted(f"\x1b]52;c;{encoded}\a")
     session.say(f"copied {len(text)} characters to the clipboard")
 
 

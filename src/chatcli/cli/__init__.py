@@ -16,7 +16,8 @@ from typing import Any
 
 from chatcli.config import stream_is_terminal
 from chatcli.errors import ChatcliError, ExitCode, Interrupted, OutputClosed, TerminateSignal
-from chatcli.sanitize import visible
+from chatcli.output_guard import guard_stream
+from chatcli.sanitize import redact_secrets
 
 
 def run(argv: Sequence[str] | None = None) -> None:
@@ -47,7 +48,11 @@ def _invoke(command: Any, args: list[str], debug: bool) -> int:
     try:
         outcome = command.main(args, prog_name="chatcli", standalone_mode=False)
     except ClickException as exc:
-        exc.show()
+        import io
+
+        shown = io.StringIO()
+        exc.show(file=shown)  # it may quote argv: through the guard like everything else
+        _write_err(shown.getvalue())
         return int(exc.exit_code)
     except OutputClosed:
         return _closed_stdout()
@@ -70,10 +75,7 @@ def _invoke(command: Any, args: list[str], debug: bool) -> int:
 def report(exc: ChatcliError, debug: bool) -> int:
     if debug:
         _write_traceback()
-    message = exc.describe()  # may quote the server: shown escaped on a terminal
-    if stream_is_terminal(sys.stderr):
-        message = visible(message)
-    _write_err(f"chatcli: error: {message}\n")
+    _write_err(f"chatcli: error: {exc.describe()}\n")
     return int(exc.exit_code)
 
 
@@ -88,9 +90,12 @@ def _write_traceback() -> None:
 
 
 def _write_err(text: str) -> None:
+    """stderr, through the guard (server text in an error is escaped on a terminal), with
+    every secret chatcli knows redacted (a traceback may quote a key or a header)."""
+    stderr = guard_stream(sys.stderr, stream_is_terminal(sys.stderr))
     try:
-        sys.stderr.write(text)
-        sys.stderr.flush()
+        stderr.write(redact_secrets(text))
+        stderr.flush()
     except (OSError, ValueError):
         pass
 

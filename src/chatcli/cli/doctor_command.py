@@ -8,13 +8,12 @@ formats the rows. A report is always printed: failures are rows, not errors.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from chatcli.cli.output import Environment
-from chatcli.sanitize import visible
+from chatcli.output_guard import write_json
 
 if TYPE_CHECKING:
     from chatcli.doctor import Clock, Report
@@ -37,10 +36,9 @@ def run_doctor_command(*, flags: dict[str, Any], headers: list[str], as_json: bo
                      insecure=insecure, strict=True) as client:
         report = run_doctor(client, settings.model, clock=clock)
     if as_json:
-        env.stdout.write(json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n")
+        write_json(env.stdout, report_json(report))
         return
-    text = format_report(report)
-    env.stdout.write(visible(text) if env.stdout_is_terminal else text)
+    env.stdout.write(format_report(report))
 
 
 def report_json(report: Report) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from chatcli.cli.output import Environment
 from chatcli.errors import UsageError
+from chatcli.sanitize import is_secret_header, remember_secret
 
 if TYPE_CHECKING:
     from chatcli.client import ChatClient
@@ -57,4 +58,6 @@ def parse_headers(items: list[str]) -> dict[str, str]:
         if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
             raise UsageError(f"header {item!r} must look like 'Name: value'")
         headers[name.strip()] = value.strip()
+        if is_secret_header(name):
+            remember_secret(value.strip())  # hidden from -v, errors and tracebacks
     return headers

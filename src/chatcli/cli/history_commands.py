@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from chatcli.cli.conversation import history_path
 from chatcli.cli.output import Environment
 from chatcli.errors import UsageError
+from chatcli.output_guard import json_text, write_json
 
 if TYPE_CHECKING:
     from chatcli.history import Conversation, HistoryStore, StoredMessage
@@ -30,8 +30,7 @@ def list_conversations(limit: int, as_json: bool, env: Environment | None = None
     env = env or Environment.from_process()
     found = _store().conversations(limit)
     if as_json:
-        env.stdout.write(json.dumps([asdict(c) for c in found], ensure_ascii=False, indent=2)
-                         + "\n")
+        write_json(env.stdout, [asdict(c) for c in found])
         return
     for conversation in found:
         env.stdout.write(f"{conversation.id}  {_when(conversation.updated_at)}"
@@ -49,8 +48,7 @@ def show(prefix: str, as_json: bool, env: Environment | None = None) -> None:
     conversation = store.resolve(prefix)
     messages = store.messages(conversation.id)
     if as_json:
-        env.stdout.write(json.dumps(_document(conversation, messages), ensure_ascii=False,
-                                    indent=2) + "\n")
+        write_json(env.stdout, _document(conversation, messages))
         return
     env.stdout.write(f"{conversation.id}  {conversation.title}\n"
                      f"{_when(conversation.created_at)}  model {conversation.model or '-'}"
@@ -107,7 +105,8 @@ def export(prefix: str, format: str, output: Path | None,
     conversation = store.resolve(prefix)
     messages = store.messages(conversation.id)
     if format == "json":
-        text = json.dumps(_document(conversation, messages), ensure_ascii=False, indent=2) + "\n"
+        terminal = output is None and env.stdout_is_terminal
+        text = json_text(_document(conversation, messages), terminal=terminal) + "\n"
     else:
         text = markdown_export(conversation, messages)
     if output is None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from chatcli.cli.output import Environment
 from chatcli.errors import ProtocolError
+from chatcli.output_guard import write_json
 
 
 def list_models(*, flags: dict[str, Any], headers: list[str], trace_id: str | None,
@@ -21,7 +22,7 @@ def list_models(*, flags: dict[str, Any], headers: list[str], trace_id: str | No
                      insecure=insecure) as client:
         data = client.list_models(trace_id)
     if as_json:
-        env.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        write_json(env.stdout, data)
         return
     entries = data.get("data")
     if not isinstance(entries, list):
@@ -32,7 +33,8 @@ def list_models(*, flags: dict[str, Any], headers: list[str], trace_id: str | No
 
 def show_config(flags: dict[str, Any], env: Environment | None = None) -> None:
     """Every resolved setting, its value (the key redacted) and where it came from."""
-    from chatcli.config import config_dir, data_dir, redact
+    from chatcli.config import config_dir, data_dir
+    from chatcli.sanitize import redact
 
     env = env or Environment.from_process()
     settings = env.settings(flags)
@@ -55,17 +57,21 @@ def show_config(flags: dict[str, Any], env: Environment | None = None) -> None:
         ("approve", json.dumps(list(settings.approve), ensure_ascii=False)),
         ("mcp", json.dumps(list(settings.mcp), ensure_ascii=False)),
         ("mcp_urls", json.dumps(list(settings.mcp_urls), ensure_ascii=False)),
+        ("tool_env", json.dumps(list(settings.tool_env), ensure_ascii=False)),
+        ("max_time", f"{settings.max_time:g}" if settings.max_time else "(none)"),
+        ("secret_scan", settings.secret_scan),
     ]
     width = max(len(name) for name, _ in rows)
     lines = [f"{name:<{width}}  {value}  ({settings.sources.get(name, 'default')})"
              for name, value in rows]
+    lines.append(f"{'key_sent':<{width}}  {settings.key_note}")
     lines.append(f"{'config_file':<{width}}  {config_dir() / 'config.toml'}")
     lines.append(f"{'data_dir':<{width}}  {data_dir()}")
     env.stdout.write("\n".join(lines) + "\n")
 
 
 def _describe_headers(headers: Any) -> str:
-    from chatcli.client import redact_header
+    from chatcli.sanitize import redact_header
 
-    shown = {name: redact_header(name, str(value), None) for name, value in headers.items()}
+    shown = {name: redact_header(name, str(value)) for name, value in headers.items()}
     return json.dumps(shown, ensure_ascii=False)

@@ -7,11 +7,10 @@ only opens the client and writes the answer.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from chatcli.cli.output import Environment
-from chatcli.sanitize import visible
+from chatcli.output_guard import write_json
 
 
 def show_model(model: str, *, flags: dict[str, Any], headers: list[str],
@@ -28,13 +27,13 @@ def show_model(model: str, *, flags: dict[str, Any], headers: list[str],
                      insecure=insecure) as client:
         info = fetch_model_info(client, model, trace_id)
     if as_json:
-        env.stdout.write(json.dumps(info.raw, ensure_ascii=False, indent=2) + "\n")
+        write_json(env.stdout, info.raw)
         return
-    env.stdout.write(format_model(info.raw, terminal=env.stdout_is_terminal))
+    env.stdout.write(format_model(info.raw))
 
 
-def format_model(raw: dict[str, Any], *, terminal: bool = False) -> str:
-    """Aligned ``key  value`` lines; server text is escaped when bound for a terminal."""
+def format_model(raw: dict[str, Any]) -> str:
+    """Aligned ``key  value`` lines (the guarded stream escapes them for a terminal)."""
     from chatcli.catalog import flatten
 
     rows = flatten(raw)
@@ -42,5 +41,4 @@ def format_model(raw: dict[str, Any], *, terminal: bool = False) -> str:
         return "(the endpoint describes this model with an empty object)\n"
     width = max(len(key) for key, _ in rows)
     lines = [f"{key:<{width}}  {value}" for key, value in rows]
-    text = "\n".join(lines) + "\n"
-    return visible(text) if terminal else text
+    return "\n".join(lines) + "\n"

@@ -9,29 +9,35 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from chatcli.config import stream_is_terminal
+from chatcli.output_guard import GuardedStream, guard_stream
 
 if TYPE_CHECKING:
     from chatcli.config import Settings
 from chatcli.errors import UsageError
 from chatcli.render import ReasoningMode, RenderOptions
-from chatcli.sanitize import visible
+from chatcli.sanitize import redact_secrets
 from chatcli.turn import Renderer, TurnResult
 
 
-@dataclass
 class Environment:
-    """The process's streams and what they are connected to."""
+    """The process's streams and what they are connected to.
 
-    stdin: TextIO
-    stdout: TextIO
-    stderr: TextIO
-    stdin_is_terminal: bool
-    stdout_is_terminal: bool
-    stderr_is_terminal: bool
+    stdout and stderr are always guarded (``output_guard``): on a terminal, text
+    written to them shows control characters escaped, whoever writes it.
+    """
+
+    def __init__(self, stdin: TextIO, stdout: TextIO | GuardedStream,
+                 stderr: TextIO | GuardedStream, stdin_is_terminal: bool,
+                 stdout_is_terminal: bool, stderr_is_terminal: bool) -> None:
+        self.stdin = stdin
+        self.stdout = guard_stream(stdout, stdout_is_terminal)
+        self.stderr = guard_stream(stderr, stderr_is_terminal)
+        self.stdin_is_terminal = stdin_is_terminal
+        self.stdout_is_terminal = stdout_is_terminal
+        self.stderr_is_terminal = stderr_is_terminal
 
     @classmethod
     def from_process(cls) -> Environment:
@@ -55,9 +61,8 @@ class Environment:
             raise UsageError(f"stdin is not UTF-8 text ({exc.reason})") from None
 
     def log(self, line: str) -> None:
-        if self.stderr_is_terminal:
-            line = visible(line)
-        self.stderr.write(line + "\n")
+        """One diagnostic line on stderr, every known secret redacted."""
+        self.stderr.write(redact_secrets(line) + "\n")
         self.stderr.flush()
 
     def warn(self, message: str) -> None:
@@ -81,14 +86,11 @@ def make_renderer(mode: str, reasoning: str, env: Environment, *, choices: int,
     if mode == "auto":
         mode = "rich" if env.stdout_is_terminal else "plain"
     if mode == "rich":
-        from rich.console import Console
-
+        from chatcli.render.console import terminal_console
         from chatcli.render.terminal import RichRenderer
 
-        console = Console(file=env.stdout, force_terminal=True, highlight=False, emoji=False,
-                          markup=False)
-        err = Console(file=env.stderr, force_terminal=env.stderr_is_terminal, highlight=False,
-                      emoji=False, markup=False)
+        console = terminal_console(env.stdout)
+        err = terminal_console(env.stderr, terminal=env.stderr_is_terminal)
         return RichRenderer(console, options, err=err if options.logprobs else None)
     if mode == "json":
         from chatcli.render.json_modes import JsonRenderer

@@ -8,13 +8,13 @@ escaped, and never as markup.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from chatcli.cli.output import Environment, make_renderer
+from chatcli.output_guard import write_json
 from chatcli.sanitize import visible
 
 if TYPE_CHECKING:
@@ -56,8 +56,29 @@ def load_mcp(request: AskRequest, env: Environment) -> McpTools | None:
         return None
     from chatcli.tools.mcp import load_mcp_tools
 
-    errlog = env.stderr if request.verbose and hasattr(env.stderr, "fileno") else None
+    errlog = server_log(env) if request.verbose else None
     return load_mcp_tools(request.mcp, request.mcp_urls, errlog=errlog)
+
+
+def server_log(env: Environment) -> TextIO | None:
+    """Where MCP servers' stderr goes with ``-v``: chatcli's stderr, through the guard when
+    it is a terminal (a pipe and a thread that copies lines), else the stream itself."""
+    if not env.stderr_is_terminal:
+        raw = env.stderr.stream
+        return raw if hasattr(raw, "fileno") else None
+    import os
+    import threading
+
+    read_end, write_end = os.pipe()
+
+    def copy() -> None:
+        with open(read_end, encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                env.stderr.write(line)
+                env.stderr.flush()
+
+    threading.Thread(target=copy, name="mcp server log", daemon=True).start()
+    return open(write_end, "w", encoding="utf-8")
 
 
 def _once(paths: Sequence[str]) -> list[str]:
@@ -136,9 +157,7 @@ def run_with_tools(request: AskRequest, env: Environment, client: Any, settings:
                     timeout=request.tool_timeout, stream=request.stream,
                     trace_id=request.trace_id)
     if as_json:
-        body = {**loop.last.completion, "messages": loop.messages}
-        env.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
-        env.stdout.flush()
+        write_json(env.stdout, {**loop.last.completion, "messages": loop.messages})
     if loop.notice:
         env.warn(loop.notice)
     return loop
@@ -148,10 +167,9 @@ def outcome_shower(env: Environment, rich: bool) -> Callable[[ToolOutcome], None
     """How a tool's outcome is shown: a panel on a terminal, one stderr line otherwise."""
     if not rich:
         return lambda outcome: env.log(plain_line(outcome))
-    from rich.console import Console
+    from chatcli.render.console import terminal_console
 
-    console = Console(file=env.stdout, force_terminal=True, highlight=False, markup=False,
-                      emoji=False)
+    console = terminal_console(env.stdout)
     return lambda outcome: console.print(outcome_panel(outcome))
 
 

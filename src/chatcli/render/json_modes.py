@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, TextIO
+from typing import Any
 
 from chatcli.errors import ChatcliError
 from chatcli.events import Event
+from chatcli.output_guard import TextSink
 from chatcli.sanitize import visible_json
 from chatcli.turn import TurnResult
 
 
 class JsonRenderer:
-    def __init__(self, out: TextIO, hide_reasoning: bool = False,
+    def __init__(self, out: TextSink, hide_reasoning: bool = False,
                  terminal: bool = False) -> None:
         self.out = out
         self.hide_reasoning = hide_reasoning
@@ -61,7 +62,7 @@ class EventsRenderer:
     JSON); one spread over several ``data:`` lines is re-serialised compactly.
     """
 
-    def __init__(self, out: TextIO, terminal: bool = False) -> None:
+    def __init__(self, out: TextSink, terminal: bool = False) -> None:
         self.out = out
         self._text = visible_json if terminal else _same
         self._lines: list[str] = []

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any
 
 from chatcli.events import AudioDelta, Event, ReasoningDelta, TextDelta
+from chatcli.output_guard import TextSink
 from chatcli.render import RenderOptions, sources, spoken_text
 from chatcli.sanitize import visible
 from chatcli.turn import TurnResult
 
 
 class PlainRenderer:
-    def __init__(self, out: TextIO, err: TextIO, options: RenderOptions, *,
+    def __init__(self, out: TextSink, err: TextSink, options: RenderOptions, *,
                  out_is_terminal: bool = False, err_is_terminal: bool = False) -> None:
         self.out = out
         self.err = err

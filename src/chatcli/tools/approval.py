@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from chatcli.sanitize import visible
 from chatcli.tools.definitions import RequestedCall
+
+if TYPE_CHECKING:
+    from chatcli.output_guard import TextSink
 
 DecisionKind = Literal["yes", "no", "always", "edit"]
 
@@ -84,7 +87,7 @@ _ANSWERS: dict[str, Decision] = {
 }
 
 
-def ask_on_terminal(stdin: TextIO, stdout: TextIO) -> Ask:
+def ask_on_terminal(stdin: TextIO, stdout: TextSink) -> Ask:
     """A line-by-line prompt: y(es), n(o), a(lways for this tool), e(dit the arguments).
 
     The end of input means no, so a closed terminal can never leave a call waiting.
@@ -113,7 +116,7 @@ def ask_on_terminal(stdin: TextIO, stdout: TextIO) -> Ask:
     return ask
 
 
-def _read_arguments(stdin: TextIO, stdout: TextIO) -> str | None:
+def _read_arguments(stdin: TextIO, stdout: TextSink) -> str | None:
     """A JSON object typed on one line; '' to go back, None at the end of input."""
     while True:
         line = _read(stdin, stdout, "New arguments (a JSON object, empty to go back): ")
@@ -130,7 +133,7 @@ def _read_arguments(stdin: TextIO, stdout: TextIO) -> str | None:
         return line.strip()
 
 
-def _read(stdin: TextIO, stdout: TextIO, prompt: str) -> str | None:
+def _read(stdin: TextIO, stdout: TextSink, prompt: str) -> str | None:
     stdout.write(prompt)
     stdout.flush()
     line = stdin.readline()

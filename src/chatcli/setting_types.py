@@ -1,0 +1,96 @@
+"""The type and range of every setting ``config.toml`` may hold, checked before any is used.
+
+A value of the wrong type is a configuration error naming the file, the
+table and the key: ``history = "false"`` is a string, and would otherwise be
+taken as true (a privacy defect); ``timeout = nan`` would never time out.
+Only shapes are checked here; what the values mean is ``config``'s business.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from chatcli.errors import ConfigError
+
+THINKING_STYLES = ("enable_thinking", "llmgw_thinking", "chat_template_kwargs",
+                   "thinking_object", "directive")
+SECRET_SCAN_MODES = ("ask", "redact", "refuse", "off")
+MAX_RETRIES = 100
+
+Check = Callable[[Any], str | None]  # the problem with a value, or None
+
+
+def _string(value: Any) -> str | None:
+    return None if isinstance(value, str) and value.strip() else "must be a non-empty string"
+
+
+def _url(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        return "must be a string starting with http:// or https://"
+    return None
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false (without quotes)"
+
+
+def _seconds(value: Any) -> str | None:
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value) or value <= 0):
+        return "must be a number of seconds, more than 0"
+    return None
+
+
+def _count(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RETRIES:
+        return f"must be a whole number from 0 to {MAX_RETRIES}"
+    return None
+
+
+def _file(value: Any) -> str | None:
+    return None if isinstance(value, str) and value else "must be the path of a JSON file"
+
+
+def _table(value: Any) -> str | None:
+    return None if isinstance(value, dict) else "must be a table"
+
+
+def _headers(value: Any) -> str | None:
+    if not isinstance(value, dict) or not all(
+            isinstance(v, str | int | float) and not isinstance(v, bool) for v in value.values()):
+        return "must be a table of header names and string values"
+    return None
+
+
+def _strings(value: Any) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        return "must be a list of non-empty strings"
+    return None
+
+
+def _one_of(*choices: str) -> Check:
+    def check(value: Any) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}"
+    return check
+
+
+CHECKS: dict[str, Check] = {
+    "base_url": _url, "api_key": _string, "api_key_env": _string, "api_key_cmd": _string,
+    "model": _string, "headers": _headers, "params": _table, "extra_body": _table,
+    "timeout": _seconds, "connect_timeout": _seconds, "max_time": _seconds, "retries": _count,
+    "include_usage": _boolean, "history": _boolean,
+    "thinking_style": _one_of(*THINKING_STYLES), "secret_scan": _one_of(*SECRET_SCAN_MODES),
+    "functions": _strings, "tool_cmds": _strings, "approve": _strings, "mcp": _strings,
+    "mcp_urls": _strings, "tool_env": _strings, "tools": _file,
+}
+
+
+def check_settings(table: Mapping[str, Any], where: str) -> None:
+    """Raise a ``ConfigError`` for the first key of ``table`` whose value has the wrong shape."""
+    for key, value in table.items():
+        check = CHECKS.get(key)
+        problem = check(value) if check is not None else None
+        if problem:
+            raise ConfigError(f"{where}: {key} {problem}")
