@@ -35,6 +35,9 @@ class TurnResult:
     time_to_first_token: float | None = None
     duration: float = 0.0
     error: BaseException | None = field(default=None, repr=False)
+    # Said once the answer is shown: warnings always (on stderr), notes with -v.
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def message(self) -> dict[str, Any]:

@@ -107,8 +107,14 @@ def make_renderer(mode: str, reasoning: str, env: Environment, *, choices: int,
                          err_is_terminal=env.stderr_is_terminal)
 
 
-def report_outcome(result: TurnResult, env: Environment, *, usage: bool) -> None:
+def report_outcome(result: TurnResult, env: Environment, *, usage: bool,
+                   verbose: bool = False) -> None:
     """Warnings about how the answer ended, and the ``--usage`` line, on stderr."""
+    for warning in result.warnings:
+        env.warn(warning)
+    if verbose:
+        for note in result.notes:
+            env.log(f"chatcli: note: {note}")
     for choice in result.completion["choices"]:
         label = f"choice {choice['index']}: " if len(result.completion["choices"]) > 1 else ""
         reason = choice.get("finish_reason")
