@@ -1,7 +1,7 @@
 """What chatcli may write to a terminal: only the escape sequences it makes itself.
 
 An allow-list, not a deny-list: colour and style (SGR), the cursor moves and
-erases of the live tail (``\r`` only before an erase or a newline, ``ESC [ n
+erases of the live tail (``\\r`` only before an erase or a newline, ``ESC [ n
 A`` up, ``ESC [ 2 K`` erase line, ``ESC [ ? 25 l/h`` hide/show the cursor), OSC 8
 hyperlinks whose target holds nothing but printable characters, and, where a
 test allows it, chatcli's own OSC 52 clipboard write. Anything else that a
