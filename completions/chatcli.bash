@@ -11,15 +11,15 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --audio-voice --base-url --ca-bundle --cid --clipboard --connect-timeout
                 --continue --debug --file --file-id --frequency-penalty --functions --header
                 --help --image --image-detail --insecure --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-tokens --max-tool-rounds --mcp
-                --mcp-url --messages --metadata --modalities --model --no-history
-                --no-parallel-tool-calls --no-store --no-stream --no-thinking --option --output
-                --parallel-tool-calls --prediction --presence-penalty --profile --reasoning
-                --reasoning-effort --response-format --retries --schema --seed --service-tier
-                --stop --store --stream --strict-params --system --temperature --thinking
-                --timeout --tool-choice --tool-cmd --tool-timeout --tools --top-logprobs --top-p
-                --trace-id --usage --user --verbose --version --video --web-search --yes -H -O
-                -P -c -f -h -i -m -n -o -s -t -u -v)
+                --max-attachment-mb --max-completion-tokens --max-time --max-tokens
+                --max-tool-rounds --mcp --mcp-url --messages --metadata --modalities --model
+                --no-history --no-parallel-tool-calls --no-store --no-stream --no-thinking
+                --option --output --parallel-tool-calls --prediction --presence-penalty
+                --profile --reasoning --reasoning-effort --response-format --retries --schema
+                --seed --service-tier --stop --store --stream --strict-params --system
+                --temperature --thinking --timeout --tool-choice --tool-cmd --tool-timeout
+                --tools --top-logprobs --top-p --trace-id --usage --user --verbose --version
+                --video --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
             own_options=(--help --version -h)
             default_command=ask
             commands=(ask chat completion config doctor history models)
@@ -29,30 +29,30 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --audio-voice --base-url --ca-bundle --cid --clipboard --connect-timeout
                 --continue --debug --file --file-id --frequency-penalty --functions --header
                 --help --image --image-detail --insecure --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-tokens --max-tool-rounds --mcp
-                --mcp-url --messages --metadata --modalities --model --no-history
-                --no-parallel-tool-calls --no-store --no-stream --no-thinking --option --output
-                --parallel-tool-calls --prediction --presence-penalty --profile --reasoning
-                --reasoning-effort --response-format --retries --schema --seed --service-tier
-                --stop --store --stream --strict-params --system --temperature --thinking
-                --timeout --tool-choice --tool-cmd --tool-timeout --tools --top-logprobs --top-p
-                --trace-id --usage --user --verbose --video --web-search --yes -H -O -P -c -f -h
-                -i -m -n -o -s -t -u -v)
+                --max-attachment-mb --max-completion-tokens --max-time --max-tokens
+                --max-tool-rounds --mcp --mcp-url --messages --metadata --modalities --model
+                --no-history --no-parallel-tool-calls --no-store --no-stream --no-thinking
+                --option --output --parallel-tool-calls --prediction --presence-penalty
+                --profile --reasoning --reasoning-effort --response-format --retries --schema
+                --seed --service-tier --stop --store --stream --strict-params --system
+                --temperature --thinking --timeout --tool-choice --tool-cmd --tool-timeout
+                --tools --top-logprobs --top-p --trace-id --usage --user --verbose --video
+                --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
             ;;
         'chatcli chat')
             options=(--api-key --approve --attach --audio --audio-format --audio-out
                 --audio-voice --base-url --ca-bundle --cid --clipboard --connect-timeout
                 --continue --debug --file --file-id --frequency-penalty --functions --header
                 --help --image --image-detail --insecure --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-tokens --max-tool-rounds --mcp
-                --mcp-url --messages --metadata --modalities --model --no-history
-                --no-parallel-tool-calls --no-store --no-stream --no-thinking --option --output
-                --parallel-tool-calls --prediction --presence-penalty --profile --reasoning
-                --reasoning-effort --response-format --retries --schema --seed --service-tier
-                --stop --store --stream --strict-params --system --temperature --thinking
-                --timeout --tool-choice --tool-cmd --tool-timeout --tools --top-logprobs --top-p
-                --trace-id --usage --user --verbose --video --web-search --yes -H -O -P -c -f -h
-                -i -m -n -o -s -t -u -v)
+                --max-attachment-mb --max-completion-tokens --max-time --max-tokens
+                --max-tool-rounds --mcp --mcp-url --messages --metadata --modalities --model
+                --no-history --no-parallel-tool-calls --no-store --no-stream --no-thinking
+                --option --output --parallel-tool-calls --prediction --presence-penalty
+                --profile --reasoning --reasoning-effort --response-format --retries --schema
+                --seed --service-tier --stop --store --stream --strict-params --system
+                --temperature --thinking --timeout --tool-choice --tool-cmd --tool-timeout
+                --tools --top-logprobs --top-p --trace-id --usage --user --verbose --video
+                --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
             ;;
         'chatcli completion')
             options=(--help -h)
@@ -132,6 +132,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --logit-bias') ;;
         'chatcli ask --max-attachment-mb') ;;
         'chatcli ask --max-completion-tokens') ;;
+        'chatcli ask --max-time') ;;
         'chatcli ask --max-tokens') ;;
         'chatcli ask --max-tool-rounds') ;;
         'chatcli ask --mcp') ;;
@@ -188,6 +189,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --logit-bias') ;;
         'chatcli chat --max-attachment-mb') ;;
         'chatcli chat --max-completion-tokens') ;;
+        'chatcli chat --max-time') ;;
         'chatcli chat --max-tokens') ;;
         'chatcli chat --max-tool-rounds') ;;
         'chatcli chat --mcp') ;;

@@ -43,6 +43,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config d
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l logprobs -d 'Ask for log probabilities.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l max-attachment-mb -d 'Largest file or image accepted.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l max-tokens -d 'Most tokens to generate.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l max-tool-rounds -d 'Most rounds of tool calls before chatcli stops.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l mcp -d 'Tools of the MCP server this command starts (stdio; repeatable).' -x
@@ -116,6 +117,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l logit-bias -d 'Toke
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l logprobs -d 'Ask for log probabilities.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-attachment-mb -d 'Largest file or image accepted.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tokens -d 'Most tokens to generate.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tool-rounds -d 'Most rounds of tool calls before chatcli stops.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l mcp -d 'Tools of the MCP server this command starts (stdio; repeatable).' -x

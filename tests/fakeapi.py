@@ -14,6 +14,7 @@ import json as jsonlib
 import socket
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ __all__ = [
     "HangUp",
     "Raw",
     "Recorded",
+    "Repeat",
     "Reply",
     "chunk",
     "completion",
@@ -193,8 +195,21 @@ class Gate:
             raise AssertionError(f"server never reached the gate within {timeout}s")
 
 
-Reply: TypeAlias = SSE | JSON | Raw | HangUp | Gate
-R = TypeVar("R", SSE, JSON, Raw, HangUp, Gate)
+@dataclass(frozen=True)
+class Repeat:
+    """Writes ``first``, then ``piece`` every ``interval`` seconds until the client goes
+    away or the API stops: a server that keeps a stream alive and never finishes it."""
+
+    first: bytes
+    piece: bytes = b": ping\n\n"
+    interval: float = 0.05
+    status: int = 200
+    content_type: str = "text/event-stream"
+    headers: Headers = None
+
+
+Reply: TypeAlias = SSE | JSON | Raw | HangUp | Gate | Repeat
+R = TypeVar("R", SSE, JSON, Raw, HangUp, Gate, Repeat)
 
 
 def _describe(reply: Reply) -> str:
@@ -206,6 +221,8 @@ def _describe(reply: Reply) -> str:
         return f"Raw(status={reply.status}, {reply.body[:60]!r})"
     if isinstance(reply, HangUp):
         return f"HangUp(before={len(reply.before)} bytes, no_response={reply.no_response})"
+    if isinstance(reply, Repeat):
+        return f"Repeat(first={len(reply.first)} bytes, piece={reply.piece!r})"
     return f"Gate(first={len(reply.first)} bytes, rest={len(reply.rest)} bytes)"
 
 
@@ -286,6 +303,16 @@ class _Handler(BaseHTTPRequestHandler):
         elif isinstance(reply, Raw):
             self._begin(reply.status, reply.content_type, reply.headers, len(reply.body))
             self.wfile.write(reply.body)
+        elif isinstance(reply, Repeat):
+            self._begin(reply.status, reply.content_type, reply.headers, "chunked")
+            self._write(reply.first, "chunked")
+            while not self.server.api.stopping:
+                time.sleep(reply.interval)  # the server's own pace, not the test's
+                try:
+                    self._write(reply.piece, "chunked")
+                except OSError:
+                    self._drop()
+            self._drop()
         elif isinstance(reply, HangUp):
             if not reply.no_response:
                 self._begin(reply.status, "text/event-stream", reply.headers, "chunked")

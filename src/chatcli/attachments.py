@@ -149,20 +149,32 @@ def _b64(data: bytes) -> str:
 
 
 def _read(path: str, max_bytes: int) -> bytes:
+    """At most ``max_bytes`` of the file; more is a usage error. The size is what was read,
+    not what ``stat`` says: a device, a pipe or ``<(…)`` reports 0 and can be endless."""
     file = Path(path)
     try:
         if file.is_dir():
             raise UsageError(f"{path}: is a directory")
-        size = file.stat().st_size
-        if size > max_bytes:
-            raise UsageError(
-                f"{path}: {size / 1_048_576:.1f} MB is over the"
-                f" {max_bytes / 1_048_576:g} MB limit (--max-attachment-mb)"
-            )
-        return file.read_bytes()
+        with file.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except PermissionError:
         raise UsageError(f"{path}: permission denied") from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(data) > max_bytes:
+        raise UsageError(f"{path}: {_size(file, len(data))} is over the"
+                         f" {max_bytes / 1_048_576:g} MB limit (--max-attachment-mb)")
+    return data
+
+
+def _size(file: Path, read: int) -> str:
+    """The file's size when ``stat`` knows it, else "more than" what was read."""
+    try:
+        size = file.stat().st_size
+    except OSError:
+        size = 0
+    if size >= read:
+        return f"{size / 1_048_576:.1f} MB"
+    return f"more than {(read - 1) / 1_048_576:g} MB"

@@ -1,20 +1,19 @@
 """Spoken output (``modalities: ["audio"]``) written to the file ``--audio-out`` names.
 
 The accumulated message holds the audio as base64 text, joined from the
-stream's pieces; this module decodes it and writes it through a temporary
-file and a rename, so a failed write never leaves half a file. It never prints.
+stream's pieces; this module decodes it and writes it atomically
+(``paths.atomic_write``), so a failed write never leaves half a file. It never prints.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from chatcli.errors import UsageError
+from chatcli.paths import atomic_write
 from chatcli.turn import TurnResult
 
 
@@ -38,16 +37,8 @@ def write_audio(result: TurnResult, path: str) -> int | None:
     data = audio_bytes(result.completion)
     if data is None:
         return None
-    target = Path(path)
     try:
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        atomic_write(Path(path), data)
     except OSError as exc:
         raise UsageError(f"--audio-out {path}: cannot write: {exc.strerror}") from None
     return len(data)

@@ -10,8 +10,6 @@ It never prints; the cache path and the clock are handed in.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chatcli.errors import RequestError, RequestRejected, UsageError
+from chatcli.paths import atomic_write
 
 if TYPE_CHECKING:
     from chatcli.client import ChatClient
@@ -107,9 +106,9 @@ def fetch_model_info(client: ChatClient, model: str, trace_id: str | None = None
 class ModelCache:
     """Model objects by (profile, base URL, model), each kept ``ttl`` seconds.
 
-    One small JSON file, rewritten whole through a temporary file and
-    ``os.replace`` (mode 0600), so a crash never leaves half a file. A file that
-    cannot be read is treated as empty: the cache only ever saves requests.
+    One small JSON file, rewritten whole (``paths.atomic_write``: 0600, in a 0700
+    directory), so a crash never leaves half a file. A file that cannot be read
+    is treated as empty: the cache only ever saves requests.
     """
 
     def __init__(self, path: Path, clock: Clock = time.time, ttl: float = CACHE_TTL) -> None:
@@ -142,21 +141,12 @@ class ModelCache:
     def _read(self) -> dict[str, Any]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
         return data if isinstance(data, dict) else {}
 
     def _write(self, entries: Mapping[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".models-", suffix=".tmp", dir=self.path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(entries, handle, ensure_ascii=False)
-            os.replace(temp, self.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        atomic_write(self.path, json.dumps(entries, ensure_ascii=False).encode("utf-8"))
 
 
 def cached_lookup(client: ChatClient, cache: ModelCache | None) -> Lookup:

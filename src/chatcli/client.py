@@ -25,7 +25,6 @@ from chatcli.dialects import apply_thinking
 from chatcli.error_bodies import describe_error_body, json_or_none
 from chatcli.errors import (
     ConfigError,
-    NetworkError,
     ProtocolError,
     RequestError,
     RequestRejected,
@@ -33,11 +32,14 @@ from chatcli.errors import (
     UsageError,
     error_for_status,
 )
+from chatcli.http_failures import request_id_of, retry_after, transport_error
 from chatcli.param_drops import DropRetry, ParamDrops, error_param, target_key
+from chatcli.request_body import request_bytes, shorten_payloads
 from chatcli.sanitize import redact_header
 
 RETRY_STATUSES = frozenset({408, 409, 429})
-REQUEST_ID_HEADERS = ("x-request-id", "request-id", "openai-request-id", "x-oneapi-request-id")
+MAX_ERROR_BODY = 64 * 1024  # an error page is read this far, and no further
+MAX_INFLATED = 256 * 1024 * 1024  # a compressed response may not inflate past this
 MAX_RETRY_AFTER = 120.0
 MAX_REDIRECTS = 5
 Log = Callable[[str], None]
@@ -53,23 +55,46 @@ def new_trace_id() -> str:
 
 
 class ResponseStream:
-    """An open response whose body has not been read; iterate its bytes once."""
+    """An open response whose body has not been read; iterate its bytes once.
 
-    def __init__(self, response: httpx.Response, trace_id: str, started: float) -> None:
+    Bounded: past ``deadline`` (``--max-time``, a ``time.monotonic`` instant) it
+    raises a timeout, and a compressed body may not inflate past ``MAX_INFLATED``.
+    """
+
+    def __init__(self, response: httpx.Response, trace_id: str, started: float,
+                 deadline: float | None = None, max_time: float | None = None) -> None:
         self.response = response
         self.trace_id = trace_id
         self.started = started
-        self.request_id = _request_id(response.headers)
+        self.request_id = request_id_of(response.headers)
+        self.deadline = deadline
+        self.max_time = max_time
 
     @property
     def content_type(self) -> str:
         return str(self.response.headers.get("content-type", "")).lower()
 
     def iter_bytes(self) -> Iterator[bytes]:
+        compressed = self.response.headers.get("content-encoding", "identity") != "identity"
+        inflated = 0
         try:
-            yield from self.response.iter_bytes()
+            for piece in self.response.iter_bytes():
+                if self.deadline is not None and time.monotonic() > self.deadline:
+                    raise self._past_deadline()
+                inflated += len(piece)
+                if compressed and inflated > MAX_INFLATED:
+                    raise ProtocolError(f"the compressed response inflates past"
+                                        f" {MAX_INFLATED // 1_048_576} MiB; not read further",
+                                        trace_id=self.trace_id, request_id=self.request_id)
+                yield piece
         except httpx.HTTPError as exc:
-            raise _transport_error(exc, self.trace_id, self.request_id, mid_body=True) from exc
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                raise self._past_deadline() from exc
+            raise transport_error(exc, self.trace_id, self.request_id, mid_body=True) from exc
+
+    def _past_deadline(self) -> RequestTimeout:
+        return RequestTimeout(f"the answer took longer than --max-time {self.max_time:g}s",
+                              trace_id=self.trace_id, request_id=self.request_id)
 
     def read(self) -> bytes:
         return b"".join(self.iter_bytes())
@@ -112,9 +137,11 @@ class ChatClient:
         self._custom_headers = tuple({**settings.headers, **(headers or {})})
         if settings.api_key:
             merged["Authorization"] = f"Bearer {settings.api_key}"
-        timeout = httpx.Timeout(
-            settings.timeout, connect=settings.connect_timeout, pool=settings.connect_timeout
-        )
+        # A deadline shorter than the read timeout bounds each read too, so that a
+        # silent server is noticed when the deadline passes, not when --timeout does.
+        read = min(settings.timeout, settings.max_time or settings.timeout)
+        timeout = httpx.Timeout(read, connect=settings.connect_timeout,
+                                pool=settings.connect_timeout)
         self._http = httpx.Client(headers=merged, timeout=timeout, follow_redirects=False,
                                   trust_env=True, verify=_verify(settings.base_url, tls))
 
@@ -143,7 +170,7 @@ class ChatClient:
             str(body.get("model", "")), self._on_drop, self._log)
         current = retry.first(body) if retry else dict(body)
         while True:
-            content = json.dumps(current, ensure_ascii=False).encode("utf-8")
+            content = request_bytes(current)
             if self._log:
                 self._log("> " + json.dumps(shorten_payloads(current), ensure_ascii=False))
             try:
@@ -167,7 +194,7 @@ class ChatClient:
             raw = stream.read()
         try:
             data = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ProtocolError(f"{what} is not JSON", trace_id=trace,
                                 request_id=stream.request_id) from exc
         if not isinstance(data, dict):
@@ -180,6 +207,8 @@ class ChatClient:
             headers["Content-Type"] = "application/json"
         attempt = hops = 0
         foreign = False  # redirected to another host: no credentials go there
+        max_time = self.settings.max_time
+        deadline = time.monotonic() + max_time if max_time else None
         while True:
             started = time.monotonic()
             try:
@@ -194,15 +223,18 @@ class ChatClient:
             except httpx.UnsupportedProtocol as exc:
                 raise ConfigError(f"invalid base URL {self.settings.base_url!r}: {exc}") from exc
             except httpx.TransportError as exc:
-                error = _transport_error(exc, trace_id, None, mid_body=False)
+                error = transport_error(exc, trace_id, None, mid_body=False)
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise RequestTimeout(f"no answer within --max-time {max_time:g}s"
+                                         f" ({error.message})", trace_id=trace_id) from exc
                 if attempt < self.settings.retries:
-                    self._wait(attempt, None, error)
+                    self._wait(attempt, None, error, deadline)
                     attempt += 1
                     continue
                 raise error from exc
             self._log_response(response, started)
             if response.status_code < 300:
-                return ResponseStream(response, trace_id, started)
+                return ResponseStream(response, trace_id, started, deadline, max_time)
             target = _redirect_target(response, method)
             if target is not None and hops < MAX_REDIRECTS:
                 response.close()
@@ -213,7 +245,7 @@ class ChatClient:
             error = self._status_error(response, trace_id)
             patient = error.retry_after is None or error.retry_after <= MAX_RETRY_AFTER
             if _retryable(response.status_code) and attempt < self.settings.retries and patient:
-                self._wait(attempt, error.retry_after, error)
+                self._wait(attempt, error.retry_after, error, deadline)
                 attempt += 1
                 continue
             raise error
@@ -224,30 +256,31 @@ class ChatClient:
             request.headers.pop(name, None)
 
     def _status_error(self, response: httpx.Response, trace_id: str) -> RequestError:
-        request_id = _request_id(response.headers)
+        request_id = request_id_of(response.headers)
         if 300 <= response.status_code < 400:
             response.close()
             where = response.headers.get("location", "elsewhere")
             return RequestRejected(f"redirected to {where} (not followed; check --base-url)",
                                    status=response.status_code, trace_id=trace_id,
                                    request_id=request_id)
-        try:
-            raw = response.read()
-        except httpx.HTTPError:
-            raw = b""
-        finally:
-            response.close()
+        raw = _read_bounded(response, MAX_ERROR_BODY)
         message = describe_error_body(raw, response.headers.get("content-type", ""))
         if not message:
             message = response.reason_phrase or "no details in the response"
+        if response.status_code in (401, 403) and self.settings.key_note.startswith(
+                "none: OPENAI_API_KEY"):
+            message += " (OPENAI_API_KEY was not sent to this base URL: see `chatcli config show`)"
         cls = error_for_status(response.status_code)
         return cls(message, status=response.status_code, trace_id=trace_id,
                    request_id=request_id, retry_after=retry_after(response.headers),
                    param=error_param(json_or_none(raw)))
 
-    def _wait(self, attempt: int, hinted: float | None, error: RequestError) -> None:
+    def _wait(self, attempt: int, hinted: float | None, error: RequestError,
+              deadline: float | None) -> None:
         backoff = min(8.0, 0.5 * 2**attempt) * (0.5 + self._jitter())
         delay = hinted if hinted is not None else backoff
+        if deadline is not None and time.monotonic() + delay >= deadline:
+            raise error  # waiting would outlast --max-time: the error as it stands
         if self._log:
             self._log(f"retrying in {delay:.1f}s after: {error.describe()}")
         self._sleep(delay)
@@ -306,73 +339,18 @@ def _retryable(status: int) -> bool:
     return status in RETRY_STATUSES or status >= 500
 
 
-def _request_id(headers: httpx.Headers) -> str | None:
-    for name in REQUEST_ID_HEADERS:
-        value = headers.get(name)
-        if value:
-            return str(value)
-    return None
-
-
-def retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date)."""
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
+def _read_bounded(response: httpx.Response, limit: int) -> bytes:
+    """At most ``limit`` bytes of the (decoded) body; the response is closed after."""
+    pieces: list[bytes] = []
+    size = 0
     try:
-        return max(0.0, float(value))
-    except ValueError:
+        for piece in response.iter_bytes():
+            pieces.append(piece)
+            size += len(piece)
+            if size >= limit:
+                break
+    except httpx.HTTPError:
         pass
-    import email.utils
-
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _transport_error(
-    exc: httpx.HTTPError, trace_id: str, request_id: str | None, *, mid_body: bool
-) -> RequestError:
-    where = "while receiving the answer" if mid_body else "before any answer"
-    ids: dict[str, Any] = {"trace_id": trace_id, "request_id": request_id}
-    detail = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.ConnectTimeout):
-        return RequestTimeout(f"timed out connecting ({detail})", **ids)
-    if isinstance(exc, httpx.ReadTimeout):
-        return RequestTimeout(f"timed out waiting for data {where} (see --timeout)", **ids)
-    if isinstance(exc, httpx.TimeoutException):
-        return RequestTimeout(f"timed out {where}: {detail}", **ids)
-    if isinstance(exc, httpx.DecodingError):
-        return ProtocolError(f"could not decode the response body: {detail}", **ids)
-    lowered = detail.lower()
-    if "name or service not known" in lowered or "nodename nor servname" in lowered or (
-        "temporary failure in name resolution" in lowered
-    ) or "no address associated" in lowered:
-        return NetworkError(f"cannot resolve the host ({detail})", **ids)
-    if "connection refused" in lowered:
-        return NetworkError(f"connection refused ({detail})", **ids)
-    if "ssl" in lowered or "certificate" in lowered:
-        return NetworkError(f"TLS error: {detail}", **ids)
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
-        return NetworkError(f"connection dropped {where} ({detail})", **ids)
-    return NetworkError(f"network failure {where}: {detail}", **ids)
-
-
-def shorten_payloads(value: Any) -> Any:
-    """A copy with base64 ``data:`` URLs and long strings cut, for ``--verbose``."""
-    if isinstance(value, dict):
-        return {k: shorten_payloads(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [shorten_payloads(v) for v in value]
-    if isinstance(value, str) and value.startswith("data:") and len(value) > 80:
-        head = value[: value.find(",") + 1] if "," in value else value[:40]
-        return f"{head}…({len(value)} chars)"
-    return value
+    finally:
+        response.close()
+    return b"".join(pieces)[:limit]

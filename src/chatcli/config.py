@@ -129,12 +129,13 @@ def load_settings(
         ("env", _generic_env(env)),
         (f"config {path}", _table(document, path, None)),
     ]
+    profiles = document.get("profiles", {})
+    checked = {name: _table(table, path, name) for name, table in profiles.items()}
     profile, profile_source = _pick_profile(flags, env, document)
     if profile is not None:
-        profiles = document.get("profiles", {})
-        if not isinstance(profiles, dict) or profile not in profiles:
+        if profile not in checked:
             raise ConfigError(f"profile {profile!r} is not defined in {path}")
-        layers.append((f"profile {profile}", _table(profiles[profile], path, profile)))
+        layers.append((f"profile {profile}", checked[profile]))
     layers.append(("env", _chatcli_env(env)))
     layers.append(("flag", {k: v for k, v in flags.items() if v is not None}))
 

@@ -163,7 +163,7 @@ class Session:
 def _loads(raw: str) -> dict[str, Any] | None:
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
 
@@ -268,7 +268,7 @@ def _json_reply(session: Session, response_format: Mapping[str, Any]) -> Any:
     content = exchange.message.get("content")
     try:
         return json.loads(content) if isinstance(content, str) else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

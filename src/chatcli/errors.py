@@ -6,7 +6,7 @@ message, the trace id); only ``cli.py`` turns them into a line on stderr.
     ChatcliError                 exit 1  (internal)
     ├── UsageError               exit 2  bad flags, missing or unreadable input
     ├── ConfigError              exit 3  config file, profile, api_key_cmd
-    ├── Interrupted              exit 130 Ctrl-C (143 for SIGTERM: Terminated)
+    ├── Interrupted              exit 130 Ctrl-C (143 SIGTERM: Terminated; 129 SIGHUP: HungUp)
     ├── OutputClosed             exit 141 the reader closed stdout
     └── RequestError             facts about one HTTP request
         ├── RequestRejected      exit 4  4xx other than 429
@@ -35,6 +35,7 @@ class ExitCode(IntEnum):
     NETWORK = 7
     TIMEOUT = 8
     PROTOCOL = 9
+    HANGUP = 129
     INTERRUPTED = 130
     BROKEN_PIPE = 141
     TERMINATED = 143
@@ -70,8 +71,16 @@ class Terminated(Interrupted):
     exit_code = ExitCode.TERMINATED
 
 
+class HungUp(Terminated):
+    exit_code = ExitCode.HANGUP
+
+
 class TerminateSignal(KeyboardInterrupt):
     """Raised by the SIGTERM handler: unwinds like Ctrl-C, so partial answers are kept."""
+
+
+class HangupSignal(TerminateSignal):
+    """Raised by the SIGHUP handler (the terminal closed): unwinds like SIGTERM."""
 
 
 class OutputClosed(ChatcliError):

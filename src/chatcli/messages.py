@@ -60,10 +60,7 @@ def user_message(text: str, parts: Sequence[ContentPart] = ()) -> Message:
 
 def load_messages(raw: str, origin: str) -> list[Message]:
     """Messages from a JSON array in wire format (``--messages FILE``)."""
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise UsageError(f"{origin}: not valid JSON: {exc}") from exc
+    data = load_json(raw, origin)
     if not isinstance(data, list):
         raise UsageError(f"{origin}: expected a JSON array of messages")
     for position, message in enumerate(data):
@@ -77,14 +74,29 @@ def load_messages(raw: str, origin: str) -> list[Message]:
     return data
 
 
+def load_json(raw: str, origin: str) -> Any:
+    """JSON from a file or stdin the user named; anything unreadable is a usage error."""
+    try:
+        return json.loads(raw, parse_constant=_no_constant)
+    except ValueError as exc:
+        raise UsageError(f"{origin}: not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise UsageError(f"{origin}: nested too deeply to read") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_option(item: str) -> tuple[list[str], Any]:
-    """``KEY=VALUE`` from ``-o``: the value as JSON when it parses, else a string."""
+    """``KEY=VALUE`` from ``-o``: the value as JSON when it parses, else a string
+    (``NaN`` and ``Infinity`` are not JSON: they stay strings)."""
     key, sep, value = item.partition("=")
     if not sep or not key.strip():
         raise UsageError(f"option {item!r} must look like KEY=VALUE")
     try:
-        parsed: Any = json.loads(value)
-    except ValueError:
+        parsed: Any = json.loads(value, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         parsed = value
     return [part for part in key.strip().split(".")], parsed
 

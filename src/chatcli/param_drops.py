@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from chatcli.errors import RequestError
+from chatcli.paths import atomic_write
 
 FILE_NAME: Final = "param_drops.json"
 # Fields the request means nothing without; a rejection naming one is reported, never "fixed".
@@ -210,7 +210,7 @@ class ParamDrops:
     def _targets(self) -> dict[str, dict[str, dict[str, str | None]]]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
         targets = data.get("targets") if isinstance(data, dict) else None
         if not isinstance(targets, dict):
@@ -227,22 +227,5 @@ class ParamDrops:
         return clean
 
     def _write(self, data: Mapping[str, Any]) -> None:
-        """Write to a private temp file beside the target, then rename it into place.
-
-        ``mkstemp`` creates the file 0600, so the file is never readable by others,
-        and ``os.replace`` means a reader sees the old file or the new one, never half.
-        """
-        import tempfile  # only when a drop is learnt: start-up counts
-
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle, temp = tempfile.mkstemp(prefix=".param_drops.", suffix=".tmp",
-                                        dir=self.path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(data, out, indent=2)  # insertion order: the order learnt
-                out.write("\n")
-            os.replace(temp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+        """Rewrite the file whole, private and atomically (``paths.atomic_write``)."""
+        atomic_write(self.path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))

@@ -10,7 +10,6 @@ for the first message.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from chatcli.cli.output import Environment, make_renderer, report_outcome
 from chatcli.config import Settings, data_dir
 from chatcli.errors import ChatcliError, UsageError
 from chatcli.messages import ContentPart, Message, build_request, user_message
+from chatcli.paths import create_private_file
 from chatcli.repl_commands import COMMANDS, HISTORY_LIMIT, without
 from chatcli.turn import TurnResult, run_turn
 
@@ -317,8 +317,7 @@ def input_history(env: Environment) -> History:
     """Typed lines, kept in ``input_history`` in the data directory (created private)."""
     path = data_dir() / "input_history"
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
+        create_private_file(path)
     except OSError as exc:
         env.warn(f"input history {path}: {exc.strerror}; lines are not kept")
         return InMemoryHistory()
@@ -367,7 +366,8 @@ def run_chat(request: AskRequest, env: Environment | None = None) -> None:
     with ExitStack() as closing:
         keys = env.stdin if _is_tty(env.stdin) else _open_tty(closing, "r")
         screen = env.stdout.stream if _is_tty(env.stdout.stream) else _open_tty(closing, "w")
-        piped = "" if env.stdin_is_terminal else env.read_stdin()
+        limit = int(request.max_attachment_mb * 1_048_576)
+        piped = "" if env.stdin_is_terminal else env.read_stdin(limit)
         terminal = Environment(keys, screen, env.stderr, stdin_is_terminal=True,
                                stdout_is_terminal=True, stderr_is_terminal=env.stderr_is_terminal)
         chat(request, terminal, piped=piped, input=create_input(keys),

@@ -8,6 +8,7 @@ reader that closed stdout gets a quiet 141.
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import sys
@@ -15,7 +16,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from chatcli.config import stream_is_terminal
-from chatcli.errors import ChatcliError, ExitCode, Interrupted, OutputClosed, TerminateSignal
+from chatcli.errors import (
+    ChatcliError,
+    ExitCode,
+    HangupSignal,
+    Interrupted,
+    OutputClosed,
+    TerminateSignal,
+    UsageError,
+)
 from chatcli.output_guard import guard_stream
 from chatcli.sanitize import redact_secrets
 
@@ -34,11 +43,44 @@ def main(args: list[str]) -> int:
 
     command = get_command(app)
     debug = "--debug" in args
-    previous = signal.signal(signal.SIGTERM, _on_terminate)
+    _whole_writes()
+    previous = {signum: signal.signal(signum, handler) for signum, handler in (
+        (signal.SIGTERM, _on_terminate), (signal.SIGHUP, _on_hangup))}
     try:
+        undecodable = _undecodable_argument(args)
+        if undecodable is not None:
+            return report(UsageError(undecodable), debug)
         return _invoke(command, args, debug)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _whole_writes() -> None:
+    """Make every write to stdout and stderr complete or fail.
+
+    Under ``PYTHONUNBUFFERED`` (``python -u``) the text streams sit on raw files,
+    whose ``write`` may take part of the data and drop the rest unseen: a reader
+    that closed early (``| head -c1``) would then go unnoticed. A buffered writer
+    in between writes everything, or raises ``BrokenPipeError``.
+    """
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        raw = getattr(stream, "buffer", None)
+        if isinstance(stream, io.TextIOWrapper) and isinstance(raw, io.RawIOBase):
+            setattr(sys, name, io.TextIOWrapper(
+                io.BufferedWriter(raw), encoding=stream.encoding, errors=stream.errors,
+                line_buffering=stream.line_buffering, write_through=True))
+
+
+def _undecodable_argument(args: list[str]) -> str | None:
+    """A usage error for the first argument that is not UTF-8 (Python keeps its bytes as
+    lone surrogates), naming it; None when every argument is text."""
+    for position, arg in enumerate(args, start=1):
+        if any("\udc80" <= char <= "\udcff" for char in arg):
+            raw = arg.encode("utf-8", "surrogateescape")
+            return f"argument {position} is not UTF-8 text: {raw!r}"
+    return None
 
 
 def _invoke(command: Any, args: list[str], debug: bool) -> int:
@@ -81,6 +123,19 @@ def report(exc: ChatcliError, debug: bool) -> int:
 
 def _on_terminate(signum: int, frame: object) -> None:
     raise TerminateSignal()
+
+
+def _on_hangup(signum: int, frame: object) -> None:
+    """The terminal went away: nobody is left to read, so output goes nowhere from now on,
+    and the turn unwinds as for SIGTERM, keeping what arrived."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for fd in (1, 2):
+            os.dup2(devnull, fd)
+        os.close(devnull)
+    except OSError:
+        pass
+    raise HangupSignal()
 
 
 def _write_traceback() -> None:

@@ -28,6 +28,7 @@ from chatcli.cli.options import (
     Effort,
     Headers,
     Insecure,
+    MaxTime,
     Model,
     OutputMode,
     Profile,
@@ -41,6 +42,7 @@ from chatcli.cli.options import (
     Timeout,
     TraceId,
     Verbose,
+    finite,
 )
 
 ROOT_OPTIONS = frozenset({"--help", "-h", "--version", "--install-completion",
@@ -114,7 +116,8 @@ def ask(
     image_detail: Annotated[Detail | None, typer.Option(
         "--image-detail", help="Image detail level.")] = None,
     max_attachment_mb: Annotated[float, typer.Option(
-        "--max-attachment-mb", metavar="MB", min=0, help="Largest file or image accepted.")] = 20,
+        "--max-attachment-mb",
+        callback=finite, metavar="MB", min=0, help="Largest file or image accepted.")] = 20,
     audio: Annotated[list[str] | None, typer.Option(
         "--audio", metavar="PATH",
         help="Attach a WAV or MP3 file as input audio (repeatable).")] = None,
@@ -157,9 +160,10 @@ def ask(
     ] = None,
     model: Model = None,
     temperature: Annotated[float | None, typer.Option(
-        "-t", "--temperature", min=0, max=2, help="Sampling temperature (0-2).")] = None,
+        "-t", "--temperature",
+        callback=finite, min=0, max=2, help="Sampling temperature (0-2).")] = None,
     top_p: Annotated[float | None, typer.Option(
-        "--top-p", min=0, max=1, help="Nucleus sampling (0-1).")] = None,
+        "--top-p", callback=finite, min=0, max=1, help="Nucleus sampling (0-1).")] = None,
     max_tokens: Annotated[int | None, typer.Option(
         "--max-tokens", min=1, help="Most tokens to generate.")] = None,
     max_completion_tokens: Annotated[int | None, typer.Option(
@@ -169,9 +173,11 @@ def ask(
     stop: Annotated[list[str] | None, typer.Option(
         "--stop", metavar="TEXT", help="Stop sequence (repeatable).")] = None,
     presence_penalty: Annotated[float | None, typer.Option(
-        "--presence-penalty", min=-2, max=2, help="Presence penalty (-2 to 2).")] = None,
+        "--presence-penalty",
+        callback=finite, min=-2, max=2, help="Presence penalty (-2 to 2).")] = None,
     frequency_penalty: Annotated[float | None, typer.Option(
-        "--frequency-penalty", min=-2, max=2, help="Frequency penalty (-2 to 2).")] = None,
+        "--frequency-penalty",
+        callback=finite, min=-2, max=2, help="Frequency penalty (-2 to 2).")] = None,
     logit_bias: Annotated[list[str] | None, typer.Option(
         "--logit-bias", metavar="TOKEN=BIAS", help="Token bias, -100 to 100 (repeatable).")
     ] = None,
@@ -204,7 +210,8 @@ def ask(
         "--approve", metavar="NAME", help="Run calls of this tool without asking (repeatable).")
     ] = None,
     tool_timeout: Annotated[float, typer.Option(
-        "--tool-timeout", metavar="SECONDS", help="Time limit of one tool call.")] = 60.0,
+        "--tool-timeout",
+        callback=finite, metavar="SECONDS", help="Time limit of one tool call.")] = 60.0,
     mcp: Annotated[list[str] | None, typer.Option(
         "--mcp", metavar="COMMAND",
         help="Tools of the MCP server this command starts (stdio; repeatable).")] = None,
@@ -246,6 +253,7 @@ def ask(
     trace_id: TraceId = None,
     timeout: Timeout = None,
     connect_timeout: ConnectTimeout = None,
+    max_time: MaxTime = None,
     retries: Retries = None,
     ca_bundle: CaBundle = None,
     insecure: Insecure = False,
@@ -284,7 +292,8 @@ def ask(
         web_search=web_search.value if web_search else None, prediction=prediction,
         store=store, metadata=list(metadata or []), service_tier=service_tier,
         flags=endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
-                       timeout=timeout, connect_timeout=connect_timeout, retries=retries),
+                       timeout=timeout, connect_timeout=connect_timeout, retries=retries,
+                       max_time=max_time),
     )))
 
 

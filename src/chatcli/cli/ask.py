@@ -7,7 +7,6 @@ before any request is sent.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,13 @@ from chatcli.cli.endpoint import open_client, param_drops_store
 from chatcli.cli.output import Environment, make_renderer, report_outcome
 from chatcli.cli.tool_use import has_runnable_tools
 from chatcli.errors import UsageError
-from chatcli.messages import Message, build_request, load_messages, options_to_fields
+from chatcli.messages import (
+    Message,
+    build_request,
+    load_json,
+    load_messages,
+    options_to_fields,
+)
 
 if TYPE_CHECKING:
     from chatcli.config import Settings
@@ -184,13 +189,13 @@ def gather_messages(request: AskRequest, env: Environment) -> list[Any]:
     stdin_used = False
     if request.messages is not None:
         if request.messages == "-":
-            raw, origin, stdin_used = env.read_stdin(), "stdin", True
+            raw, origin, stdin_used = env.read_stdin(max_bytes), "stdin", True
         else:
             raw, origin = _read_text(request.messages, "--messages"), request.messages
         messages.extend(load_messages(raw, origin))
     text = " ".join(request.prompt)
     if not stdin_used and not env.stdin_is_terminal:
-        piped = env.read_stdin()
+        piped = env.read_stdin(max_bytes)
         if piped.strip():
             text = f"{text}\n\n{piped}" if text else piped
     for path in request.files:
@@ -300,10 +305,7 @@ def _schema_format(value: str) -> dict[str, Any]:
     source = value
     if not value.lstrip().startswith("{"):
         source = _read_text(value, "--schema")
-    try:
-        schema = json.loads(source)
-    except ValueError as exc:
-        raise UsageError(f"--schema: not valid JSON: {exc}") from exc
+    schema = load_json(source, "--schema")
     if not isinstance(schema, dict):
         raise UsageError("--schema must be a JSON object")
     name = schema.get("title") if isinstance(schema.get("title"), str) else "response"
@@ -312,10 +314,7 @@ def _schema_format(value: str) -> dict[str, Any]:
 
 
 def _load_tools(path: str) -> list[Any]:
-    try:
-        tools = json.loads(_read_text(path, "--tools"))
-    except ValueError as exc:
-        raise UsageError(f"--tools {path}: not valid JSON: {exc}") from exc
+    tools = load_json(_read_text(path, "--tools"), f"--tools {path}")
     if not isinstance(tools, list) or not all(isinstance(t, dict) for t in tools):
         raise UsageError(f"--tools {path}: expected a JSON array of tool definitions")
     return tools

@@ -57,6 +57,9 @@ def parse_headers(items: list[str]) -> dict[str, str]:
         name, sep, value = item.partition(":")
         if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
             raise UsageError(f"header {item!r} must look like 'Name: value'")
+        if any((char < " " and char != "\t") or char == "\x7f" for char in value):
+            raise UsageError(f"header {name.strip()}: its value holds a control character"
+                             " (not shown)")
         headers[name.strip()] = value.strip()
         if is_secret_header(name):
             remember_secret(value.strip())  # hidden from -v, errors and tracebacks

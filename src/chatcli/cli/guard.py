@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chatcli.errors import Interrupted, OutputClosed, Terminated, TerminateSignal
+from chatcli.errors import (
+    HangupSignal,
+    HungUp,
+    Interrupted,
+    OutputClosed,
+    Terminated,
+    TerminateSignal,
+)
 
 
 def guarded(work: Callable[[], None]) -> None:
@@ -13,6 +20,8 @@ def guarded(work: Callable[[], None]) -> None:
         work()
     except BrokenPipeError as exc:
         raise OutputClosed("stdout was closed") from exc
+    except HangupSignal as exc:
+        raise HungUp("the terminal closed") from exc
     except TerminateSignal as exc:
         raise Terminated("terminated") from exc
     except KeyboardInterrupt as exc:

@@ -6,6 +6,7 @@ the app module stays a readable table of commands.
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import Annotated
 
@@ -60,6 +61,13 @@ class ExportFormat(StrEnum):
     json = "json"
 
 
+def finite(value: float | None) -> float | None:
+    """Typer callback: a number option may not be NaN or infinite (range checks pass NaN)."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a number")
+    return value
+
+
 # Options shared by every command that talks to an endpoint.
 BaseUrl = Annotated[str | None, typer.Option(
     "--base-url", metavar="URL", help="API base URL including /v1 [env: CHATCLI_BASE_URL,"
@@ -74,9 +82,14 @@ Headers = Annotated[list[str] | None, typer.Option(
 TraceId = Annotated[str | None, typer.Option(
     "--trace-id", metavar="ID", help="X-Trace-ID to send (default: a fresh UUID).")]
 Timeout = Annotated[float | None, typer.Option(
-    "--timeout", metavar="SECONDS", min=0.001, help="Read timeout [default: 600].")]
+    "--timeout", metavar="SECONDS", min=0.001, callback=finite,
+    help="Read timeout [default: 600].")]
 ConnectTimeout = Annotated[float | None, typer.Option(
-    "--connect-timeout", metavar="SECONDS", min=0.001, help="Connect timeout [default: 10].")]
+    "--connect-timeout", metavar="SECONDS", min=0.001, callback=finite,
+    help="Connect timeout [default: 10].")]
+MaxTime = Annotated[float | None, typer.Option(
+    "--max-time", metavar="SECONDS", min=0.001, callback=finite,
+    help="Most time one request may take, answer included [default: none].")]
 Retries = Annotated[int | None, typer.Option(
     "--retries", metavar="N", min=0, help="Retries before the answer starts [default: 2].")]
 Verbose = Annotated[bool, typer.Option(

@@ -48,15 +48,20 @@ class Environment:
             stderr_is_terminal=stream_is_terminal(sys.stderr),
         )
 
-    def read_stdin(self) -> str:
-        """All of stdin as UTF-8 text."""
+    def read_stdin(self, limit: int | None = None) -> str:
+        """All of stdin as UTF-8 text; more than ``limit`` bytes is a usage error."""
         if self.stdin is None:
             return ""
+        size = -1 if limit is None else limit + 1  # never more than the limit and one byte
         buffer = getattr(self.stdin, "buffer", None)
-        if buffer is None:
-            return self.stdin.read()
+        raw: str | bytes = self.stdin.read(size) if buffer is None else buffer.read(size)
+        if limit is not None and len(raw) > limit:
+            raise UsageError(f"stdin: more than {limit / 1_048_576:g} MB"
+                             " (--max-attachment-mb)")
+        if isinstance(raw, str):
+            return raw
         try:
-            return cast(bytes, buffer.read()).decode("utf-8")
+            return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise UsageError(f"stdin is not UTF-8 text ({exc.reason})") from None
 

@@ -124,7 +124,7 @@ def _read_arguments(stdin: TextIO, stdout: TextSink) -> str | None:
             return None if line is None else ""
         try:
             value = json.loads(line)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             stdout.write(f"Not valid JSON: {exc}\n")
             continue
         if not isinstance(value, dict):
@@ -143,5 +143,5 @@ def _read(stdin: TextIO, stdout: TextSink, prompt: str) -> str | None:
 def _compact(arguments: str) -> str:
     try:
         return json.dumps(json.loads(arguments), ensure_ascii=False, separators=(",", ":"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return arguments

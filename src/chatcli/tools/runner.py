@@ -96,6 +96,8 @@ def check_arguments(raw: str, schema: Mapping[str, Any] | None) -> tuple[str, di
         return "", {}  # fixture tool_args_variants.sse: no arguments sent as null or ""
     try:
         value = json.loads(text)
+    except RecursionError:
+        return "error: the arguments are nested too deeply", {}
     except ValueError as exc:
         return f"error: the arguments are not valid JSON ({exc}): {_excerpt(text)}", {}
     if not isinstance(value, dict):
