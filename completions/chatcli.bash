@@ -12,14 +12,15 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --continue --debug --file --file-id --frequency-penalty --functions --header
                 --help --image --image-detail --insecure --logit-bias --logprobs
                 --max-attachment-mb --max-completion-tokens --max-time --max-tokens
-                --max-tool-rounds --mcp --mcp-url --messages --metadata --modalities --model
-                --no-history --no-parallel-tool-calls --no-store --no-stream --no-thinking
-                --option --output --parallel-tool-calls --prediction --presence-penalty
-                --profile --reasoning --reasoning-effort --response-format --retries --schema
-                --seed --service-tier --stop --store --stream --strict-params --system
-                --temperature --thinking --timeout --tool-choice --tool-cmd --tool-timeout
-                --tools --top-logprobs --top-p --trace-id --usage --user --verbose --version
-                --video --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
+                --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
+                --modalities --model --no-history --no-parallel-tool-calls --no-store
+                --no-stream --no-thinking --option --output --parallel-tool-calls --prediction
+                --presence-penalty --profile --reasoning --reasoning-effort --response-format
+                --retries --schema --seed --service-tier --stop --store --stream --strict-params
+                --system --temperature --thinking --timeout --tool-choice --tool-cmd --tool-env
+                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
+                --verbose --version --video --web-search --yes -H -O -P -c -f -h -i -m -n -o -s
+                -t -u -v)
             own_options=(--help --version -h)
             default_command=ask
             commands=(ask chat completion config doctor history models)
@@ -30,14 +31,14 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --continue --debug --file --file-id --frequency-penalty --functions --header
                 --help --image --image-detail --insecure --logit-bias --logprobs
                 --max-attachment-mb --max-completion-tokens --max-time --max-tokens
-                --max-tool-rounds --mcp --mcp-url --messages --metadata --modalities --model
-                --no-history --no-parallel-tool-calls --no-store --no-stream --no-thinking
-                --option --output --parallel-tool-calls --prediction --presence-penalty
-                --profile --reasoning --reasoning-effort --response-format --retries --schema
-                --seed --service-tier --stop --store --stream --strict-params --system
-                --temperature --thinking --timeout --tool-choice --tool-cmd --tool-timeout
-                --tools --top-logprobs --top-p --trace-id --usage --user --verbose --video
-                --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
+                --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
+                --modalities --model --no-history --no-parallel-tool-calls --no-store
+                --no-stream --no-thinking --option --output --parallel-tool-calls --prediction
+                --presence-penalty --profile --reasoning --reasoning-effort --response-format
+                --retries --schema --seed --service-tier --stop --store --stream --strict-params
+                --system --temperature --thinking --timeout --tool-choice --tool-cmd --tool-env
+                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
+                --verbose --video --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
             ;;
         'chatcli chat')
             options=(--api-key --approve --attach --audio --audio-format --audio-out
@@ -45,14 +46,14 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --continue --debug --file --file-id --frequency-penalty --functions --header
                 --help --image --image-detail --insecure --logit-bias --logprobs
                 --max-attachment-mb --max-completion-tokens --max-time --max-tokens
-                --max-tool-rounds --mcp --mcp-url --messages --metadata --modalities --model
-                --no-history --no-parallel-tool-calls --no-store --no-stream --no-thinking
-                --option --output --parallel-tool-calls --prediction --presence-penalty
-                --profile --reasoning --reasoning-effort --response-format --retries --schema
-                --seed --service-tier --stop --store --stream --strict-params --system
-                --temperature --thinking --timeout --tool-choice --tool-cmd --tool-timeout
-                --tools --top-logprobs --top-p --trace-id --usage --user --verbose --video
-                --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
+                --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
+                --modalities --model --no-history --no-parallel-tool-calls --no-store
+                --no-stream --no-thinking --option --output --parallel-tool-calls --prediction
+                --presence-penalty --profile --reasoning --reasoning-effort --response-format
+                --retries --schema --seed --service-tier --stop --store --stream --strict-params
+                --system --temperature --thinking --timeout --tool-choice --tool-cmd --tool-env
+                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
+                --verbose --video --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
             ;;
         'chatcli completion')
             options=(--help -h)
@@ -134,6 +135,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --max-completion-tokens') ;;
         'chatcli ask --max-time') ;;
         'chatcli ask --max-tokens') ;;
+        'chatcli ask --max-tool-result-kb') ;;
         'chatcli ask --max-tool-rounds') ;;
         'chatcli ask --mcp') ;;
         'chatcli ask --mcp-url') ;;
@@ -160,6 +162,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --timeout') ;;
         'chatcli ask --tool-choice') ;;
         'chatcli ask --tool-cmd') ;;
+        'chatcli ask --tool-env') ;;
         'chatcli ask --tool-timeout') ;;
         'chatcli ask --tools') kind=file ;;
         'chatcli ask --top-logprobs') ;;
@@ -191,6 +194,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --max-completion-tokens') ;;
         'chatcli chat --max-time') ;;
         'chatcli chat --max-tokens') ;;
+        'chatcli chat --max-tool-result-kb') ;;
         'chatcli chat --max-tool-rounds') ;;
         'chatcli chat --mcp') ;;
         'chatcli chat --mcp-url') ;;
@@ -217,6 +221,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --timeout') ;;
         'chatcli chat --tool-choice') ;;
         'chatcli chat --tool-cmd') ;;
+        'chatcli chat --tool-env') ;;
         'chatcli chat --tool-timeout') ;;
         'chatcli chat --tools') kind=file ;;
         'chatcli chat --top-logprobs') ;;

@@ -45,6 +45,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config d
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l max-tokens -d 'Most tokens to generate.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l max-tool-result-kb -d 'Most of one tool result sent back to the model; the rest is cut.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l max-tool-rounds -d 'Most rounds of tool calls before chatcli stops.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l mcp -d 'Tools of the MCP server this command starts (stdio; repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l mcp-url -d 'Tools of the MCP server at this URL (streamable HTTP; repeatable).' -x
@@ -77,6 +78,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config d
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l timeout -d 'Read timeout [default: 600].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l tool-choice -d 'Tool choice.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l tool-cmd -d 'Tool NAME (schema from --tools) runs COMMAND: arguments as JSON on stdin, result from stdout (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l tool-env -d 'A key variable tools may still see (they see none by default; repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l tool-timeout -d 'Time limit of one tool call.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l tools -d 'JSON array of tool definitions.' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l top-logprobs -d 'Alternatives per token (0-20).' -x
@@ -119,6 +121,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-attachment-mb -
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tokens -d 'Most tokens to generate.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tool-result-kb -d 'Most of one tool result sent back to the model; the rest is cut.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tool-rounds -d 'Most rounds of tool calls before chatcli stops.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l mcp -d 'Tools of the MCP server this command starts (stdio; repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l mcp-url -d 'Tools of the MCP server at this URL (streamable HTTP; repeatable).' -x
@@ -151,6 +154,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l thinking -l no-thin
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l timeout -d 'Read timeout [default: 600].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tool-choice -d 'Tool choice.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tool-cmd -d 'Tool NAME (schema from --tools) runs COMMAND: arguments as JSON on stdin, result from stdout (repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tool-env -d 'A key variable tools may still see (they see none by default; repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tool-timeout -d 'Time limit of one tool call.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tools -d 'JSON array of tool definitions.' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l top-logprobs -d 'Alternatives per token (0-20).' -x

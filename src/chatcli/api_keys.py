@@ -21,13 +21,15 @@ OPENAI_HOSTS = frozenset({"api.openai.com"})
 GENERIC_KEY = "OPENAI_API_KEY"
 
 
+KEY_VARIABLES = (GENERIC_KEY, "CHATCLI_API_KEY")
+
+
 @dataclass(frozen=True)
 class ResolvedKey:
-    """The key to send (None: none), where it came from, and the variables holding keys."""
+    """The key to send (None: none), and where it came from and goes."""
 
     key: str | None
     note: str
-    variables: tuple[str, ...] = ()
 
 
 def clean_key(raw: str, origin: str) -> str | None:
@@ -69,22 +71,19 @@ def resolve_key(values: Mapping[str, object], key_source: str, base_url: str,
     won; ``key_source`` and ``base_source`` say which layer gave the key and the
     base URL ("env OPENAI_API_KEY", "flag", "profile work", ...).
     """
-    variables = tuple(sorted({GENERIC_KEY, "CHATCLI_API_KEY",
-                              *([str(values["api_key_env"])] if values.get("api_key_env")
-                                else [])}))
     origin = _origin(values, key_source)
     raw = _raw_key(values, env)
     if raw is None:
-        return ResolvedKey(None, "none", variables)
+        return ResolvedKey(None, "none")
     key = clean_key(raw, origin)
     if key is None:
-        return ResolvedKey(None, f"none ({origin} is empty)", variables)
+        return ResolvedKey(None, f"none ({origin} is empty)")
     if key_source == f"env {GENERIC_KEY}" and not openai_key_belongs(base_url, env):
         return ResolvedKey(None, (
             f"none: {GENERIC_KEY} is set but is sent only to api.openai.com or to"
             f" OPENAI_BASE_URL, and the base URL comes from {base_source}; give this endpoint"
-            " its key with --api-key, CHATCLI_API_KEY or a profile's api_key_env"), variables)
-    return ResolvedKey(key, f"from {origin}, sent to {base_url.rstrip('/')}", variables)
+            " its key with --api-key, CHATCLI_API_KEY or a profile's api_key_env"))
+    return ResolvedKey(key, f"from {origin}, sent to {base_url.rstrip('/')}")
 
 
 def openai_key_belongs(base_url: str, env: Mapping[str, str]) -> bool:

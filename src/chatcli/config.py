@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from chatcli.api_keys import resolve_key
+from chatcli.api_keys import KEY_VARIABLES, resolve_key
 from chatcli.errors import ConfigError
 from chatcli.paths import loose_directory_warning
 from chatcli.sanitize import is_secret_header, remember_secret
@@ -164,7 +164,7 @@ def load_settings(
     resolved = resolve_key(values, key_layer, base_url, sources.get("base_url", "default"),
                            env)
     values["api_key"] = resolved.key
-    values["key_variables"] = resolved.variables
+    values["key_variables"] = _key_variables([document, *profiles.values()])
     values.pop("api_key_env", None)
     values.pop("api_key_cmd", None)
     if "headers" in values:
@@ -174,6 +174,13 @@ def load_settings(
     warnings = [w for w in (_exposed_key_warning(path, document),
                             loose_directory_warning(path.parent, "config directory")) if w]
     return replace(settings, warnings=tuple(warnings)) if warnings else settings
+
+
+def _key_variables(tables: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """Every variable that holds an API key: chatcli's, OpenAI's, and each ``api_key_env``
+    named anywhere in the file (kept from tools: ``withhold_variables``)."""
+    named = {str(t["api_key_env"]) for t in tables if t.get("api_key_env")}
+    return tuple(sorted({*KEY_VARIABLES, *named}))
 
 
 def _remember_secrets(settings: Settings) -> None:
@@ -307,6 +314,15 @@ def _expand_headers(headers: Mapping[str, Any], env: Mapping[str, str]) -> dict[
         return env[name]
 
     return {str(k): _ENV_REF.sub(expand, str(v)) for k, v in headers.items()}
+
+
+def withhold_variables(names: Sequence[str], *, keep: Sequence[str] = ()) -> list[str]:
+    """Remove ``names`` (but ``keep``) from this process's environment, so that no process
+    started from now on inherits them; the names that were set."""
+    removed = [name for name in names if name not in keep and name in os.environ]
+    for name in removed:
+        del os.environ[name]
+    return removed
 
 
 def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

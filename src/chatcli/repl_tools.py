@@ -51,6 +51,7 @@ def tools_for(request: AskRequest, settings: Settings, fields: dict[str, Any],
     from chatcli.cli.tool_use import (
         approval_for,
         has_runnable_tools,
+        keep_keys_from_tools,
         load_mcp,
         merged_tool_options,
         toolset_for,
@@ -60,6 +61,7 @@ def tools_for(request: AskRequest, settings: Settings, fields: dict[str, Any],
     request = merged_tool_options(request, settings)
     if not has_runnable_tools(request):
         return None
+    keep_keys_from_tools(request, settings, env)
     mcp = load_mcp(request, env)
     try:
         toolset = toolset_for(request, fields, mcp)

@@ -11,7 +11,7 @@ outcomes go to ``on_outcome`` and the renderers do the showing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from chatcli.client import ChatClient
@@ -23,6 +23,7 @@ from chatcli.tools.toolset import ToolSet
 from chatcli.turn import Recorder, Renderer, TurnResult, run_turn
 
 DEFAULT_MAX_ROUNDS = 10
+DEFAULT_MAX_RESULT = 256 * 1024  # bytes of one tool result sent back (--max-tool-result-kb)
 # Some local servers end a tool-calling answer with "stop"; "length" and
 # "content_filter" mean the calls may be cut short, so they are not run.
 _CALLING_FINISHES = {"tool_calls", "function_call", "stop", None}
@@ -60,6 +61,7 @@ def converse(
     stream: bool = True,
     trace_id: str | None = None,
     run_calls: RunCalls = run_tool_calls,
+    max_result_bytes: int = DEFAULT_MAX_RESULT,
 ) -> LoopResult:
     """Run turns until an answer calls no tool; ``max_rounds`` bounds the rounds of tool runs.
 
@@ -87,13 +89,26 @@ def converse(
                              f" still asked for: {names} (not run)")
             return result
         rounds += 1
-        outcomes = run_calls(calls, toolset, approval, timeout)
+        outcomes = [capped(o, max_result_bytes) for o in run_calls(calls, toolset, approval,
+                                                                  timeout)]
         old_style = legacy or _finish_reason(turn) == "function_call"
         conversation.extend(reply_messages(turn.message, outcomes, legacy=old_style))
         result.outcomes.extend(outcomes)
         for outcome in outcomes:
             if on_outcome is not None:
                 on_outcome(outcome)
+
+
+def capped(outcome: ToolOutcome, limit: int) -> ToolOutcome:
+    """The outcome with its content cut to ``limit`` UTF-8 bytes, and a line saying so: a tool
+    that prints a gigabyte must not send it to the model (nor to the history)."""
+    data = outcome.content.encode("utf-8", "surrogatepass")
+    if len(data) <= limit:
+        return outcome
+    kept = data[:limit].decode("utf-8", "ignore")
+    marker = (f"\n[cut: the result had {len(data):,} bytes; the first {len(kept.encode()):,}"
+              " are above]")
+    return replace(outcome, content=kept + marker)
 
 
 def calls_to_run(turn: TurnResult) -> list[dict[str, Any]]:

@@ -218,6 +218,13 @@ def ask(
     mcp_url: Annotated[list[str] | None, typer.Option(
         "--mcp-url", metavar="URL",
         help="Tools of the MCP server at this URL (streamable HTTP; repeatable).")] = None,
+    max_tool_result_kb: Annotated[int, typer.Option(
+        "--max-tool-result-kb", metavar="KB", min=1,
+        help="Most of one tool result sent back to the model; the rest is cut.")] = 256,
+    tool_env: Annotated[list[str] | None, typer.Option(
+        "--tool-env", metavar="NAME",
+        help="A key variable tools may still see (they see none by default; repeatable).")
+    ] = None,
     max_tool_rounds: Annotated[int, typer.Option(
         "--max-tool-rounds", metavar="N", min=0,
         help="Most rounds of tool calls before chatcli stops.")] = 10,
@@ -283,7 +290,8 @@ def ask(
         verbose=verbose, history=not no_history, continue_last=continue_last, cid=cid,
         functions=[str(f) for f in functions or []], tool_cmds=list(tool_cmd or []), yes=yes,
         approve=list(approve or []), tool_timeout=tool_timeout,
-        max_tool_rounds=max_tool_rounds, ca_bundle=ca_bundle, insecure=insecure,
+        max_tool_rounds=max_tool_rounds, max_tool_result_kb=max_tool_result_kb,
+        tool_env=list(tool_env or []), ca_bundle=ca_bundle, insecure=insecure,
         mcp=list(mcp or []), mcp_urls=list(mcp_url or []),
         thinking=thinking, strict_params=strict_params,
         audio=list(audio or []), attach=list(attach or []), file_ids=list(file_id or []),

@@ -77,6 +77,8 @@ class AskRequest:
     approve: list[str] = field(default_factory=list)
     tool_timeout: float = 60.0
     max_tool_rounds: int = 10
+    max_tool_result_kb: int = 256
+    tool_env: list[str] = field(default_factory=list)
     ca_bundle: str | None = None
     insecure: bool = False
     mcp: list[str] = field(default_factory=list)
@@ -112,8 +114,9 @@ def run_ask(request: AskRequest, env: Environment | None = None) -> None:
     mcp_tools = None
     toolset = None
     if has_runnable_tools(request):
-        from chatcli.cli.tool_use import load_mcp, toolset_for
+        from chatcli.cli.tool_use import keep_keys_from_tools, load_mcp, toolset_for
 
+        keep_keys_from_tools(request, settings, env)
         mcp_tools = load_mcp(request, env)  # bad tools are usage errors before sending
         toolset = toolset_for(request, fields, mcp_tools)
     try:

@@ -37,6 +37,7 @@ def merged_tool_options(request: AskRequest, settings: Settings) -> AskRequest:
     """
     return replace(
         request,
+        tool_env=[*settings.tool_env, *request.tool_env],
         functions=_once([*settings.functions, *request.functions]),
         tool_cmds=[*settings.tool_cmds, *request.tool_cmds],
         approve=[*settings.approve, *request.approve],
@@ -48,6 +49,17 @@ def merged_tool_options(request: AskRequest, settings: Settings) -> AskRequest:
 def has_runnable_tools(request: AskRequest) -> bool:
     """Whether tools are given that chatcli can run (not only definitions to show)."""
     return bool(request.functions or request.tool_cmds or request.mcp or request.mcp_urls)
+
+
+def keep_keys_from_tools(request: AskRequest, settings: Settings, env: Environment) -> None:
+    """Before any tool runs: the variables holding API keys leave this process's environment
+    (every tool process inherits it, and a model driving a shell-like tool could read them),
+    but for those ``--tool-env`` (or a profile's ``tool_env``) names."""
+    from chatcli.config import withhold_variables
+
+    hidden = withhold_variables(settings.key_variables, keep=request.tool_env)
+    if hidden and request.verbose:
+        env.log(f"chatcli: note: tools do not see {', '.join(hidden)} (see --tool-env)")
 
 
 def load_mcp(request: AskRequest, env: Environment) -> McpTools | None:
@@ -155,6 +167,7 @@ def run_with_tools(request: AskRequest, env: Environment, client: Any, settings:
                     make_renderer=renderer, recorder=recorder,
                     on_outcome=outcome_shower(env, rich), max_rounds=request.max_tool_rounds,
                     timeout=request.tool_timeout, stream=request.stream,
+                    max_result_bytes=request.max_tool_result_kb * 1024,
                     trace_id=request.trace_id)
     if as_json:
         write_json(env.stdout, {**loop.last.completion, "messages": loop.messages})
