@@ -4,7 +4,6 @@ every mode, and whatever the umask, what chatcli creates is private."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
