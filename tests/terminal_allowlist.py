@@ -1,7 +1,7 @@
 """What chatcli may write to a terminal: only the escape sequences it makes itself.
 
 An allow-list, not a deny-list: colour and style (SGR), the cursor moves and
-erases of the live tail (``\\r`` only before an erase or a newline, ``ESC [ n
+erases of the live tail (``\\r`` only beside one of those moves or a newline, ``ESC [ n
 A`` up, ``ESC [ 2 K`` erase line, ``ESC [ ? 25 l/h`` hide/show the cursor), OSC 8
 hyperlinks whose target holds nothing but printable characters, and, where a
 test allows it, chatcli's own OSC 52 clipboard write. Anything else that a
@@ -15,7 +15,6 @@ import re
 
 _SGR = r"\x1b\[[0-9;]*m"
 _CURSOR = r"\x1b\[[0-9]*[ABCDG]|\x1b\[[0-2]?K|\x1b\[\?25[lh]"
-_REPAINT = r"\r(?=\x1b\[2K|\n)"
 _LINK = r"\x1b\]8;(?:id=[0-9A-Za-z-]+)?;[\x21-\x7e\u00a0-\uffff]*\x1b\\"
 _OSC52 = r"\x1b\]52;c;[A-Za-z0-9+/=]*\x07"
 _FORBIDDEN = re.compile(
@@ -23,9 +22,23 @@ _FORBIDDEN = re.compile(
     "\u2066-\u2069\ud800-\udfff]")
 
 
+_SEQUENCE_END = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]$")
+
+
+def _rich_cr(output: str, at: int) -> bool:
+    """Rich returns to the line start around its own cursor moves: a CR touching one of
+    them (or ending a line) is Rich's. A CR in hostile text has letters on both sides."""
+    after = output[at + 1:at + 3]
+    return (after[:1] == "\n" or after == "\x1b["
+            or _SEQUENCE_END.search(output[max(0, at - 16):at]) is not None)
+
+
 def violations(output: str, *, osc52: bool = False) -> list[str]:
     """Each control character or sequence in ``output`` that chatcli did not make itself."""
-    allowed = "|".join([_SGR, _CURSOR, _REPAINT, _LINK, *([_OSC52] if osc52 else [])])
+    if "\r" in output:
+        output = "".join(char for at, char in enumerate(output)
+                         if char != "\r" or not _rich_cr(output, at))
+    allowed = "|".join([_SGR, _CURSOR, _LINK, *([_OSC52] if osc52 else [])])
     rest = re.sub(allowed, "", output)
     return [f"{match.group()!r} in ...{rest[max(0, match.start() - 20):match.end() + 20]!r}"
             for match in _FORBIDDEN.finditer(rest)]

@@ -34,6 +34,7 @@ from chatcli.errors import ChatcliError, UsageError
 from chatcli.messages import ContentPart, Message, build_request, user_message
 from chatcli.paths import create_private_file
 from chatcli.repl_commands import COMMANDS, HISTORY_LIMIT, without
+from chatcli.sanitize import is_safe, visible
 from chatcli.turn import TurnResult, run_turn
 
 if TYPE_CHECKING:
@@ -100,9 +101,9 @@ class ChatSession:
 
     def toolbar(self) -> str:
         """The bottom toolbar: profile, model, conversation id, tokens so far."""
-        return (f" {self.settings.profile or 'default'} · {self.model}"
-                f" · {self.conversation_id or 'new conversation'}"
-                f" · {self.usage_totals()[2]} tokens ")
+        return visible(f" {self.settings.profile or 'default'} · {self.model}"
+                       f" · {self.conversation_id or 'new conversation'}"
+                       f" · {self.usage_totals()[2]} tokens ")
 
     def model_names(self) -> list[str]:
         """Model ids from GET /models, fetched on first need and kept for the session."""
@@ -111,8 +112,9 @@ class ChatSession:
                 data = self.client.list_models()
             except ChatcliError:
                 return []  # completion stays quiet; a later TAB asks again
+            # An id a terminal would obey (or that would disguise itself) is never offered.
             self.models = sorted(str(e["id"]) for e in data.get("data") or []
-                                 if isinstance(e, dict) and "id" in e)
+                                 if isinstance(e, dict) and "id" in e and is_safe(str(e["id"])))
         return self.models
 
     def handle(self, line: str, *, message: bool = False) -> bool:
@@ -285,7 +287,7 @@ class ChatCompleter(Completer):
         elif " " not in rest:
             for value, meta in self._choices(name):
                 if value.lower().startswith(rest.lower()):
-                    yield Completion(value, -len(rest), display_meta=meta)
+                    yield Completion(value, -len(rest), display_meta=visible(meta))
 
     def _choices(self, name: str) -> list[tuple[str, str]]:
         if name == "model":
