@@ -154,3 +154,15 @@ def test_web_search_sources_and_reasoning_details_from_fixtures(fakeapi: FakeAPI
     assert message["reasoning_content"] == "Compare the two numbers."
     kinds = [item["type"] for item in message["reasoning_details"]]
     assert kinds == ["reasoning.text", "reasoning.encrypted"]
+
+
+def test_usage_line_survives_malformed_usage() -> None:
+    from chatcli.cli.output import usage_line
+    from chatcli.turn import TurnResult
+
+    usage = {"prompt_tokens": "3", "completion_tokens": 10**400, "total_tokens": -1,
+             "prompt_tokens_details": "x", "completion_tokens_details": [1]}
+    result = TurnResult(completion={"choices": [], "usage": usage}, duration=2.0,
+                        time_to_first_token=1.0)
+    assert usage_line(result) == ("usage: prompt - · completion - · reasoning - · cached - ·"
+                                  " first token 1.00s · total 2.00s")

@@ -186,3 +186,10 @@ def test_verbose_shortens_audio_base64(fakeapi: FakeAPI, tmp_path: Path) -> None
     assert "chars of base64)" in body
     assert len(fakeapi.requests[-1].json()["messages"][0]["content"][1]["input_audio"]
                ["data"]) > 400_000
+
+
+def test_config_show_hides_a_base_urls_userinfo() -> None:
+    shown = run_cli(["config", "show", "--base-url", "http://bob:hunter2-secret@gw.test/v1"])
+    assert shown.exit_code == 0
+    assert "hunter2-secret" not in shown.stdout
+    assert "http://***@gw.test/v1" in shown.stdout

@@ -34,7 +34,7 @@ def list_models(*, flags: dict[str, Any], headers: list[str], trace_id: str | No
 def show_config(flags: dict[str, Any], env: Environment | None = None) -> None:
     """Every resolved setting, its value (the key redacted) and where it came from."""
     from chatcli.config import config_dir, data_dir
-    from chatcli.sanitize import redact
+    from chatcli.sanitize import redact, redact_secrets
 
     env = env or Environment.from_process()
     settings = env.settings(flags)
@@ -67,7 +67,7 @@ def show_config(flags: dict[str, Any], env: Environment | None = None) -> None:
     lines.append(f"{'key_sent':<{width}}  {settings.key_note}")
     lines.append(f"{'config_file':<{width}}  {config_dir() / 'config.toml'}")
     lines.append(f"{'data_dir':<{width}}  {data_dir()}")
-    env.stdout.write("\n".join(lines) + "\n")
+    env.stdout.write(redact_secrets("\n".join(lines) + "\n"))  # a URL's userinfo, say
 
 
 def _describe_headers(headers: Any) -> str:

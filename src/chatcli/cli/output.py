@@ -136,27 +136,30 @@ def report_outcome(result: TurnResult, env: Environment, *, usage: bool,
 
 
 def usage_line(result: TurnResult) -> str:
-    """Tokens and timing in one line."""
-    data: dict[str, Any] = result.completion.get("usage") or {}
-    prompt = data.get("prompt_tokens")
-    completion = data.get("completion_tokens")
-    details = data.get("completion_tokens_details") or {}
-    cached = (data.get("prompt_tokens_details") or {}).get("cached_tokens")
-    reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
-    parts = [
-        f"prompt {_count(prompt)}",
-        f"completion {_count(completion)}",
-        f"reasoning {_count(reasoning)}",
-        f"cached {_count(cached)}",
-    ]
+    """Tokens and timing in one line; a count that is not a sane number shows as ``-``."""
+    data = _table(result.completion.get("usage"))
+    prompt = _number(data.get("prompt_tokens"))
+    completion = _number(data.get("completion_tokens"))
+    reasoning = _number(_table(data.get("completion_tokens_details")).get("reasoning_tokens"))
+    cached = _number(_table(data.get("prompt_tokens_details")).get("cached_tokens"))
+    parts = [f"{name} {'-' if value is None else value}" for name, value in (
+        ("prompt", prompt), ("completion", completion), ("reasoning", reasoning),
+        ("cached", cached))]
     first = result.time_to_first_token
     parts.append(f"first token {first:.2f}s" if first is not None else "first token -")
     parts.append(f"total {result.duration:.2f}s")
     generating = result.duration - (first or 0.0)
-    if isinstance(completion, int) and completion > 0 and generating > 0:
+    if completion and generating > 0:
         parts.append(f"{completion / generating:.1f} tok/s")
     return "usage: " + " · ".join(parts)
 
 
-def _count(value: object) -> str:
-    return str(value) if isinstance(value, int) else "-"
+def _table(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _number(value: object) -> int | None:
+    """A token count: an int in a range a float can hold; anything else is unknown."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53:
+        return value
+    return None
