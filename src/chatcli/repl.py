@@ -60,6 +60,7 @@ class ChatSession:
     reasoning: str = "auto"
     stream: bool = True
     show_usage: bool = False
+    verbose: bool = False  # -v: the notes about each answer too
     trace_id: str | None = None
     max_bytes: int = 20 * 1_048_576
     image_detail: str | None = None
@@ -182,7 +183,7 @@ class ChatSession:
                 self.messages.append(reply.message)
                 self.replies.append((reply.message, reply.status,
                                      reply.completion.get("usage")))
-        report_outcome(result, self.env, usage=self.show_usage)
+        report_outcome(result, self.env, usage=self.show_usage, verbose=self.verbose)
 
     # turn.Recorder: the session passes both on to the history, keeping the reply.
     def record_request(self, messages: Sequence[Message], body: Mapping[str, Any]) -> None:
@@ -231,6 +232,7 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
             settings, client, env, fields=fields, store=resumed.store,
             recorder=resumed.recorder(settings), output=request.output,
             reasoning=request.reasoning, stream=request.stream, show_usage=request.usage,
+            verbose=request.verbose,
             trace_id=request.trace_id, max_bytes=max_bytes, image_detail=request.image_detail,
             queued_text=queued, queued_parts=parts, tools=tools)
         if resumed.store is not None and resumed.conversation_id is not None:

@@ -94,7 +94,7 @@ def exchange_with_tools(session: ChatSession, tools: ReplTools, message: Message
                               session, approval=tools.approval)
     finally:
         settle(session)
-    report_outcome(loop.last, session.env, usage=session.show_usage)
+    report_outcome(loop.last, session.env, usage=session.show_usage, verbose=session.verbose)
 
 
 def settle(session: ChatSession) -> None:
