@@ -1,12 +1,9 @@
 """Rules for secrets assigned to a key: ``DB_PASSWORD=…``, ``"api_key": "…"``, headers.
 
-Each secret word followed by ``=`` or ``:`` is found with a literal-prefixed search
-in the lower-cased text; then the key is read back and its value forward. The key's
-name must suggest a secret (``API_KEY``, ``clientSecret``, ``db.password``, but not
-``public_key``, ``token_count`` or ``key_path``) and the value must be a literal:
-quoted, or unquoted where config files put values (a line's start, ``KEY=value`` in
-a command line). Code (``getpass()``, ``os.environ["X"]``), templates and
-placeholders are never values. Nothing here knows vendor token shapes (``tokens``).
+The key's name must suggest a secret (``clientSecret``, not ``public_key`` or
+``token_count``) and its value must be a literal where config puts one; code
+(``getpass()``, ``os.environ["X"]``), templates and placeholders never count.
+Nothing here knows vendor token shapes (``tokens``).
 """
 
 from __future__ import annotations
@@ -83,9 +80,13 @@ _NOT_SECRET_QUALIFIERS = frozenset({
 
 
 def assignments(text: str, low: str) -> Iterator[Hit]:
-    """Every value assigned to a secret-named key, judged by the key's kind. Candidates
-    are read in text order and none inside a value already read, so the rule is linear
-    even in ``key=key=key=…``."""
+    """Every value assigned to a secret-named key, judged by the key's kind.
+
+    Each secret word followed by ``=`` or ``:`` is found by a literal-prefixed search
+    in ``low`` (the lower-cased text); the key is read back from it, the value forward.
+    Candidates are read in text order and none inside a value already read, so the
+    rule stays linear even in ``key=key=key=…``.
+    """
     found: dict[int, int] = {}  # separator -> where the secret word starts
     for word in WORDS:
         if word in low:

@@ -1,10 +1,9 @@
-"""What to do when what the user is about to send seems to hold a secret: send, redact
-or abort, by the ``secret_scan`` mode, the flags, and the user's answer.
+"""Send, redact or abort text that seems to hold a secret: the mode, the flags, the user.
 
 ``decide`` is the table; asking goes through an injected ``ask(findings) -> Action``,
-None when there is no terminal (then "ask" means abort, and the caller reports it
-with ``refusal``). ``ask_on_terminal`` is the line-based question, its streams passed
-in. Nothing here scans, redacts, or raises an exit: the caller does.
+None without a terminal (then "ask" aborts and the caller reports ``refusal``).
+``ask_on_terminal`` is the question, its streams passed in. Nothing here scans,
+redacts or exits: the caller does.
 """
 
 from __future__ import annotations
@@ -103,7 +102,7 @@ def refusal(findings: Sequence[Finding]) -> str:
 
 def describe(finding: Finding) -> str:
     """One line for the terminal: where, the kind, the key it is assigned to, the preview."""
-    key = f" in {finding.name}" if finding.name else ""
+    key = f" in {visible(finding.name)}" if finding.name else ""
     return (f"{where(finding)}, column {finding.column}: {finding.kind}{key}:"
             f" {visible(finding.preview)}")
 

@@ -1,9 +1,8 @@
 """The cheap first look: could this text hold a credential at all?
 
-Substring tests for the fixed markers every token rule needs (``-----BEGIN ``,
-``AKIA``, ``ghp_``, ``sk-``, ``eyJ``…) and, in lower case, one literal-prefixed
-search per secret word followed by ``=`` or ``:``; each is one pass in C, so the
-whole look is linear in the text. A miss means no rule can match, so the detailed
+Substring tests for the markers every token rule needs (``-----BEGIN ``, ``AKIA``,
+``ghp_``, ``sk-``…) and one literal-prefixed search per secret word followed by
+``=`` or ``:``: each one pass in C. A miss means no rule can match, so the detailed
 rules are never imported. Nothing here decides what is a secret.
 """
 
@@ -14,7 +13,7 @@ import re
 # Every token rule starts with one of these (case as written): substrings, and
 # regexes whose branches share a literal prefix (so each is one fast pass too).
 ANCHORS = ("-----BEGIN ", "hooks.slack.com/", "sk-", "k_live_", "eyJ", "AccountKey=",
-           "SharedAccessKey=")
+           "SharedAccessKey=", "npm_", "pypi-AgE", "glpat-", "hf_", "AIza")
 ANCHOR_PATTERNS = (re.compile(r"A(?:KIA|SIA|BIA|CCA)"), re.compile(r"gh[pousr]_|github_pat_"),
                    re.compile(r"x(?:ox[a-z]|app)-"))
 # Every key=value rule needs one of these words in the key (compared in lower case).

@@ -1,9 +1,9 @@
 """Rules for credentials with a recognisable shape: key blocks, vendor tokens, JWTs, URLs.
 
-Each rule is a literal-prefixed regex (so the regex engine skips ahead in C), then
-checks in Python on its few matches: word boundaries, placeholders, randomness, a
-JWT header that decodes. Loaded only when the pre-filter hits. Nothing here reads
-key=value assignments (``assignments``) or settles overlapping matches (``detect``).
+Each rule is a literal-prefixed regex, then checks on its few matches in Python
+(placeholders, randomness, a JWT header that decodes). Loaded only when the
+pre-filter hits. Nothing here reads key=value assignments (``assignments``) or
+settles overlapping matches (``detect``).
 """
 
 from __future__ import annotations
@@ -46,6 +46,16 @@ _SLACK_APP = re.compile(r"xapp-(?<![0-9A-Za-z_-].....)[0-9]-[0-9A-Za-z-]{20,250}
 _SLACK_HOOK = re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/"
                          r"[A-Za-z0-9_/-]{20,300}+")
 _SK = re.compile(r"sk-(?<![A-Za-z0-9_-]sk-)[A-Za-z0-9_-]{20,400}+(?![A-Za-z0-9_-])")
+_VENDORS = (
+    ("npm-token", re.compile(r"npm_(?<![A-Za-z0-9_]npm_)[A-Za-z0-9]{36}(?![A-Za-z0-9_])"), 4),
+    ("pypi-token", re.compile(r"pypi-AgE(?<![A-Za-z0-9_-]pypi-AgE)[A-Za-z0-9_-]{50,1000}+"), 8),
+    ("gitlab-token", re.compile(r"glpat-(?<![A-Za-z0-9_-]glpat-)[A-Za-z0-9_-]{20,50}+"
+                                r"(?![A-Za-z0-9_-])"), 6),
+    ("huggingface-token", re.compile(r"hf_(?<![A-Za-z0-9_]hf_)[A-Za-z]{34,40}+"
+                                     r"(?![A-Za-z0-9_])"), 3),
+    ("google-api-key", re.compile(r"AIza(?<![A-Za-z0-9_-]AIza)[A-Za-z0-9_-]{35}"
+                                  r"(?![A-Za-z0-9_-])"), 4),
+)
 _ANTHROPIC_PREFIX = re.compile(r"sk-ant-[a-z0-9]{2,12}-")
 _OPENAI_PREFIX = re.compile(r"sk-(?:proj|svcacct|admin|None)-")
 _STRIPE = re.compile(r"k_live_(?<![A-Za-z0-9_][rs]k_live_)(?<=[rs]k_live_)[A-Za-z0-9]{20,250}+"
@@ -167,6 +177,15 @@ def stripe_keys(text: str) -> Iterator[Hit]:
             yield Hit("stripe-key", match.start() - 1, match.end(), EXACT, 8)
 
 
+def other_vendor_tokens(text: str) -> Iterator[Hit]:
+    """Tokens a developer pastes often: npm (``npm_``), PyPI (``pypi-AgE…``), GitLab
+    (``glpat-``), Hugging Face (``hf_``) and Google API keys (``AIza``)."""
+    for kind, pattern, shown in _VENDORS:
+        for match in pattern.finditer(text):
+            if _vendor_body(match.group()[shown:]):
+                yield Hit(kind, match.start(), match.end(), EXACT, shown)
+
+
 def jwts(text: str) -> Iterator[Hit]:
     """JSON Web Tokens: three base64url parts whose header decodes to JSON with ``alg``."""
     for match in _JWT.finditer(text):
@@ -217,5 +236,5 @@ def _plausible(body: str) -> bool:
 
 RULES: tuple[Callable[[str], Iterator[Hit]], ...] = (
     private_keys, gcp_service_accounts, aws_access_keys, azure_keys, github_tokens,
-    slack_tokens, sk_keys, stripe_keys, jwts, url_passwords,
+    slack_tokens, sk_keys, stripe_keys, other_vendor_tokens, jwts, url_passwords,
 )
