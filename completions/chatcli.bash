@@ -7,53 +7,55 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
     path=$1 options=() own_options=() commands=() default_command=''
     case $1 in
         'chatcli')
-            options=(--api-key --approve --attach --audio --audio-format --audio-out
-                --audio-voice --base-url --ca-bundle --cid --clipboard --connect-timeout
-                --continue --debug --file --file-id --frequency-penalty --functions --header
-                --help --image --image-detail --insecure --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-time --max-tokens
+            options=(--allow-secrets --api-key --approve --attach --audio --audio-format
+                --audio-out --audio-voice --base-url --ca-bundle --cid --clipboard
+                --connect-timeout --continue --debug --file --file-id --frequency-penalty
+                --functions --header --help --image --image-detail --insecure --logit-bias
+                --logprobs --max-attachment-mb --max-completion-tokens --max-time --max-tokens
                 --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
                 --modalities --model --no-history --no-parallel-tool-calls --no-store
                 --no-stream --no-thinking --option --output --parallel-tool-calls --prediction
-                --presence-penalty --profile --reasoning --reasoning-effort --response-format
-                --retries --schema --seed --service-tier --stop --store --stream --strict-params
-                --system --temperature --thinking --timeout --tool-choice --tool-cmd --tool-env
-                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
-                --verbose --version --video --web-search --yes -H -O -P -c -f -h -i -m -n -o -s
-                -t -u -v)
+                --presence-penalty --profile --reasoning --reasoning-effort --redact-secrets
+                --response-format --retries --schema --seed --service-tier --stop --store
+                --stream --strict-params --system --temperature --thinking --timeout
+                --tool-choice --tool-cmd --tool-env --tool-timeout --tools --top-logprobs
+                --top-p --trace-id --usage --user --verbose --version --video --web-search --yes
+                -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
             own_options=(--help --version -h)
             default_command=ask
             commands=(ask chat completion config doctor history models)
             ;;
         'chatcli ask')
-            options=(--api-key --approve --attach --audio --audio-format --audio-out
-                --audio-voice --base-url --ca-bundle --cid --clipboard --connect-timeout
-                --continue --debug --file --file-id --frequency-penalty --functions --header
-                --help --image --image-detail --insecure --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-time --max-tokens
+            options=(--allow-secrets --api-key --approve --attach --audio --audio-format
+                --audio-out --audio-voice --base-url --ca-bundle --cid --clipboard
+                --connect-timeout --continue --debug --file --file-id --frequency-penalty
+                --functions --header --help --image --image-detail --insecure --logit-bias
+                --logprobs --max-attachment-mb --max-completion-tokens --max-time --max-tokens
                 --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
                 --modalities --model --no-history --no-parallel-tool-calls --no-store
                 --no-stream --no-thinking --option --output --parallel-tool-calls --prediction
-                --presence-penalty --profile --reasoning --reasoning-effort --response-format
-                --retries --schema --seed --service-tier --stop --store --stream --strict-params
-                --system --temperature --thinking --timeout --tool-choice --tool-cmd --tool-env
-                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
-                --verbose --video --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
+                --presence-penalty --profile --reasoning --reasoning-effort --redact-secrets
+                --response-format --retries --schema --seed --service-tier --stop --store
+                --stream --strict-params --system --temperature --thinking --timeout
+                --tool-choice --tool-cmd --tool-env --tool-timeout --tools --top-logprobs
+                --top-p --trace-id --usage --user --verbose --video --web-search --yes -H -O -P
+                -c -f -h -i -m -n -o -s -t -u -v)
             ;;
         'chatcli chat')
-            options=(--api-key --approve --attach --audio --audio-format --audio-out
-                --audio-voice --base-url --ca-bundle --cid --clipboard --connect-timeout
-                --continue --debug --file --file-id --frequency-penalty --functions --header
-                --help --image --image-detail --insecure --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-time --max-tokens
+            options=(--allow-secrets --api-key --approve --attach --audio --audio-format
+                --audio-out --audio-voice --base-url --ca-bundle --cid --clipboard
+                --connect-timeout --continue --debug --file --file-id --frequency-penalty
+                --functions --header --help --image --image-detail --insecure --logit-bias
+                --logprobs --max-attachment-mb --max-completion-tokens --max-time --max-tokens
                 --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
                 --modalities --model --no-history --no-parallel-tool-calls --no-store
                 --no-stream --no-thinking --option --output --parallel-tool-calls --prediction
-                --presence-penalty --profile --reasoning --reasoning-effort --response-format
-                --retries --schema --seed --service-tier --stop --store --stream --strict-params
-                --system --temperature --thinking --timeout --tool-choice --tool-cmd --tool-env
-                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
-                --verbose --video --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
+                --presence-penalty --profile --reasoning --reasoning-effort --redact-secrets
+                --response-format --retries --schema --seed --service-tier --stop --store
+                --stream --strict-params --system --temperature --thinking --timeout
+                --tool-choice --tool-cmd --tool-env --tool-timeout --tools --top-logprobs
+                --top-p --trace-id --usage --user --verbose --video --web-search --yes -H -O -P
+                -c -f -h -i -m -n -o -s -t -u -v)
             ;;
         'chatcli completion')
             options=(--help -h)

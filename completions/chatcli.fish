@@ -16,6 +16,7 @@ complete -c chatcli -n '__fish_use_subcommand' -a models -d 'List the models the
 complete -c chatcli -n '__fish_use_subcommand' -l version -d 'Print the version and exit.'
 
 # chatcli ask
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l allow-secrets -d 'Send credentials found in what is sent, without asking.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l approve -d 'Run calls of this tool without asking (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l attach -d 'Attach a file, e.g. a PDF, as a file part (repeatable).' -r -F
@@ -63,6 +64,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config d
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l reasoning -d 'Show the model\'s thinking.' -x -a 'auto show hide'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l reasoning-effort -d 'Reasoning effort.' -x -a 'low medium high'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l redact-secrets -d 'Replace credentials found in what is sent by placeholders.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l response-format -d 'Response format.' -x -a 'text json_object'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l retries -d 'Retries before the answer starts [default: 2].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l schema -d 'JSON Schema for structured output (strict).' -r -F
@@ -92,6 +94,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config d
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat completion config doctor history models' -l yes -d 'Run every tool call without asking.'
 
 # chatcli chat
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l allow-secrets -d 'Send credentials found in what is sent, without asking.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l approve -d 'Run calls of this tool without asking (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l attach -d 'Attach a file, e.g. a PDF, as a file part (repeatable).' -r -F
@@ -139,6 +142,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l presence-penalty -d
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l reasoning -d 'Show the model\'s thinking.' -x -a 'auto show hide'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l reasoning-effort -d 'Reasoning effort.' -x -a 'low medium high'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l redact-secrets -d 'Replace credentials found in what is sent by placeholders.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l response-format -d 'Response format.' -x -a 'text json_object'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l retries -d 'Retries before the answer starts [default: 2].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l schema -d 'JSON Schema for structured output (strict).' -r -F

@@ -110,10 +110,31 @@ def document_type(name: str, data: bytes) -> str:
 
 def document_part(path: str, max_bytes: int) -> ContentPart:
     """A ``file`` part holding the file itself as a ``data:`` URL, named by its base name."""
-    data = _read(path, max_bytes)
+    return file_part(path, read_bytes(path, max_bytes))
+
+
+def file_part(path: str, data: bytes) -> ContentPart:
+    """A ``file`` part for bytes already read (and perhaps redacted) from ``path``."""
     name = Path(path).name
     url = f"data:{document_type(name, data)};base64,{_b64(data)}"
     return _part("file", {"filename": name, "file_data": url})
+
+
+def text_of(path: str, data: bytes) -> str | None:
+    """The text of an attachment whose type is text (the secret check reads it), else None."""
+    kind = document_type(Path(path).name, data)
+    if not (kind.startswith("text/") or kind in ("application/json", "application/xml",
+                                                  "application/x-yaml", "application/toml")):
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def read_bytes(path: str, max_bytes: int) -> bytes:
+    """At most ``max_bytes`` of a file; missing, unreadable or bigger is a usage error."""
+    return _read(path, max_bytes)
 
 
 def file_id_part(file_id: str) -> ContentPart:

@@ -253,6 +253,12 @@ def ask(
     ] = None,
     no_history: Annotated[bool, typer.Option(
         "--no-history", help="Do not keep this exchange in the history.")] = False,
+    redact_secrets: Annotated[bool, typer.Option(
+        "--redact-secrets", help="Replace credentials found in what is sent by placeholders.")
+    ] = False,
+    allow_secrets: Annotated[bool, typer.Option(
+        "--allow-secrets", help="Send credentials found in what is sent, without asking.")
+    ] = False,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
     profile: Profile = None,
@@ -293,7 +299,8 @@ def ask(
         max_tool_rounds=max_tool_rounds, max_tool_result_kb=max_tool_result_kb,
         tool_env=list(tool_env or []), ca_bundle=ca_bundle, insecure=insecure,
         mcp=list(mcp or []), mcp_urls=list(mcp_url or []),
-        thinking=thinking, strict_params=strict_params,
+        thinking=thinking, strict_params=strict_params, redact_secrets=redact_secrets,
+        allow_secrets=allow_secrets,
         audio=list(audio or []), attach=list(attach or []), file_ids=list(file_id or []),
         videos=list(video or []), clipboard=clipboard, modalities=list(modalities or []),
         audio_voice=audio_voice, audio_format=audio_format, audio_out=audio_out,

@@ -8,19 +8,18 @@ before any request is sent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatcli.cli.conversation import open_history
 from chatcli.cli.endpoint import open_client, param_drops_store
+from chatcli.cli.inputs import gather_messages, read_text
+from chatcli.cli.outgoing import terminal_policy
 from chatcli.cli.output import Environment, make_renderer, report_outcome
 from chatcli.cli.tool_use import has_runnable_tools
 from chatcli.errors import UsageError
 from chatcli.messages import (
-    Message,
     build_request,
     load_json,
-    load_messages,
     options_to_fields,
 )
 
@@ -99,6 +98,8 @@ class AskRequest:
     service_tier: str | None = None
     thinking: bool | None = None
     strict_params: bool = False
+    allow_secrets: bool = False
+    redact_secrets: bool = False
 
 
 def run_ask(request: AskRequest, env: Environment | None = None) -> None:
@@ -130,10 +131,12 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
          toolset: ToolSet | None) -> None:
     from chatcli.turn import run_turn
 
-    new_messages = gather_messages(request, env)
+    policy = terminal_policy(env, settings.secret_scan, allow=request.allow_secrets,
+                             redact=request.redact_secrets)
+    new_messages = gather_messages(request, env, policy)
     resumed = open_history(settings, env, wanted=request.history,
                            continue_last=request.continue_last, cid=request.cid)
-    messages = [*resumed.messages, *new_messages]
+    messages: list[Any] = [*resumed.messages, *new_messages]
     recorder = resumed.recorder(settings)
     try:
         with open_client(env, settings, headers=request.headers, verbose=request.verbose,
@@ -179,51 +182,6 @@ def forget_drops(env: Environment | None = None) -> None:
     env = env or Environment.from_process()
     count = param_drops_store().forget()
     env.stdout.write(f"forgot {count} rejected field{'s' if count != 1 else ''}\n")
-
-
-def gather_messages(request: AskRequest, env: Environment) -> list[Any]:
-    """System message, ``--messages``, then the user message from prompt, stdin and files."""
-    from chatcli.attachments import fence, image_part, read_text_file
-
-    max_bytes = int(request.max_attachment_mb * 1_048_576)
-    messages: list[Message] = []
-    if request.system is not None:
-        messages.append({"role": "system", "content": request.system})
-    stdin_used = False
-    if request.messages is not None:
-        if request.messages == "-":
-            raw, origin, stdin_used = env.read_stdin(max_bytes), "stdin", True
-        else:
-            raw, origin = _read_text(request.messages, "--messages"), request.messages
-        messages.extend(load_messages(raw, origin))
-    text = " ".join(request.prompt)
-    if not stdin_used and not env.stdin_is_terminal:
-        piped = env.read_stdin(max_bytes)
-        if piped.strip():
-            text = f"{text}\n\n{piped}" if text else piped
-    for path in request.files:
-        block = fence(path, read_text_file(path, max_bytes))
-        text = f"{text}\n\n{block}" if text else block
-    from chatcli.attachments import audio_part, document_part, file_id_part, video_part
-
-    parts = [image_part(source, max_bytes, request.image_detail) for source in request.images]
-    if request.clipboard:
-        from chatcli.clipboard import clipboard_image
-
-        parts.append(clipboard_image(max_bytes))
-    parts += [audio_part(path, max_bytes) for path in request.audio]
-    parts += [document_part(path, max_bytes) for path in request.attach]
-    parts += [file_id_part(ident) for ident in request.file_ids]
-    parts += [video_part(url) for url in request.videos]
-    if text or parts:
-        from chatcli.messages import user_message
-
-        messages.append(user_message(text, parts))
-    elif request.messages is None:
-        raise UsageError("no prompt: give PROMPT words or pipe text on stdin")
-    if not any(m.get("role") != "system" for m in messages):
-        raise UsageError("no prompt: the messages hold only a system message")
-    return messages
 
 
 def request_fields(request: AskRequest) -> dict[str, Any]:
@@ -274,7 +232,7 @@ def _output_fields(request: AskRequest) -> dict[str, Any]:
         fields["web_search_options"] = {"search_context_size": request.web_search}
     if request.prediction is not None:
         fields["prediction"] = {"type": "content",
-                                "content": _read_text(request.prediction, "--prediction")}
+                                "content": read_text(request.prediction, "--prediction")}
     if request.metadata:
         fields["metadata"] = _metadata(request.metadata)
     return fields
@@ -307,7 +265,7 @@ def _logit_bias(items: list[str]) -> dict[str, float]:
 def _schema_format(value: str) -> dict[str, Any]:
     source = value
     if not value.lstrip().startswith("{"):
-        source = _read_text(value, "--schema")
+        source = read_text(value, "--schema")
     schema = load_json(source, "--schema")
     if not isinstance(schema, dict):
         raise UsageError("--schema must be a JSON object")
@@ -317,18 +275,7 @@ def _schema_format(value: str) -> dict[str, Any]:
 
 
 def _load_tools(path: str) -> list[Any]:
-    tools = load_json(_read_text(path, "--tools"), f"--tools {path}")
+    tools = load_json(read_text(path, "--tools"), f"--tools {path}")
     if not isinstance(tools, list) or not all(isinstance(t, dict) for t in tools):
         raise UsageError(f"--tools {path}: expected a JSON array of tool definitions")
     return tools
-
-
-def _read_text(path: str, flag: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{flag} {path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{flag} {path}: is a directory") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{flag} {path}: cannot read: {exc}") from None

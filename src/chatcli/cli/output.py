@@ -65,6 +65,19 @@ class Environment:
         except UnicodeDecodeError as exc:
             raise UsageError(f"stdin is not UTF-8 text ({exc.reason})") from None
 
+    def question_streams(self) -> tuple[TextIO, GuardedStream] | None:
+        """Where to ask the user something: the terminal, even when stdin is a pipe
+        (``/dev/tty``); None where there is no terminal to ask on."""
+        if self.stdin is not None and self.stdin_is_terminal and self.stderr_is_terminal:
+            return self.stdin, self.stderr
+        if not self.stderr_is_terminal:
+            return None
+        try:
+            tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+        except OSError:
+            return None
+        return tty, guard_stream(tty, True)
+
     def log(self, line: str) -> None:
         """One diagnostic line on stderr, every known secret redacted."""
         self.stderr.write(redact_secrets(line) + "\n")

@@ -123,15 +123,8 @@ def terminal_asker(env: Environment) -> Ask | None:
     """Ask on the terminal, even when stdin is a pipe; None where there is no terminal."""
     from chatcli.tools import ask_on_terminal
 
-    if env.stdin is not None and env.stdin_is_terminal and env.stderr_is_terminal:
-        return ask_on_terminal(env.stdin, env.stderr)
-    if not env.stderr_is_terminal:
-        return None
-    try:
-        tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
-    except OSError:
-        return None
-    return ask_on_terminal(tty, tty)
+    streams = env.question_streams()
+    return ask_on_terminal(*streams) if streams is not None else None
 
 
 def approval_for(request: AskRequest, ask: Ask | None) -> Approval:

@@ -1,0 +1,119 @@
+"""The user's input for a request, gathered once: the system message, ``--messages``, the
+prompt words, stdin, files and every attachment kind.
+
+Text is read first, checked for credentials as pieces (``outgoing.check``: each
+finding named by its file and line, each redaction confined to its piece), and
+only then assembled into messages; every problem is a ``UsageError`` raised
+before anything is sent.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chatcli.cli.outgoing import Piece, SecretPolicy, check
+from chatcli.errors import UsageError
+from chatcli.messages import ContentPart, Message, load_messages, user_message
+
+if TYPE_CHECKING:
+    from chatcli.cli.ask import AskRequest
+    from chatcli.cli.output import Environment
+
+
+def gather_messages(request: AskRequest, env: Environment,
+                    policy: SecretPolicy) -> list[Message]:
+    """System message, ``--messages``, then the user message from prompt, stdin and files."""
+    from chatcli.attachments import read_bytes, read_text_file, text_of
+
+    max_bytes = int(request.max_attachment_mb * 1_048_576)
+    pieces: dict[str, Piece] = {}
+    if request.system is not None:
+        pieces["system"] = Piece("--system", request.system)
+    if request.messages is not None:
+        pieces["messages"] = messages_piece(request.messages, env, max_bytes)
+    pieces["prompt"] = Piece("the prompt", " ".join(request.prompt))
+    if request.messages != "-" and not env.stdin_is_terminal:
+        pieces["stdin"] = Piece("stdin", env.read_stdin(max_bytes))
+    for number, path in enumerate(request.files):
+        pieces[f"file {number}"] = Piece(path, read_text_file(path, max_bytes), label=path)
+    documents = [(path, read_bytes(path, max_bytes)) for path in request.attach]
+    for number, (path, data) in enumerate(documents):
+        text = text_of(path, data)
+        if text is not None:
+            pieces[f"attach {number}"] = Piece(path, text)
+    checked, note = check(list(pieces.values()), policy)
+    if note:
+        env.warn(note)
+    sent = dict(zip(pieces, checked, strict=True))
+    return _assemble(request, sent, documents, max_bytes)
+
+
+def messages_piece(source: str, env: Environment, max_bytes: int) -> Piece:
+    """``--messages FILE`` (``-``: stdin) as raw JSON text, checked before it is parsed."""
+    if source == "-":
+        return Piece("stdin", env.read_stdin(max_bytes))
+    return Piece(source, read_text(source, "--messages"))
+
+
+def _assemble(request: AskRequest, sent: dict[str, Piece],
+              documents: list[tuple[str, bytes]], max_bytes: int) -> list[Message]:
+    from chatcli.attachments import file_part
+
+    messages: list[Message] = []
+    if "system" in sent:
+        messages.append({"role": "system", "content": sent["system"].text})
+    if "messages" in sent:
+        piece = sent["messages"]
+        messages.extend(load_messages(piece.text, piece.origin))
+    text = sent["prompt"].text
+    blocks = [sent["stdin"].text] if "stdin" in sent and sent["stdin"].text.strip() else []
+    blocks += [piece.render() for key, piece in sent.items() if key.startswith("file ")]
+    for block in blocks:
+        text = f"{text}\n\n{block}" if text else block
+    parts = _parts_before_documents(request, max_bytes)
+    for number, (path, data) in enumerate(documents):
+        checked = sent.get(f"attach {number}")
+        parts.append(file_part(path, checked.text.encode("utf-8") if checked else data))
+    parts += _parts_after_documents(request)
+    if text or parts:
+        messages.append(user_message(text, parts))
+    elif request.messages is None:
+        raise UsageError("no prompt: give PROMPT words or pipe text on stdin")
+    if not any(m.get("role") != "system" for m in messages):
+        raise UsageError("no prompt: the messages hold only a system message")
+    return messages
+
+
+def _parts_before_documents(request: AskRequest, max_bytes: int) -> list[ContentPart]:
+    """Images, the clipboard's image and audio, in the order the parts have always had."""
+    from chatcli.attachments import audio_part, image_part
+
+    parts = [image_part(source, max_bytes, request.image_detail) for source in request.images]
+    if request.clipboard:
+        from chatcli.clipboard import clipboard_image
+
+        parts.append(clipboard_image(max_bytes))
+    parts += [audio_part(path, max_bytes) for path in request.audio]
+    return parts
+
+
+def _parts_after_documents(request: AskRequest) -> list[ContentPart]:
+    from chatcli.attachments import file_id_part, video_part
+
+    return [*(file_id_part(ident) for ident in request.file_ids),
+            *(video_part(url) for url in request.videos)]
+
+
+def read_text(path: str, flag: str) -> str:
+    """A text file a flag names; missing, a directory or unreadable is a usage error."""
+    from pathlib import Path
+
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{flag} {path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{flag} {path}: is a directory") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{flag} {path}: cannot read: {exc}") from None
+
