@@ -1,4 +1,4 @@
-"""Conversation history in SQLite: every exchange, kept safe from crashes and races.
+"""The history database: open it, write to it, read from it.
 
 One ``history.db`` (WAL, created private) holds conversations and their
 messages in wire format, exactly as sent or received, so a conversation
@@ -15,14 +15,19 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chatcli.errors import ChatcliError, UsageError
+from chatcli.errors import UsageError
+from chatcli.history.records import (
+    Conversation,
+    HistoryError,
+    StoredMessage,
+    message_text,
+    new_conversation_id,
+)
 
 BUSY_TIMEOUT_MS = 10_000
-TITLE_WORDS = 8
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: conversations, messages, and a full-text index of message text.
@@ -56,56 +61,6 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
 )
-
-
-class HistoryError(ChatcliError):
-    """The history database could not be read or written."""
-
-
-@dataclass(frozen=True)
-class Conversation:
-    id: str
-    title: str
-    created_at: float
-    updated_at: float
-    profile: str | None
-    base_url: str | None
-    model: str | None
-    message_count: int = 0
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    """A message as kept: the wire message and what is known about its making."""
-
-    message: dict[str, Any]
-    status: str
-    created_at: float
-    usage: dict[str, Any] | None = None
-    finish_reason: str | None = None
-    trace_id: str | None = None
-    time_to_first_token: float | None = None
-    duration: float | None = None
-
-
-def new_conversation_id() -> str:
-    """Twelve hex digits: short to type, and any unique prefix will do."""
-    return os.urandom(6).hex()
-
-
-def message_text(message: Mapping[str, Any]) -> str:
-    """The searchable text of a message: its text parts, reasoning and tool arguments."""
-    parts: list[str] = []
-    content = message.get("content")
-    if isinstance(content, str):
-        parts.append(content)
-    elif isinstance(content, list):
-        parts.extend(p["text"] for p in content if isinstance(p, dict)
-                     and isinstance(p.get("text"), str))
-    for call in message.get("tool_calls") or ():
-        function = call.get("function") or {} if isinstance(call, dict) else {}
-        parts.append(f"{function.get('name', '')} {function.get('arguments', '')}")
-    return "\n".join(parts)
 
 
 class HistoryStore:
@@ -278,76 +233,3 @@ class HistoryStore:
         for conversation_id, snippet in rows:
             seen.setdefault(conversation_id, " ".join(snippet.split()))
         return [(by_id[cid], snippet) for cid, snippet in seen.items() if cid in by_id]
-
-
-def title_of(text: str) -> str:
-    """A conversation's title: the first words of its first prompt."""
-    words = text.split()
-    title = " ".join(words[:TITLE_WORDS])
-    return title + ("…" if len(words) > TITLE_WORDS else "") if title else "(untitled)"
-
-
-class ConversationRecorder:
-    """Records one conversation's turns; satisfies ``turn.Recorder``.
-
-    ``known`` messages of the request are already stored (a continued
-    conversation); the rest are appended before the request is sent. The reply
-    is appended when the turn ends, as a partial if it was cut short; a turn
-    that produced nothing leaves no assistant message behind.
-
-    A write that fails (a full disk, say) never stops the exchange: the error
-    is kept in ``failed``, later writes are skipped, and the caller says that
-    the history was not saved.
-    """
-
-    def __init__(self, store: HistoryStore, conversation_id: str | None = None, known: int = 0,
-                 *, profile: str | None = None, base_url: str | None = None) -> None:
-        self.store = store
-        self.conversation_id = conversation_id
-        self.known = known
-        self.profile = profile
-        self.base_url = base_url
-        self.failed: HistoryError | None = None
-
-    def record_request(self, messages: Sequence[Mapping[str, Any]],
-                       body: Mapping[str, Any]) -> None:
-        if self.failed is None:
-            try:
-                self._record_request(messages, body)
-            except HistoryError as exc:
-                self.failed = exc
-
-    def record_reply(self, result: Any) -> None:
-        """Append the reply of a ``turn.TurnResult``, complete or partial."""
-        if self.failed is None:
-            try:
-                self._record_reply(result)
-            except HistoryError as exc:
-                self.failed = exc
-
-    def _record_request(self, messages: Sequence[Mapping[str, Any]],
-                        body: Mapping[str, Any]) -> None:
-        model = body.get("model")
-        if self.conversation_id is None:
-            first = next((m for m in messages if m.get("role") == "user"), {})
-            self.conversation_id = self.store.create_conversation(
-                title_of(message_text(first)), profile=self.profile, base_url=self.base_url,
-                model=str(model) if model else None)
-        for message in messages[self.known:]:
-            self.store.append(self.conversation_id, message)
-        self.known = len(messages)
-
-    def _record_reply(self, result: Any) -> None:
-        if self.conversation_id is None:
-            return
-        message: dict[str, Any] = result.message
-        if not any(message.get(k) for k in ("content", "reasoning_content", "tool_calls",
-                                             "refusal")):
-            return
-        choice = result.completion["choices"][0]
-        self.store.append(
-            self.conversation_id, message, status=result.status,
-            usage=result.completion.get("usage"), finish_reason=choice.get("finish_reason"),
-            trace_id=result.trace_id, time_to_first_token=result.time_to_first_token,
-            duration=result.duration, model=result.completion.get("model"))
-        self.known += 1

@@ -1,0 +1,20 @@
+"""Conversation history in SQLite: every exchange, kept safe from crashes and races.
+
+``records`` holds the values (conversations, stored messages, their text),
+``store`` the database, ``recorder`` what a turn writes through. Importing this
+package imports sqlite3: front ends import it only when the history is on.
+"""
+
+from chatcli.history.recorder import ConversationRecorder
+from chatcli.history.records import (
+    Conversation,
+    HistoryError,
+    StoredMessage,
+    message_text,
+    new_conversation_id,
+    title_of,
+)
+from chatcli.history.store import MIGRATIONS, HistoryStore
+
+__all__ = ["MIGRATIONS", "Conversation", "ConversationRecorder", "HistoryError",
+           "HistoryStore", "StoredMessage", "message_text", "new_conversation_id", "title_of"]
