@@ -26,7 +26,8 @@ class Resumed:
     messages: list[dict[str, Any]] = field(default_factory=list)
 
     def recorder(self, settings: Settings) -> ConversationRecorder | None:
-        if self.store is None:
+        """What records the exchange: None without history, or when it cannot be written."""
+        if self.store is None or self.store.read_only is not None:
             return None
         from chatcli.history import ConversationRecorder
 
@@ -55,6 +56,11 @@ def open_history(settings: Settings, env: Environment, *, wanted: bool,
             raise
         env.warn(f"{exc.describe()}; this exchange is not kept")
         return Resumed(None)
+    if store.notice is not None:
+        env.warn(store.notice)
+    if store.read_only is not None:
+        env.warn(f"history database {store.path} cannot be written ({store.read_only});"
+                 " this exchange is not kept")
     if cid is not None:
         conversation = store.resolve(cid)
     elif continue_last:

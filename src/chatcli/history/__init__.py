@@ -5,6 +5,7 @@
 package imports sqlite3: front ends import it only when the history is on.
 """
 
+from chatcli.history.opening import MIGRATIONS
 from chatcli.history.recorder import ConversationRecorder
 from chatcli.history.records import (
     Conversation,
@@ -14,7 +15,7 @@ from chatcli.history.records import (
     new_conversation_id,
     title_of,
 )
-from chatcli.history.store import MIGRATIONS, HistoryStore
+from chatcli.history.store import HistoryStore
 
 __all__ = ["MIGRATIONS", "Conversation", "ConversationRecorder", "HistoryError",
            "HistoryStore", "StoredMessage", "message_text", "new_conversation_id", "title_of"]

@@ -10,15 +10,15 @@ forward by ``PRAGMA user_version``. Never stores the API key.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from chatcli.errors import UsageError
+from chatcli.history.opening import describe, open_database, schema_version
 from chatcli.history.records import (
     Conversation,
     HistoryError,
@@ -27,69 +27,28 @@ from chatcli.history.records import (
     new_conversation_id,
 )
 
-BUSY_TIMEOUT_MS = 10_000
-
-MIGRATIONS: tuple[str, ...] = (
-    # 1: conversations, messages, and a full-text index of message text.
-    """
-    CREATE TABLE conversations (
-        id TEXT PRIMARY KEY,
-        title TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        profile TEXT,
-        base_url TEXT,
-        model TEXT
-    );
-    CREATE TABLE messages (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-        role TEXT NOT NULL,
-        message TEXT NOT NULL,
-        status TEXT NOT NULL DEFAULT 'complete',
-        usage TEXT,
-        finish_reason TEXT,
-        trace_id TEXT,
-        time_to_first_token REAL,
-        duration REAL,
-        created_at REAL NOT NULL
-    );
-    CREATE INDEX messages_by_conversation ON messages(conversation_id, id);
-    CREATE INDEX conversations_by_update ON conversations(updated_at);
-    CREATE VIRTUAL TABLE message_text USING fts5(
-        text, conversation_id UNINDEXED, message_id UNINDEXED
-    );
-    """,
-)
-
 
 class HistoryStore:
-    """The history database; open it with ``HistoryStore.open(path)``."""
+    """The history database; open it with ``HistoryStore.open(path)``.
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    ``read_only`` says why the database cannot be written (None when it can):
+    reading works all the same, and every write raises ``HistoryError``.
+    ``notice`` is a warning about what is read, for the caller to show.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, *,
+                 read_only: str | None = None, notice: str | None = None) -> None:
         self._db = connection
         self.path = path
+        self.read_only = read_only
+        self.notice = notice
 
     @classmethod
     def open(cls, path: Path) -> HistoryStore:
-        """Open (creating it private, and migrating it) the database at ``path``."""
-        try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            if not path.exists():
-                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-            connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000,
-                                         isolation_level=None, check_same_thread=False)
-            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            connection.execute("PRAGMA journal_mode = WAL")
-            # In WAL mode NORMAL survives any crash of chatcli (only a power cut can
-            # lose the last commits) and spares an fsync before every request.
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute("PRAGMA foreign_keys = ON")
-            store = cls(connection, path)
-            store._migrate()
-        except (OSError, sqlite3.Error) as exc:
-            raise HistoryError(f"history database {path}: {exc}") from exc
-        return store
+        """Open the database at ``path``: created private, migrated if behind, read-only
+        if it cannot be written."""
+        opened = open_database(path)
+        return cls(opened.connection, path, read_only=opened.read_only, notice=opened.notice)
 
     def close(self) -> None:
         self._db.close()
@@ -97,29 +56,25 @@ class HistoryStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One short write transaction, taken up front so writers queue, not fail."""
+        if self.read_only is not None:
+            raise HistoryError(f"history database {self.path} cannot be written"
+                               f" ({self.read_only})")
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise HistoryError(f"history database {self.path}: {exc}") from exc
-
-    def _migrate(self) -> None:
-        with self._write() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in filter(str.strip, script.split(";")):
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version = {number}")
+            raise HistoryError(describe(self.path, exc)) from exc
 
     @property
     def schema_version(self) -> int:
-        version: int = self._db.execute("PRAGMA user_version").fetchone()[0]
-        return version
+        return schema_version(self._db)
 
     # -- writing ----------------------------------------------------------
 
