@@ -8,9 +8,12 @@ tests run as root.
 
 from __future__ import annotations
 
+import ctypes
+import json
 import os
 import resource
 import sqlite3
+import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -106,3 +109,159 @@ def test_history_commands_read_on_a_full_disk() -> None:
     shown = run_child(["history", "show", cid], small_files)
     assert (shown.exit_code, shown.stderr) == (0, "")
     assert shown.stdout.endswith("\n[user]\nkept safe\n")
+
+
+# -- 2: a history that cannot be written still reads ------------------------
+
+PR_CAPBSET_DROP = 24
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
+
+
+def as_unprivileged() -> None:
+    """In the child: root gives up the capabilities that pass over file permissions, so
+    a 0555 directory or a 0444 file refuses it as it would refuse anyone."""
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+@pytest.fixture
+def locked() -> Iterator[Callable[[Path, int], None]]:
+    """``lock(path, mode)`` changes a mode for the test; every mode is put back after."""
+    saved: list[tuple[Path, int]] = []
+
+    def lock(path: Path, mode: int) -> None:
+        saved.append((path, stat.S_IMODE(path.stat().st_mode)))
+        path.chmod(mode)
+
+    yield lock
+    for path, mode in reversed(saved):
+        path.chmod(mode)
+
+
+def test_the_unprivileged_child_really_cannot_write(locked: Callable[[Path, int], None],
+                                                    tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    locked(folder, 0o555)
+    probe = "import sys; open(sys.argv[1], 'w')"
+    done = subprocess.run([sys.executable, "-c", probe, str(folder / "f")], capture_output=True,
+                          preexec_fn=as_unprivileged, check=False)
+    assert done.returncode == 1
+    assert b"PermissionError" in done.stderr
+
+
+READ_ONLY = ["directory", "file"]
+
+
+def lock_history(what: str, lock: Callable[[Path, int], None]) -> None:
+    if what == "directory":
+        lock(db_path().parent, 0o555)
+    else:
+        lock(db_path(), 0o444)
+    assert not db_path().with_name("history.db-shm").exists()  # WAL at rest
+
+
+@pytest.mark.parametrize("what", READ_ONLY)
+def test_read_commands_work_on_a_read_only_history(
+        what: str, locked: Callable[[Path, int], None], tmp_path: Path) -> None:
+    cid = seed({"role": "user", "content": "penguins swim"},
+               {"role": "assistant", "content": "They do."})
+    lock_history(what, locked)
+    listed = run_child(["history", "list"], as_unprivileged)
+    assert (listed.exit_code, listed.stderr) == (0, "")
+    assert listed.stdout.startswith(cid) and listed.stdout.endswith("   2 msgs  m  seeded\n")
+    shown = run_child(["history", "show", cid[:6]], as_unprivileged)
+    assert (shown.exit_code, shown.stderr) == (0, "")
+    assert shown.stdout.endswith("\n[user]\npenguins swim\n\n[assistant]\nThey do.\n")
+    found = run_child(["history", "search", "penguins"], as_unprivileged)
+    assert (found.exit_code, found.stderr) == (0, "")
+    assert found.stdout.startswith(cid) and "[penguins] swim" in found.stdout
+    exported = run_child(["history", "export", cid, "--format", "json"], as_unprivileged)
+    assert (exported.exit_code, exported.stderr) == (0, "")
+    assert [m["message"]["content"] for m in json.loads(exported.stdout)["messages"]] == [
+        "penguins swim", "They do."]
+    assert run_child(["history", "path"], as_unprivileged) == Result(0, f"{db_path()}\n", "")
+
+
+@pytest.mark.parametrize("what", READ_ONLY)
+def test_delete_on_a_read_only_history_is_one_clear_error(
+        what: str, locked: Callable[[Path, int], None]) -> None:
+    cid = seed({"role": "user", "content": "stay"})
+    lock_history(what, locked)
+    result = run_child(["history", "delete", cid], as_unprivileged)
+    assert (result.exit_code, result.stdout) == (1, "")
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"chatcli: error: history database {db_path()} cannot be written (")
+    assert len(HistoryStore.open(db_path()).messages(cid)) == 1
+
+
+@pytest.mark.parametrize(("what", "resume"), [("directory", ["-c"]), ("file", ["--cid", ""])])
+def test_continuing_a_read_only_history_answers_and_warns(
+        what: str, resume: list[str], fakeapi: FakeAPI,
+        locked: Callable[[Path, int], None]) -> None:
+    cid = seed({"role": "user", "content": "first"}, {"role": "assistant", "content": "one"})
+    lock_history(what, locked)
+    fakeapi.add(SSE(text_stream(["two"])))
+    args = [a or cid for a in resume]
+    result = run_child(["--base-url", fakeapi.base_url, *args, "second"], as_unprivileged)
+    assert (result.exit_code, result.stdout) == (0, "two\n")
+    reason = "attempt to write a readonly database" if what == "directory" else (
+        "Permission denied")
+    assert result.stderr == (f"chatcli: warning: history database {db_path()} cannot be"
+                             f" written ({reason}); this exchange is not kept\n")
+    assert [m["content"] for m in fakeapi.requests[-1].json()["messages"]] == [
+        "first", "one", "second"]
+    assert len(HistoryStore.open(db_path()).messages(cid)) == 2
+
+
+def test_a_read_only_directory_without_a_database_lists_nothing(
+        fakeapi: FakeAPI, locked: Callable[[Path, int], None]) -> None:
+    db_path().parent.mkdir(parents=True)
+    locked(db_path().parent, 0o555)
+    assert run_child(["history", "list"], as_unprivileged) == Result(0, "", "")
+    fakeapi.add(SSE(text_stream(["ok"])))
+    result = run_child(["--base-url", fakeapi.base_url, "hi"], as_unprivileged)
+    assert (result.exit_code, result.stdout) == (0, "ok\n")
+    assert result.stderr == (f"chatcli: warning: history database {db_path()} cannot be"
+                             " written (cannot create it: Permission denied); this exchange"
+                             " is not kept\n")
+    assert not db_path().exists()
+
+
+LEAVE_WAL = """
+import os, sys
+from pathlib import Path
+from chatcli.history import HistoryStore
+store = HistoryStore.open(Path(sys.argv[1]))
+store.create_conversation("only in the wal", profile=None, base_url=None, model=None)
+os._exit(0)  # as if killed: the commit stays in history.db-wal, not yet in history.db
+"""
+
+
+def test_an_unreadable_wal_is_said_not_hidden(locked: Callable[[Path, int], None]) -> None:
+    seed({"role": "user", "content": "checkpointed"})
+    subprocess.run([sys.executable, "-c", LEAVE_WAL, str(db_path())], env=process_env(),
+                   check=True)
+    db_path().with_name("history.db-shm").unlink()
+    locked(db_path().parent, 0o555)
+    result = run_child(["history", "list"], as_unprivileged)
+    assert result.exit_code == 0
+    assert result.stdout.endswith("seeded\n") and "only in the wal" not in result.stdout
+    assert result.stderr == (f"chatcli: warning: history database {db_path()} is read"
+                             " without history.db-wal, which cannot be opened here; the latest"
+                             " changes may be missing\n")
+
+
+def test_a_read_only_store_refuses_writes_before_touching_the_file() -> None:
+    from chatcli.history import HistoryError
+
+    cid = seed({"role": "user", "content": "x"})
+    store = HistoryStore.open(db_path())
+    store.read_only = "told so"
+    with pytest.raises(HistoryError, match=r"cannot be written \(told so\)"):
+        store.append(cid, {"role": "user", "content": "y"})
+    assert len(store.messages(cid)) == 1

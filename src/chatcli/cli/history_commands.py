@@ -16,10 +16,14 @@ if TYPE_CHECKING:
     from chatcli.history import Conversation, HistoryStore, StoredMessage
 
 
-def _store() -> HistoryStore:
+def _store(env: Environment) -> HistoryStore:
+    """The history, read-only if it cannot be written; a doubt about what is read is said."""
     from chatcli.history import HistoryStore
 
-    return HistoryStore.open(history_path())
+    store = HistoryStore.open(history_path())
+    if store.notice is not None:
+        env.warn(store.notice)
+    return store
 
 
 def _when(stamp: float) -> str:
@@ -28,7 +32,7 @@ def _when(stamp: float) -> str:
 
 def list_conversations(limit: int, as_json: bool, env: Environment | None = None) -> None:
     env = env or Environment.from_process()
-    found = _store().conversations(limit)
+    found = _store(env).conversations(limit)
     if as_json:
         write_json(env.stdout, [asdict(c) for c in found])
         return
@@ -44,7 +48,7 @@ def _document(conversation: Conversation, messages: list[StoredMessage]) -> dict
 
 def show(prefix: str, as_json: bool, env: Environment | None = None) -> None:
     env = env or Environment.from_process()
-    store = _store()
+    store = _store(env)
     conversation = store.resolve(prefix)
     messages = store.messages(conversation.id)
     if as_json:
@@ -81,7 +85,7 @@ def _plain_text(message: dict[str, Any]) -> str:
 
 def search(text: str, env: Environment | None = None) -> None:
     env = env or Environment.from_process()
-    for conversation, snippet in _store().search(text):
+    for conversation, snippet in _store(env).search(text):
         env.stdout.write(f"{conversation.id}  {_when(conversation.updated_at)}"
                          f"  {conversation.title}\n    {snippet}\n")
 
@@ -101,7 +105,7 @@ def markdown_export(conversation: Conversation, messages: list[StoredMessage]) -
 def export(prefix: str, format: str, output: Path | None,
            env: Environment | None = None) -> None:
     env = env or Environment.from_process()
-    store = _store()
+    store = _store(env)
     conversation = store.resolve(prefix)
     messages = store.messages(conversation.id)
     if format == "json":
@@ -120,7 +124,7 @@ def export(prefix: str, format: str, output: Path | None,
 
 def delete(prefix: str, env: Environment | None = None) -> None:
     env = env or Environment.from_process()
-    store = _store()
+    store = _store(env)
     conversation = store.resolve(prefix)
     store.delete(conversation.id)
     env.stderr.write(f"deleted {conversation.id} ({conversation.title})\n")
