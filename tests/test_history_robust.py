@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from chatcli.history import HistoryStore
-from clirun import Result, process_env
+from clirun import Result, process_env, run_cli
 from fakeapi import SSE, FakeAPI, text_stream
 
 
@@ -265,3 +265,118 @@ def test_a_read_only_store_refuses_writes_before_touching_the_file() -> None:
     with pytest.raises(HistoryError, match=r"cannot be written \(told so\)"):
         store.append(cid, {"role": "user", "content": "y"})
     assert len(store.messages(cid)) == 1
+
+
+# -- 3: damaged rows are shown as damaged and never sent ---------------------
+
+# Each stored text, and the reason it is damaged (None: a message).
+ROWS: list[tuple[Any, str | None]] = [
+    ('{"role": "user", "content": "first"}', None),
+    ("{not json", "not JSON"),
+    ("[1, 2]", "not a message object"),
+    ('{"content": "no role"}', "not a message object"),
+    ('{"role": 5, "content": "x"}', "not a message object"),
+    (b"\xff\xfe{", "not JSON"),
+    ('{"role": "assistant", "content": "last"}', None),
+]
+
+
+def plant(rows: list[tuple[Any, str | None]] = ROWS, usage: str | None = None) -> str:
+    """A conversation whose rows were written by something other than chatcli."""
+    cid = seed()
+    db = sqlite3.connect(db_path())
+    with db:
+        for raw, _ in rows:
+            db.execute("INSERT INTO messages (conversation_id, role, message, usage, created_at)"
+                       " VALUES (?, 'user', ?, ?, 1730000000)", (cid, raw, usage))
+    db.close()
+    return cid
+
+
+def test_show_marks_damaged_rows_and_goes_on() -> None:
+    cid = plant()
+    shown = run_cli(["history", "show", cid])
+    assert (shown.exit_code, shown.stderr) == (0, "")
+    body = shown.stdout.split("\n", 2)[2]
+    assert body == ("\n[user]\nfirst\n"
+                    "\n[damaged message 2] (not JSON)\n{not json\n"
+                    "\n[damaged message 3] (not a message object)\n[1, 2]\n"
+                    '\n[damaged message 4] (not a message object)\n{"content": "no role"}\n'
+                    '\n[damaged message 5] (not a message object)\n{"role": 5, "content": "x"}\n'
+                    "\n[damaged message 6] (not JSON)\n\ufffd\ufffd{\n"
+                    "\n[assistant]\nlast\n")
+
+
+def test_show_json_and_export_mark_damaged_rows(tmp_path: Path) -> None:
+    cid = plant()
+    shown = run_cli(["history", "show", cid, "--json"])
+    assert (shown.exit_code, shown.stderr) == (0, "")
+    exported = run_cli(["history", "export", cid, "--format", "json"])
+    assert exported.exit_code == 0
+    for document in (json.loads(shown.stdout), json.loads(exported.stdout)):
+        entries = document["messages"]
+        assert [e["status"] for e in entries] == ["complete", *["damaged"] * 5, "complete"]
+        assert entries[1] == {"status": "damaged", "number": 2, "reason": "not JSON",
+                              "raw": "{not json", "created_at": 1730000000.0, "message": None}
+        assert [e["raw"] for e in entries[1:6]] == [
+            "{not json", "[1, 2]", '{"content": "no role"}', '{"role": 5, "content": "x"}',
+            "\ufffd\ufffd{"]
+    markdown = run_cli(["history", "export", cid])
+    assert (markdown.exit_code, markdown.stderr) == (0, "")
+    assert "## User\n\nfirst\n\n## Damaged message 2 (not JSON)\n\n```\n{not json\n```\n" in (
+        markdown.stdout)
+    assert markdown.stdout.endswith("## Assistant\n\nlast\n")
+
+
+@pytest.mark.parametrize("how", ["-c", "--cid"])
+def test_continuing_leaves_damaged_rows_out_with_one_warning(how: str,
+                                                             fakeapi: FakeAPI) -> None:
+    cid = plant()
+    fakeapi.add(SSE(text_stream(["fine"])))
+    resume = ["-c"] if how == "-c" else ["--cid", cid]
+    result = run_cli(["--base-url", fakeapi.base_url, *resume, "again"])
+    assert (result.exit_code, result.stdout) == (0, "fine\n")
+    assert result.stderr == (f"chatcli: warning: conversation {cid}: 5 damaged messages are"
+                             f" left out of what is sent (`chatcli history show {cid}`"
+                             " shows them)\n")
+    assert fakeapi.requests[-1].json()["messages"] == [
+        {"role": "user", "content": "first"}, {"role": "assistant", "content": "last"},
+        {"role": "user", "content": "again"}]
+
+
+def test_the_repl_loads_and_continues_without_damaged_rows(fakeapi: FakeAPI) -> None:
+    from chatcli.cli.ask import AskRequest
+    from test_repl import err, repl
+
+    cid = plant()
+    fakeapi.add(SSE(text_stream(["after load"])))
+    fakeapi.add(SSE(text_stream(["after -c"])))
+    request = AskRequest(prompt=[], flags={"base_url": fakeapi.base_url})
+    repl(request, f"/load {cid}\rnext\r")
+    assert [m["content"] for m in fakeapi.requests[-1].json()["messages"]] == [
+        "first", "last", "next"]
+    request = AskRequest(prompt=[], flags={"base_url": fakeapi.base_url}, cid=cid)
+    _, env = repl(request, "more\r")
+    assert [m["content"] for m in fakeapi.requests[-1].json()["messages"]] == [
+        "first", "last", "next", "after load", "more"]
+    assert "5 damaged messages are left out of what is sent" in err(env)
+
+
+def test_usage_that_is_not_json_is_no_usage() -> None:
+    cid = plant(ROWS[:1], usage="{oops")
+    [stored] = HistoryStore.open(db_path()).messages(cid)
+    assert (stored.message, stored.usage) == ({"role": "user", "content": "first"}, None)
+    shown = run_cli(["history", "show", cid, "--json"])
+    assert shown.exit_code == 0
+    assert json.loads(shown.stdout)["messages"][0]["usage"] is None
+
+
+def test_odd_message_shapes_show_without_crashing() -> None:
+    odd = [{"role": "user", "content": 5}, {"role": "user", "content": ["text", 3, None]},
+           {"role": "assistant", "tool_calls": 7}, {"role": "assistant", "tool_calls": ["x"]},
+           {"role": "assistant", "tool_calls": [{"function": "f"}]},
+           {"role": "user", "content": [{"type": "text", "text": 9}]}]
+    cid = plant([(json.dumps(m), None) for m in odd])
+    for args in (["history", "show", cid], ["history", "export", cid]):
+        result = run_cli(args)
+        assert (result.exit_code, result.stderr) == (0, ""), args

@@ -14,7 +14,7 @@ from chatcli.config import Settings, data_dir
 from chatcli.errors import UsageError
 
 if TYPE_CHECKING:
-    from chatcli.history import ConversationRecorder, HistoryStore
+    from chatcli.history import ConversationRecorder, HistoryStore, StoredMessage
 
 
 @dataclass
@@ -70,5 +70,20 @@ def open_history(settings: Settings, env: Environment, *, wanted: bool,
         conversation = latest
     else:
         return Resumed(store)
-    stored = [m.message for m in store.messages(conversation.id)]
+    stored = [m.message for m in load_messages(store, conversation.id, env)]
     return Resumed(store, conversation.id, stored)
+
+
+def load_messages(store: HistoryStore, conversation_id: str,
+                  env: Environment) -> list[StoredMessage]:
+    """A stored conversation as it replays, with one warning if damaged rows are left out."""
+    from chatcli.history import StoredMessage
+
+    entries = store.transcript(conversation_id)
+    messages = [e for e in entries if isinstance(e, StoredMessage)]
+    damaged = len(entries) - len(messages)
+    if damaged:
+        are = "message is" if damaged == 1 else "messages are"
+        env.warn(f"conversation {conversation_id}: {damaged} damaged {are} left out of what"
+                 f" is sent (`chatcli history show {conversation_id}` shows them)")
+    return messages

@@ -21,8 +21,11 @@ from chatcli.errors import UsageError
 from chatcli.history.opening import describe, open_database, schema_version
 from chatcli.history.records import (
     Conversation,
+    Entry,
     HistoryError,
     StoredMessage,
+    conversation_from_row,
+    entry_from_row,
     message_text,
     new_conversation_id,
 )
@@ -140,14 +143,17 @@ class HistoryStore:
         except sqlite3.Error as exc:
             raise HistoryError(f"history database {self.path}: {exc}") from exc
 
-    def conversations(self, limit: int | None = None) -> list[Conversation]:
-        """Conversations, most recently updated first."""
+    def _conversations(self, where: str, args: Sequence[Any]) -> list[Conversation]:
         rows = self._read(
             "SELECT c.id, c.title, c.created_at, c.updated_at, c.profile, c.base_url, c.model,"
             " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id)"
-            " FROM conversations c ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ?",
-            (-1 if limit is None else limit,))
-        return [Conversation(*row) for row in rows]
+            f" FROM conversations c {where}", args)
+        return [conversation_from_row(row) for row in rows]
+
+    def conversations(self, limit: int | None = None) -> list[Conversation]:
+        """Conversations, most recently updated first."""
+        return self._conversations("ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ?",
+                                   (-1 if limit is None else limit,))
 
     def latest(self) -> Conversation | None:
         found = self.conversations(limit=1)
@@ -164,15 +170,20 @@ class HistoryStore:
             raise UsageError(f"no conversation {prefix!r} (see `chatcli history list`)")
         if len(rows) > 1:
             raise UsageError(f"conversation id {prefix!r} is ambiguous; give more of it")
-        return next(c for c in self.conversations() if c.id == rows[0][0])
+        return self._conversations("WHERE c.id = ?", (rows[0][0],))[0]
 
-    def messages(self, conversation_id: str) -> list[StoredMessage]:
+    def transcript(self, conversation_id: str) -> list[Entry]:
+        """Every stored row of a conversation, in order; a row that is not a message
+        is a ``DamagedMessage``."""
         rows = self._read(
             "SELECT message, status, created_at, usage, finish_reason, trace_id,"
             " time_to_first_token, duration FROM messages WHERE conversation_id = ?"
             " ORDER BY id", (conversation_id,))
-        return [StoredMessage(json.loads(r[0]), r[1], r[2], json.loads(r[3]) if r[3] else None,
-                              *r[4:]) for r in rows]
+        return [entry_from_row(number, row) for number, row in enumerate(rows, start=1)]
+
+    def messages(self, conversation_id: str) -> list[StoredMessage]:
+        """The conversation as it replays: its messages, damaged rows left out."""
+        return [e for e in self.transcript(conversation_id) if isinstance(e, StoredMessage)]
 
     def search(self, text: str, limit: int = 50) -> list[tuple[Conversation, str]]:
         """Conversations whose messages match ``text`` (FTS5), with a snippet of each match."""
