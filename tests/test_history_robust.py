@@ -380,3 +380,73 @@ def test_odd_message_shapes_show_without_crashing() -> None:
     for args in (["history", "show", cid], ["history", "export", cid]):
         result = run_cli(args)
         assert (result.exit_code, result.stderr) == (0, ""), args
+
+
+# -- 4: base URLs are kept without their credentials -------------------------
+
+SECRET = "PASS-w0rd-9f2"
+
+
+def with_userinfo(base_url: str) -> str:
+    return base_url.replace("http://", f"http://user:{SECRET}@", 1)
+
+
+def every_view_of(cid: str) -> list[tuple[str, Any]]:
+    """The base URL of ``cid`` as each command shows it."""
+    views = []
+    for args in (["history", "list", "--json"], ["history", "show", cid, "--json"],
+                 ["history", "export", cid, "--format", "json"]):
+        result = run_cli(args)
+        assert result.exit_code == 0, result.stderr
+        assert SECRET not in result.stdout + result.stderr, args
+        document = json.loads(result.stdout)
+        conversation = document[0] if isinstance(document, list) else document["conversation"]
+        views.append((args[1], conversation["base_url"]))
+    return views
+
+
+def test_a_base_url_is_stored_without_userinfo(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(text_stream(["ok"])))
+    result = run_cli(["--base-url", with_userinfo(fakeapi.base_url), "hi"])
+    assert (result.exit_code, result.stdout) == (0, "ok\n")
+    for path in db_path().parent.iterdir():
+        assert SECRET.encode() not in path.read_bytes(), path
+    [conversation] = HistoryStore.open(db_path()).conversations()
+    assert every_view_of(conversation.id) == [
+        (command, fakeapi.base_url) for command in ("list", "show", "export")]
+
+
+def test_userinfo_an_older_version_stored_is_never_shown() -> None:
+    cid = seed({"role": "user", "content": "old"})
+    db = sqlite3.connect(db_path())
+    with db:
+        db.execute("UPDATE conversations SET base_url = ?",
+                   (f"https://me:{SECRET}@gw.example/v1",))
+    db.close()
+    assert every_view_of(cid) == [(c, "https://gw.example/v1")
+                                  for c in ("list", "show", "export")]
+
+
+def test_repl_save_leaves_userinfo_out(fakeapi: FakeAPI, tmp_path: Path) -> None:
+    from chatcli.cli.ask import AskRequest
+    from test_repl import repl
+
+    fakeapi.add(SSE(text_stream(["ok"])))
+    target = tmp_path / "saved.json"
+    request = AskRequest(prompt=[], flags={"base_url": with_userinfo(fakeapi.base_url)},
+                         history=False)
+    repl(request, f"hi\r/save {target}\r")
+    assert SECRET not in target.read_text()
+    assert json.loads(target.read_text())["conversation"]["base_url"] == fakeapi.base_url
+
+
+@pytest.mark.parametrize(("url", "kept"), [
+    ("http://user:pass@host/v1", "http://host/v1"),
+    ("http://user:p@ss@w@host:8/v1", "http://host:8/v1"),
+    ("https://token@host/v1/@x", "https://host/v1/@x"),
+    ("http://host/v1", "http://host/v1"),
+])
+def test_without_userinfo(url: str, kept: str) -> None:
+    from chatcli.history.records import without_userinfo
+
+    assert without_userinfo(url) == kept

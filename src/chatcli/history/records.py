@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from chatcli.errors import ChatcliError
+from chatcli.sanitize import strip_userinfo
 
 TITLE_WORDS = 8
 
@@ -26,6 +27,8 @@ class HistoryError(ChatcliError):
 
 @dataclass(frozen=True)
 class Conversation:
+    """A conversation's facts; its base URL never carries credentials, however made."""
+
     id: str
     title: str
     created_at: float
@@ -34,6 +37,10 @@ class Conversation:
     base_url: str | None
     model: str | None
     message_count: int = 0
+
+    def __post_init__(self) -> None:
+        if self.base_url is not None:
+            object.__setattr__(self, "base_url", without_userinfo(self.base_url))
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,13 @@ class DamagedMessage:
 
 
 Entry: TypeAlias = StoredMessage | DamagedMessage
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` with no ``user:password@`` left, however many ``@`` the password held."""
+    while (stripped := strip_userinfo(url)) != url:
+        url = stripped
+    return url
 
 
 def new_conversation_id() -> str:

@@ -4,7 +4,8 @@ One ``history.db`` (WAL, created private) holds conversations and their
 messages in wire format, exactly as sent or received, so a conversation
 replays into the next request unchanged. Each write is its own short
 transaction, so two processes appending at once both land. The schema moves
-forward by ``PRAGMA user_version``. Never stores the API key.
+forward by ``PRAGMA user_version``. Never stores the API key, nor the
+credentials in a base URL.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from chatcli.history.records import (
     entry_from_row,
     message_text,
     new_conversation_id,
+    without_userinfo,
 )
 
 
@@ -83,13 +85,15 @@ class HistoryStore:
 
     def create_conversation(self, title: str, *, profile: str | None, base_url: str | None,
                             model: str | None) -> str:
+        """A new conversation's id; its base URL is kept without credentials."""
         conversation_id = new_conversation_id()
         now = time.time()
         with self._write() as db:
             db.execute(
                 "INSERT INTO conversations (id, title, created_at, updated_at, profile,"
                 " base_url, model) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, title, now, now, profile, base_url, model))
+                (conversation_id, title, now, now, profile,
+                 None if base_url is None else without_userinfo(base_url), model))
         return conversation_id
 
     def append(self, conversation_id: str, message: Mapping[str, Any], *,
