@@ -111,6 +111,34 @@ def test_history_commands_read_on_a_full_disk() -> None:
     assert shown.stdout.endswith("\n[user]\nkept safe\n")
 
 
+CHILD_APPENDS = """
+import sys
+from pathlib import Path
+from chatcli.history import HistoryStore
+store = HistoryStore.open(Path(sys.argv[1]))
+store.append(sys.argv[2], {"role": "user", "content": "from the child"})
+store.close()
+"""
+
+
+def test_opening_keeps_the_locks_of_connections_already_open() -> None:
+    """Closing a descriptor of the database drops every lock the process holds on it; then
+    a process that closes thinks it is the last and deletes a -wal still in use."""
+    store = HistoryStore.open(db_path())
+    cid = store.create_conversation("open", profile=None, base_url=None, model=None)
+    HistoryStore.open(db_path()).close()  # a second store in this process comes and goes
+    subprocess.run([sys.executable, "-c", CHILD_APPENDS, str(db_path()), cid],
+                   env=process_env(), check=True)
+    assert db_path().with_name("history.db-wal").exists()  # the child knew it was not last
+    store.append(cid, {"role": "user", "content": "from the parent"})
+    fresh = sqlite3.connect(db_path())
+    assert [row[0] for row in fresh.execute("SELECT message FROM messages ORDER BY id")] == [
+        '{"role": "user", "content": "from the child"}',
+        '{"role": "user", "content": "from the parent"}']
+    fresh.close()
+    store.close()
+
+
 # -- 2: a history that cannot be written still reads ------------------------
 
 PR_CAPBSET_DROP = 24
@@ -210,7 +238,7 @@ def test_continuing_a_read_only_history_answers_and_warns(
     result = run_child(["--base-url", fakeapi.base_url, *args, "second"], as_unprivileged)
     assert (result.exit_code, result.stdout) == (0, "two\n")
     reason = "attempt to write a readonly database" if what == "directory" else (
-        "Permission denied")
+        "no write access to it")
     assert result.stderr == (f"chatcli: warning: history database {db_path()} cannot be"
                              f" written ({reason}); this exchange is not kept\n")
     assert [m["content"] for m in fakeapi.requests[-1].json()["messages"]] == [

@@ -134,12 +134,16 @@ def _migrate(connection: sqlite3.Connection) -> None:
 
 
 def _unwritable(path: Path) -> str | None:
-    """Why ``path`` cannot be opened for writing (SQLite then silently reads only)."""
-    try:
-        os.close(os.open(path, os.O_RDWR))
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    return None
+    """Why ``path`` cannot be opened for writing (SQLite then silently reads only).
+
+    Asked of ``access``, never by opening the file: closing any descriptor of the
+    database drops every POSIX lock this process holds on it, and a lock lost
+    that way lets another process delete a -wal still in use.
+    """
+    effective = os.access in os.supports_effective_ids
+    if os.access(path, os.W_OK, effective_ids=effective):
+        return None
+    return "no write access to it"
 
 
 def _empty() -> sqlite3.Connection:
