@@ -478,3 +478,128 @@ def test_without_userinfo(url: str, kept: str) -> None:
     from chatcli.history.records import without_userinfo
 
     assert without_userinfo(url) == kept
+
+
+# -- 5: no history write stops the exchange ---------------------------------
+
+# A lone surrogate in each piece of content: half of a character a gateway split.
+SPLIT = (b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m",'
+         b'"choices":[{"index":0,"delta":{"role":"assistant","content":"half \\ud83d"},'
+         b'"finish_reason":null}]}\n\n'
+         b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m",'
+         b'"choices":[{"index":0,"delta":{"content":" lone \\udc00 end"},'
+         b'"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n')
+
+
+def test_lone_surrogates_are_stored_exactly_and_the_answer_stands(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(SPLIT))
+    result = run_cli(["--base-url", fakeapi.base_url, "split here"])
+    assert result == Result(0, "half \ufffd lone \ufffd end\n", "")
+    store = HistoryStore.open(db_path())
+    [conversation] = store.conversations()
+    assert [m.message["content"] for m in store.messages(conversation.id)] == [
+        "split here", "half \ud83d lone \udc00 end"]
+    assert [c.id for c, _ in store.search("lone")] == [conversation.id]
+
+
+def test_lone_surrogates_in_every_column_are_stored() -> None:
+    store = HistoryStore.open(db_path())
+    cid = store.create_conversation("title \ud800", profile="p \udfff", base_url="http://h\ud800",
+                                    model="m \ud800")
+    store.append(cid, {"role": "user", "content": "c \ud800"}, status="complete",
+                 finish_reason="stop \ud800", trace_id="t \ud800", model="n \udc00")
+    [conversation] = store.conversations()
+    assert (conversation.title, conversation.profile, conversation.model) == (
+        "title \ufffd", "p \ufffd", "n \ufffd")
+    [stored] = store.messages(cid)
+    assert (stored.message, stored.finish_reason, stored.trace_id) == (
+        {"role": "user", "content": "c \ud800"}, "stop \ufffd", "t \ufffd")
+
+
+def circular() -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "user", "content": "loop"}
+    message["self"] = message
+    return message
+
+
+@pytest.mark.parametrize(("message", "kind"), [
+    ({"role": "user", "content": object()}, "TypeError"),
+    (circular(), "ValueError"),
+    ({"role": "user", "content": "x", "n": 2 ** 70}, None),  # JSON has no integer limit
+])
+def test_odd_data_is_a_history_error_not_a_crash(message: dict[str, Any],
+                                                 kind: str | None) -> None:
+    from chatcli.history import ConversationRecorder, HistoryError
+
+    store = HistoryStore.open(db_path())
+    recorder = ConversationRecorder(store)
+    recorder.record_request([message], {"model": "m"})
+    if kind is None:
+        assert recorder.failed is None
+        return
+    assert isinstance(recorder.failed, HistoryError)
+    assert recorder.failed.describe().startswith(f"history database {db_path()}: ")
+    assert kind in recorder.failed.describe()
+    assert [c.message_count for c in store.conversations()] == [0]  # the append rolled back
+
+
+class Reply:
+    """A ``turn.TurnResult`` with numbers no database column can hold."""
+
+    status = "complete"
+    trace_id = None
+    time_to_first_token = 10 ** 30
+    duration = 1.0
+
+    def __init__(self) -> None:
+        self.message = {"role": "assistant", "content": "ok"}
+        self.completion = {"choices": [{"finish_reason": "stop"}], "usage": None, "model": "m"}
+
+
+def test_an_overflowing_number_is_a_history_error() -> None:
+    from chatcli.history import ConversationRecorder, HistoryError
+
+    recorder = ConversationRecorder(HistoryStore.open(db_path()))
+    recorder.record_request([{"role": "user", "content": "hi"}], {"model": "m"})
+    recorder.record_reply(Reply())
+    assert isinstance(recorder.failed, HistoryError)
+    assert "OverflowError" in recorder.failed.describe()
+
+
+@pytest.mark.parametrize("error", [ValueError("bad value"), TypeError("bad type"),
+                                   UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogate"),
+                                   OverflowError("too big"), RuntimeError("anything")])
+def test_any_failing_write_is_kept_and_later_writes_are_skipped(
+        error: Exception, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatcli.history import ConversationRecorder, HistoryError
+
+    store = HistoryStore.open(db_path())
+    calls: list[object] = []
+
+    def failing(*args: object, **kwargs: object) -> None:
+        calls.append(args)
+        raise error
+
+    monkeypatch.setattr(store, "append", failing)
+    recorder = ConversationRecorder(store)
+    recorder.record_request([{"role": "user", "content": "hi"}], {"model": "m"})
+    recorder.record_reply(Reply())
+    assert len(calls) == 1
+    assert isinstance(recorder.failed, HistoryError)
+    assert recorder.failed.describe() == (f"history database {db_path()}: could not record"
+                                          f" the exchange ({type(error).__name__}: {error})")
+
+
+def test_a_write_failing_for_odd_data_still_shows_the_answer(
+        fakeapi: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    def odd(*args: object, **kwargs: object) -> None:
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    monkeypatch.setattr(HistoryStore, "append", odd)
+    fakeapi.add(SSE(text_stream(["The answer."])))
+    result = run_cli(["--base-url", fakeapi.base_url, "hi"])
+    assert (result.exit_code, result.stdout) == (0, "The answer.\n")
+    assert result.stderr == (
+        f"chatcli: warning: the history was not saved: history database {db_path()}: could"
+        " not record the exchange (OverflowError: Python int too large to convert to SQLite"
+        " INTEGER)\n")

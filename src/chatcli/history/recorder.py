@@ -22,9 +22,10 @@ class ConversationRecorder:
     is appended when the turn ends, as a partial if it was cut short; a turn
     that produced nothing leaves no assistant message behind.
 
-    A write that fails (a full disk, say) never stops the exchange: the error
-    is kept in ``failed``, later writes are skipped, and the caller says that
-    the history was not saved.
+    A write that fails for any reason (a full disk, data no column can hold)
+    never stops the exchange: the error is kept in ``failed`` as a
+    ``HistoryError``, later writes are skipped, and the caller says that the
+    history was not saved.
     """
 
     def __init__(self, store: HistoryStore, conversation_id: str | None = None, known: int = 0,
@@ -41,16 +42,24 @@ class ConversationRecorder:
         if self.failed is None:
             try:
                 self._record_request(messages, body)
-            except HistoryError as exc:
-                self.failed = exc
+            except Exception as exc:  # whatever it is, the answer goes on
+                self.failed = self._failure(exc)
 
     def record_reply(self, result: Any) -> None:
         """Append the reply of a ``turn.TurnResult``, complete or partial."""
         if self.failed is None:
             try:
                 self._record_reply(result)
-            except HistoryError as exc:
-                self.failed = exc
+            except Exception as exc:  # whatever it is, the answer goes on
+                self.failed = self._failure(exc)
+
+    def _failure(self, exc: Exception) -> HistoryError:
+        if isinstance(exc, HistoryError):
+            return exc
+        failure = HistoryError(f"history database {self.store.path}: could not record the"
+                               f" exchange ({type(exc).__name__}: {exc})")
+        failure.__cause__ = exc
+        return failure
 
     def _record_request(self, messages: Sequence[Mapping[str, Any]],
                         body: Mapping[str, Any]) -> None:

@@ -31,6 +31,23 @@ from chatcli.history.records import (
     new_conversation_id,
     without_userinfo,
 )
+from chatcli.sanitize import whole_characters
+
+
+def _json(message: Mapping[str, Any]) -> str:
+    """A message as JSON text, readable as it is unless it holds lone surrogates (half of
+    a character a gateway split): then escaped, so it still loads back the same."""
+    text = json.dumps(message, ensure_ascii=False)
+    return text if is_whole(text) else json.dumps(message)
+
+
+def _whole(text: str | None) -> str | None:
+    """Text for a column: lone surrogates (which UTF-8 cannot hold) become U+FFFD."""
+    return None if text is None else whole_characters(text)
+
+
+def is_whole(text: str) -> bool:
+    return whole_characters(text) is text
 
 
 class HistoryStore:
@@ -76,6 +93,9 @@ class HistoryStore:
                 raise
         except sqlite3.Error as exc:
             raise HistoryError(describe(self.path, exc)) from exc
+        except (ValueError, TypeError, OverflowError) as exc:  # data no column can hold
+            raise HistoryError(f"history database {self.path}: could not store this"
+                               f" ({type(exc).__name__}: {exc})") from exc
 
     @property
     def schema_version(self) -> int:
@@ -92,8 +112,9 @@ class HistoryStore:
             db.execute(
                 "INSERT INTO conversations (id, title, created_at, updated_at, profile,"
                 " base_url, model) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, title, now, now, profile,
-                 None if base_url is None else without_userinfo(base_url), model))
+                (conversation_id, _whole(title), now, now, _whole(profile),
+                 None if base_url is None else _whole(without_userinfo(base_url)),
+                 _whole(model)))
         return conversation_id
 
     def append(self, conversation_id: str, message: Mapping[str, Any], *,
@@ -108,16 +129,15 @@ class HistoryStore:
                 "INSERT INTO messages (conversation_id, role, message, status, usage,"
                 " finish_reason, trace_id, time_to_first_token, duration, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, str(message.get("role", "")),
-                 json.dumps(message, ensure_ascii=False), status,
-                 json.dumps(usage) if usage else None, finish_reason, trace_id,
-                 time_to_first_token, duration, now))
-            text = message_text(message)
+                (conversation_id, _whole(str(message.get("role", ""))), _json(message),
+                 _whole(status), json.dumps(usage) if usage else None, _whole(finish_reason),
+                 _whole(trace_id), time_to_first_token, duration, now))
+            text = whole_characters(message_text(message))
             if text:
                 db.execute("INSERT INTO message_text (text, conversation_id, message_id)"
                            " VALUES (?, ?, ?)", (text, conversation_id, cursor.lastrowid))
             db.execute("UPDATE conversations SET updated_at = ?, model = COALESCE(?, model)"
-                       " WHERE id = ?", (now, model, conversation_id))
+                       " WHERE id = ?", (now, _whole(model), conversation_id))
 
     def delete(self, conversation_id: str) -> None:
         with self._write() as db:
