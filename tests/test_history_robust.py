@@ -603,3 +603,78 @@ def test_a_write_failing_for_odd_data_still_shows_the_answer(
         f"chatcli: warning: the history was not saved: history database {db_path()}: could"
         " not record the exchange (OverflowError: Python int too large to convert to SQLite"
         " INTEGER)\n")
+
+
+# -- 6: private whatever the umask -------------------------------------------
+
+
+def no_umask() -> None:
+    os.umask(0)
+
+
+def modes(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): stat.S_IMODE(p.stat().st_mode) for p in root.rglob("*")}
+
+
+def test_everything_the_history_creates_is_private_under_umask_000(
+        fakeapi: FakeAPI, tmp_path: Path) -> None:
+    from fakeapi import Gate
+
+    data = tmp_path / "new" / "parents" / "data"
+    gate = fakeapi.add(Gate(first=b": thinking\n\n", rest=text_stream(["private"])))
+    child = subprocess.Popen([sys.executable, "-m", "chatcli", "--base-url", fakeapi.base_url,
+                              "hi"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, preexec_fn=no_umask,
+                             env=process_env({"CHATCLI_DATA_DIR": str(data)}))
+    gate.wait_reached()  # the user message is stored and the database is open
+    while_open = modes(tmp_path / "new")
+    gate.release()
+    out, err = child.communicate(timeout=30)
+    assert (child.returncode, out, err) == (0, b"private\n", b"")
+    assert while_open == {
+        "parents": 0o700, "parents/data": 0o700, "parents/data/history.db": 0o600,
+        "parents/data/history.db-wal": 0o600, "parents/data/history.db-shm": 0o600}
+    assert modes(tmp_path / "new") == {"parents": 0o700, "parents/data": 0o700,
+                                       "parents/data/history.db": 0o600}
+
+
+def test_a_read_command_creates_a_private_history_under_umask_000(tmp_path: Path) -> None:
+    data = tmp_path / "a" / "b" / "data"
+    done = subprocess.run([sys.executable, "-m", "chatcli", "history", "list"],
+                          capture_output=True, preexec_fn=no_umask, check=False,
+                          env=process_env({"CHATCLI_DATA_DIR": str(data)}))
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
+    assert modes(tmp_path / "a") == {"b": 0o700, "b/data": 0o700, "b/data/history.db": 0o600}
+
+
+def loose_warning() -> str:
+    data = db_path().parent
+    return (f"chatcli: warning: the data directory {data} can be written by other users, who"
+            f" could change what chatcli reads there; run `chmod 700 {data}`\n")
+
+
+def test_a_data_directory_others_can_write_is_warned_about(fakeapi: FakeAPI) -> None:
+    seed({"role": "user", "content": "planted?"})
+    db_path().parent.chmod(0o777)
+    fakeapi.add(SSE(text_stream(["ok"])))
+    done = subprocess.run([sys.executable, "-m", "chatcli", "--base-url", fakeapi.base_url, "-c",
+                           "hi"], capture_output=True, preexec_fn=no_umask, check=False,
+                          env=process_env())
+    assert (done.returncode, done.stdout, done.stderr.decode()) == (0, b"ok\n", loose_warning())
+    listed = run_cli(["history", "list"])
+    assert (listed.exit_code, listed.stderr) == (0, "")
+    fakeapi.add(SSE(text_stream(["kept quiet"])))
+    assert run_cli(["--base-url", fakeapi.base_url, "--no-history", "hi"]) == Result(
+        0, "kept quiet\n", "")
+
+
+def test_the_repl_warns_once_about_a_loose_data_directory(fakeapi: FakeAPI) -> None:
+    from chatcli.cli.ask import AskRequest
+    from test_repl import err, repl
+
+    db_path().parent.mkdir(parents=True)
+    db_path().parent.chmod(0o775)
+    fakeapi.add(SSE(text_stream(["one"])))
+    fakeapi.add(SSE(text_stream(["two"])))
+    _, env = repl(AskRequest(prompt=[], flags={"base_url": fakeapi.base_url}), "a\r/clear\rb\r")
+    assert err(env) == loose_warning()

@@ -1,12 +1,14 @@
 """Which conversation a command works in: a new one, the latest, or one by id.
 
 Shared by the one-shot command and the REPL. A history database that cannot
-be opened costs a warning, not the answer.
+be opened or written costs a warning, not the answer; so do damaged rows left
+out of a resumed conversation, and a data directory others can write to.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatcli.cli.output import Environment
@@ -35,7 +37,7 @@ class Resumed:
                                     profile=settings.profile, base_url=settings.base_url)
 
 
-def history_path() -> Any:
+def history_path() -> Path:
     return data_dir() / "history.db"
 
 
@@ -48,9 +50,15 @@ def open_history(settings: Settings, env: Environment, *, wanted: bool,
             raise UsageError("--continue and --cid need the history, which is turned off")
         return Resumed(None)
     from chatcli.history import HistoryError, HistoryStore
+    from chatcli.paths import loose_directory_warning
 
+    path = history_path()
+    # Another user who can write here could plant a conversation for -c to replay.
+    loose = loose_directory_warning(path.parent, "data directory")
+    if loose is not None:
+        env.warn(loose)
     try:
-        store = HistoryStore.open(history_path())
+        store = HistoryStore.open(path)
     except HistoryError as exc:
         if resuming:
             raise
