@@ -284,6 +284,18 @@ def test_an_unreadable_wal_is_said_not_hidden(locked: Callable[[Path, int], None
                              " changes may be missing\n")
 
 
+def test_a_file_that_is_no_database_is_an_error_not_a_read_only_history(
+        fakeapi: FakeAPI) -> None:
+    db_path().parent.mkdir(parents=True)
+    db_path().write_bytes(b"not a database, " * 512)
+    assert run_cli(["history", "list"]) == Result(
+        1, "", f"chatcli: error: history database {db_path()}: file is not a database\n")
+    fakeapi.add(SSE(text_stream(["answered"])))
+    assert run_cli(["--base-url", fakeapi.base_url, "hi"]) == Result(
+        0, "answered\n", f"chatcli: warning: history database {db_path()}: file is not a"
+        " database; this exchange is not kept\n")
+
+
 def test_a_read_only_store_refuses_writes_before_touching_the_file() -> None:
     from chatcli.history import HistoryError
 

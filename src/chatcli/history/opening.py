@@ -81,7 +81,19 @@ def open_database(path: Path) -> Opened:
     except sqlite3.Error as exc:
         if connection is not None:
             connection.close()
+        if not _cannot_write(exc):  # locked, damaged, not a database: reading will not help
+            raise HistoryError(describe(path, exc)) from exc
         return _read_only(path, exc)
+
+
+# What a file, directory or disk that cannot be written makes SQLite say.
+CANNOT_WRITE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL",
+                "SQLITE_PERM")
+
+
+def _cannot_write(exc: sqlite3.Error) -> bool:
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    return name.startswith(CANNOT_WRITE)
 
 
 def _text(data: bytes) -> str:
