@@ -64,6 +64,7 @@ class Opened:
 
 
 def describe(path: Path, exc: BaseException) -> str:
+    """The one line a failure of the database at ``path`` is told in."""
     return f"history database {path}: {exc}"
 
 
@@ -106,12 +107,16 @@ def _connect(path: Path, query: str) -> sqlite3.Connection:
     connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
                                  isolation_level=None, check_same_thread=False)
     connection.text_factory = _text
-    # Settings of this connection alone: none of them writes to the file.
-    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    connection.execute("PRAGMA foreign_keys = ON")
-    # In WAL mode NORMAL survives any crash of chatcli (only a power cut can lose the
-    # last commits) and spares an fsync before every request.
-    connection.execute("PRAGMA synchronous = NORMAL")
+    try:
+        # Settings of this connection alone: none of them writes to the file.
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA foreign_keys = ON")
+        # In WAL mode NORMAL survives any crash of chatcli (only a power cut can lose the
+        # last commits) and spares an fsync before every request.
+        connection.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.Error:
+        connection.close()
+        raise
     return connection
 
 
@@ -191,7 +196,10 @@ def _read_only(path: Path, why: sqlite3.Error) -> Opened:
 def _unseen_changes(path: Path, query: str) -> str | None:
     """An immutable read sees only the main file: say so if the -wal holds more."""
     wal = path.with_name(path.name + "-wal")
-    if "immutable" not in query or not wal.exists() or wal.stat().st_size == 0:
+    try:
+        if "immutable" not in query or wal.stat().st_size == 0:
+            return None
+    except OSError:  # no -wal: the main file is all there is
         return None
     return (f"history database {path} is read without {wal.name}, which cannot be opened"
             " here; the latest changes may be missing")

@@ -11,6 +11,7 @@ credentials in a base URL.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -33,21 +34,19 @@ from chatcli.history.records import (
 )
 from chatcli.sanitize import whole_characters
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 def _json(message: Mapping[str, Any]) -> str:
     """A message as JSON text, readable as it is unless it holds lone surrogates (half of
     a character a gateway split): then escaped, so it still loads back the same."""
     text = json.dumps(message, ensure_ascii=False)
-    return text if is_whole(text) else json.dumps(message)
+    return json.dumps(message) if _SURROGATE.search(text) else text
 
 
 def _whole(text: str | None) -> str | None:
     """Text for a column: lone surrogates (which UTF-8 cannot hold) become U+FFFD."""
     return None if text is None else whole_characters(text)
-
-
-def is_whole(text: str) -> bool:
-    return whole_characters(text) is text
 
 
 class HistoryStore:
