@@ -24,7 +24,7 @@ ALLOWED = {
               "cli/completion.py", "cli/app_endpoint.py"},
     "rich": {"render/terminal.py", "render/console.py", "cli/tool_use.py"},
     "markdown_it": {"render/markdown_blocks.py"},
-    "sqlite3": {"history.py"},
+    "sqlite3": {"history/store.py", "history/opening.py"},
     "prompt_toolkit": {"repl.py"},
     "mcp": {"tools/mcp.py", "tools/mcp_connection.py"},
     "subprocess": {"api_keys.py", "tools/command.py", "clipboard.py"},

@@ -1,12 +1,14 @@
 """Which conversation a command works in: a new one, the latest, or one by id.
 
 Shared by the one-shot command and the REPL. A history database that cannot
-be opened costs a warning, not the answer.
+be opened or written costs a warning, not the answer; so do damaged rows left
+out of a resumed conversation, and a data directory others can write to.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatcli.cli.output import Environment
@@ -14,7 +16,7 @@ from chatcli.config import Settings, data_dir
 from chatcli.errors import UsageError
 
 if TYPE_CHECKING:
-    from chatcli.history import ConversationRecorder, HistoryStore
+    from chatcli.history import ConversationRecorder, HistoryStore, StoredMessage
 
 
 @dataclass
@@ -26,7 +28,8 @@ class Resumed:
     messages: list[dict[str, Any]] = field(default_factory=list)
 
     def recorder(self, settings: Settings) -> ConversationRecorder | None:
-        if self.store is None:
+        """What records the exchange: None without history, or when it cannot be written."""
+        if self.store is None or self.store.read_only is not None:
             return None
         from chatcli.history import ConversationRecorder
 
@@ -34,7 +37,7 @@ class Resumed:
                                     profile=settings.profile, base_url=settings.base_url)
 
 
-def history_path() -> Any:
+def history_path() -> Path:
     return data_dir() / "history.db"
 
 
@@ -47,14 +50,25 @@ def open_history(settings: Settings, env: Environment, *, wanted: bool,
             raise UsageError("--continue and --cid need the history, which is turned off")
         return Resumed(None)
     from chatcli.history import HistoryError, HistoryStore
+    from chatcli.paths import loose_directory_warning
 
+    path = history_path()
+    # Another user who can write here could plant a conversation for -c to replay.
+    loose = loose_directory_warning(path.parent, "data directory")
+    if loose is not None:
+        env.warn(loose)
     try:
-        store = HistoryStore.open(history_path())
+        store = HistoryStore.open(path)
     except HistoryError as exc:
         if resuming:
             raise
         env.warn(f"{exc.describe()}; this exchange is not kept")
         return Resumed(None)
+    if store.notice is not None:
+        env.warn(store.notice)
+    if store.read_only is not None:
+        env.warn(f"history database {store.path} cannot be written ({store.read_only});"
+                 " this exchange is not kept")
     if cid is not None:
         conversation = store.resolve(cid)
     elif continue_last:
@@ -64,5 +78,20 @@ def open_history(settings: Settings, env: Environment, *, wanted: bool,
         conversation = latest
     else:
         return Resumed(store)
-    stored = [m.message for m in store.messages(conversation.id)]
+    stored = [m.message for m in load_messages(store, conversation.id, env)]
     return Resumed(store, conversation.id, stored)
+
+
+def load_messages(store: HistoryStore, conversation_id: str,
+                  env: Environment) -> list[StoredMessage]:
+    """A stored conversation as it replays, with one warning if damaged rows are left out."""
+    from chatcli.history import StoredMessage
+
+    entries = store.transcript(conversation_id)
+    messages = [e for e in entries if isinstance(e, StoredMessage)]
+    damaged = len(entries) - len(messages)
+    if damaged:
+        are = "message is" if damaged == 1 else "messages are"
+        env.warn(f"conversation {conversation_id}: {damaged} damaged {are} left out of what"
+                 f" is sent (`chatcli history show {conversation_id}` shows them)")
+    return messages

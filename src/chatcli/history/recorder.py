@@ -1,0 +1,89 @@
+"""Records one conversation's turns into the history, never stopping the exchange.
+
+The recorder is what ``turn.run_turn`` is given: it appends the request's new
+messages before sending and the reply when the turn ends. It never prints;
+a failed write is kept in ``failed`` for the caller to report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from chatcli.history.records import HistoryError, message_text, title_of
+from chatcli.history.store import HistoryStore
+
+
+class ConversationRecorder:
+    """Records one conversation's turns; satisfies ``turn.Recorder``.
+
+    ``known`` messages of the request are already stored (a continued
+    conversation); the rest are appended before the request is sent. The reply
+    is appended when the turn ends, as a partial if it was cut short; a turn
+    that produced nothing leaves no assistant message behind.
+
+    A write that fails for any reason (a full disk, data no column can hold)
+    never stops the exchange: the error is kept in ``failed`` as a
+    ``HistoryError``, later writes are skipped, and the caller says that the
+    history was not saved.
+    """
+
+    def __init__(self, store: HistoryStore, conversation_id: str | None = None, known: int = 0,
+                 *, profile: str | None = None, base_url: str | None = None) -> None:
+        self.store = store
+        self.conversation_id = conversation_id
+        self.known = known
+        self.profile = profile
+        self.base_url = base_url
+        self.failed: HistoryError | None = None
+
+    def record_request(self, messages: Sequence[Mapping[str, Any]],
+                       body: Mapping[str, Any]) -> None:
+        if self.failed is None:
+            try:
+                self._record_request(messages, body)
+            except Exception as exc:  # whatever it is, the answer goes on
+                self.failed = self._failure(exc)
+
+    def record_reply(self, result: Any) -> None:
+        """Append the reply of a ``turn.TurnResult``, complete or partial."""
+        if self.failed is None:
+            try:
+                self._record_reply(result)
+            except Exception as exc:  # whatever it is, the answer goes on
+                self.failed = self._failure(exc)
+
+    def _failure(self, exc: Exception) -> HistoryError:
+        if isinstance(exc, HistoryError):
+            return exc
+        failure = HistoryError(f"history database {self.store.path}: could not record the"
+                               f" exchange ({type(exc).__name__}: {exc})")
+        failure.__cause__ = exc
+        return failure
+
+    def _record_request(self, messages: Sequence[Mapping[str, Any]],
+                        body: Mapping[str, Any]) -> None:
+        model = body.get("model")
+        if self.conversation_id is None:
+            first = next((m for m in messages if m.get("role") == "user"), {})
+            self.conversation_id = self.store.create_conversation(
+                title_of(message_text(first)), profile=self.profile, base_url=self.base_url,
+                model=str(model) if model else None)
+        for message in messages[self.known:]:
+            self.store.append(self.conversation_id, message)
+        self.known = len(messages)
+
+    def _record_reply(self, result: Any) -> None:
+        if self.conversation_id is None:
+            return
+        message: dict[str, Any] = result.message
+        if not any(message.get(k) for k in ("content", "reasoning_content", "tool_calls",
+                                             "refusal")):
+            return
+        choice = result.completion["choices"][0]
+        self.store.append(
+            self.conversation_id, message, status=result.status,
+            usage=result.completion.get("usage"), finish_reason=choice.get("finish_reason"),
+            trace_id=result.trace_id, time_to_first_token=result.time_to_first_token,
+            duration=result.duration, model=result.completion.get("model"))
+        self.known += 1

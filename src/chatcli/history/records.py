@@ -1,0 +1,169 @@
+"""What the history holds, as values: conversations, stored messages, and their text.
+
+Plain data and pure functions over it, shared by the store, the recorder and the
+commands that show the history. Rows are decoded here and never trusted: a
+value of the wrong kind becomes None, and a message that is not one becomes a
+``DamagedMessage``. Nothing here touches the database or prints.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from chatcli.errors import ChatcliError
+from chatcli.sanitize import strip_userinfo
+
+TITLE_WORDS = 8
+
+
+class HistoryError(ChatcliError):
+    """The history database could not be read or written."""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A conversation's facts; its base URL never carries credentials, however made."""
+
+    id: str
+    title: str
+    created_at: float
+    updated_at: float
+    profile: str | None
+    base_url: str | None
+    model: str | None
+    message_count: int = 0
+
+    def __post_init__(self) -> None:
+        if self.base_url is not None:
+            object.__setattr__(self, "base_url", without_userinfo(self.base_url))
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message as kept: the wire message and what is known about its making."""
+
+    message: dict[str, Any]
+    status: str
+    created_at: float
+    usage: dict[str, Any] | None = None
+    finish_reason: str | None = None
+    trace_id: str | None = None
+    time_to_first_token: float | None = None
+    duration: float | None = None
+
+
+@dataclass(frozen=True)
+class DamagedMessage:
+    """A stored row that is not a message (not JSON, or no role): shown, never sent."""
+
+    number: int  # its place in the conversation, from 1
+    reason: str
+    raw: str
+    created_at: float
+    status: str = "damaged"
+    message: None = None
+
+
+Entry: TypeAlias = StoredMessage | DamagedMessage
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` with no ``user:password@`` left, however many ``@`` the password held."""
+    while (stripped := strip_userinfo(url)) != url:
+        url = stripped
+    return url
+
+
+def new_conversation_id() -> str:
+    """Twelve hex digits: short to type, and any unique prefix will do."""
+    return os.urandom(6).hex()
+
+
+def message_text(message: Mapping[str, Any]) -> str:
+    """The searchable text of a message: its text parts and tool calls (of any shape)."""
+    parts: list[str] = []
+    content = message.get("content")
+    if isinstance(content, str):
+        parts.append(content)
+    elif isinstance(content, list):
+        parts.extend(p["text"] for p in content if isinstance(p, dict)
+                     and isinstance(p.get("text"), str))
+    for function in tool_functions(message):
+        parts.append(f"{function.get('name', '')} {function.get('arguments', '')}")
+    return "\n".join(parts)
+
+
+def tool_functions(message: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The ``function`` of each tool call, ``{}`` where a call has none of the right shape."""
+    calls = message.get("tool_calls")
+    if not isinstance(calls, list):
+        return []
+    functions = [call.get("function") if isinstance(call, dict) else None for call in calls]
+    return [f if isinstance(f, dict) else {} for f in functions]
+
+
+def title_of(text: str) -> str:
+    """A conversation's title: the first words of its first prompt."""
+    words = text.split()
+    title = " ".join(words[:TITLE_WORDS])
+    return title + ("…" if len(words) > TITLE_WORDS else "") if title else "(untitled)"
+
+
+# -- rows as stored ------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _usage(value: Any) -> dict[str, Any] | None:
+    """A stored usage object; anything else (not JSON, not an object) is no usage."""
+    if value is None:
+        return None
+    try:
+        usage = json.loads(_text(value))
+    except (ValueError, RecursionError):
+        return None
+    return usage if isinstance(usage, dict) else None
+
+
+def conversation_from_row(row: Sequence[Any]) -> Conversation:
+    """id, title, created_at, updated_at, profile, base_url, model, message count."""
+    conversation_id, title, created, updated, profile, base_url, model, count = row
+    return Conversation(_text(conversation_id), _text(title) or "(untitled)",
+                        _float(created) or 0.0, _float(updated) or 0.0, _str(profile),
+                        _str(base_url), _str(model), count if isinstance(count, int) else 0)
+
+
+def entry_from_row(number: int, row: Sequence[Any]) -> Entry:
+    """message, status, created_at, usage, finish_reason, trace_id, time to first token,
+    duration: a ``StoredMessage``, or a ``DamagedMessage`` when the message is not one."""
+    raw, status, created, usage, finish_reason, trace_id, first, duration = row
+    created_at = _float(created) or 0.0
+    text = _text(raw)
+    try:
+        message = json.loads(text)
+    except (ValueError, RecursionError):
+        return DamagedMessage(number, "not JSON", text, created_at)
+    if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+        return DamagedMessage(number, "not a message object", text, created_at)
+    return StoredMessage(message, _str(status) or "complete", created_at, _usage(usage),
+                         _str(finish_reason), _str(trace_id), _float(first), _float(duration))
