@@ -4,14 +4,17 @@ every mode, and whatever the umask, what chatcli creates is private."""
 from __future__ import annotations
 
 import json
+import os
 import signal
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from clirun import process_env, run_cli
-from fakeapi import SSE, FakeAPI, Gate, chunk, sse_bytes, text_stream
+from fakeapi import JSON, SSE, FakeAPI, Gate, chunk, sse_bytes, text_stream
 from test_process import read_until
 
 
@@ -48,3 +51,30 @@ def test_a_reader_that_closes_early_gives_141_in_every_mode(fakeapi: FakeAPI, mo
                           stdin=subprocess.DEVNULL, timeout=60, check=False)
     assert done.stdout.endswith(b" 141\n"), done
     assert done.stderr == b""
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+
+
+def test_under_umask_000_every_file_and_directory_is_private(fakeapi: FakeAPI,
+                                                             tmp_path: Path) -> None:
+    data = tmp_path / "deep" / "data"  # the parent does not exist either
+    image = tmp_path / "dot.png"
+    image.write_bytes(PNG)
+    fakeapi.add(JSON({"modalities": {"input": ["text", "image"]}}),
+                path="/v1/model-catalog/gpt-4o-mini")
+    fakeapi.add(JSON({"error": {"message": "Unsupported parameter: 'seed'", "param": "seed"}},
+                     status=400))
+    fakeapi.add(SSE(text_stream(["ok"])))
+    done = subprocess.run([sys.executable, "-m", "chatcli", "--base-url", fakeapi.base_url,
+                           "-i", str(image), "--seed", "1", "hi"], capture_output=True,
+                          stdin=subprocess.DEVNULL, timeout=60, check=False,
+                          env=process_env({"CHATCLI_DATA_DIR": str(data)}),
+                          preexec_fn=lambda: os.umask(0))
+    assert done.returncode == 0, done.stderr
+    made = [tmp_path / "deep", data, *data.rglob("*")]
+    assert {p.name for p in made} >= {"deep", "data", "models.json", "param_drops.json",
+                                      "history.db"}
+    for path in made:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), f"{path}: {oct(mode)}"
