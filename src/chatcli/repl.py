@@ -61,6 +61,7 @@ class ChatSession:
     stream: bool = True
     show_usage: bool = False
     verbose: bool = False  # -v: the notes about each answer too
+    unsaved_said: bool = False  # the warning that the history stopped saving was given
     trace_id: str | None = None
     max_bytes: int = 20 * 1_048_576
     image_detail: str | None = None
@@ -184,6 +185,14 @@ class ChatSession:
                 self.replies.append((reply.message, reply.status,
                                      reply.completion.get("usage")))
         report_outcome(result, self.env, usage=self.show_usage, verbose=self.verbose)
+        self.say_if_not_saved()
+
+    def say_if_not_saved(self) -> None:
+        """Once, when the history stopped taking this conversation (a full disk, say)."""
+        failed = self.recorder.failed if self.recorder is not None else None
+        if failed is not None and not self.unsaved_said:
+            self.unsaved_said = True
+            self.env.warn(f"the history is not saving this conversation: {failed.describe()}")
 
     # turn.Recorder: the session passes both on to the history, keeping the reply.
     def record_request(self, messages: Sequence[Message], body: Mapping[str, Any]) -> None:

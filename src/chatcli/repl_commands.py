@@ -18,7 +18,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from chatcli.cli.conversation import Resumed
+from chatcli.cli.conversation import Resumed, load_messages
 from chatcli.config import deep_merge
 from chatcli.errors import UsageError
 from chatcli.messages import Message, options_to_fields
@@ -185,7 +185,7 @@ def load(session: ChatSession, arg: str) -> None:
     if not arg:
         raise UsageError("usage: /load ID (see /history)")
     conversation = store.resolve(arg)
-    session.switch_to(conversation.id, store.messages(conversation.id))
+    session.switch_to(conversation.id, load_messages(store, conversation.id, session.env))
     session.say(f"loaded {conversation.id}: {conversation.title}"
                 f" ({len(session.messages)} messages)")
 

@@ -95,6 +95,7 @@ def exchange_with_tools(session: ChatSession, tools: ReplTools, message: Message
     finally:
         settle(session)
     report_outcome(loop.last, session.env, usage=session.show_usage, verbose=session.verbose)
+    session.say_if_not_saved()
 
 
 def settle(session: ChatSession) -> None:

@@ -73,7 +73,11 @@ def visible_json(text: str) -> str:
 
 _SECRET_WORDS = ("key", "auth", "token", "secret", "session", "password", "passwd",
                  "cookie", "credential")
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s?#@]+)@")
+# The userinfo runs to the last "@" before the path (a password may hold a raw "@").
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s?#]*)@")
+# A query parameter named like a credential (``?api-key=…``, ``&sig=…``).
+_QUERY_SECRET = re.compile(r"(?i)([?&][^=&\s#]*(?:key|token|secret|auth|password|sig)"
+                           r"[^=&\s#]*=)[^&\s#]+")
 _known: set[str] = set()
 MIN_SECRET = 6  # shorter values are not worth hiding, and would hide ordinary words
 
@@ -125,4 +129,6 @@ def redact_secrets(text: str) -> str:
                 text = text.replace(secret, redact(secret))
     if "@" in text:
         text = _USERINFO.sub(lambda m: f"{m.group(1)}***@", text)
+    if "=" in text and ("?" in text or "&" in text):
+        text = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}***", text)
     return text

@@ -168,6 +168,8 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
     finally:
         if recorder is not None and recorder.failed is not None:
             env.warn(f"the history was not saved: {recorder.failed.describe()}")
+        if resumed.store is not None:
+            resumed.store.close()
     report_outcome(result, env, usage=request.usage, verbose=request.verbose)
     if request.audio_out:
         from chatcli.audio_out import write_audio
