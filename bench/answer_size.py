@@ -4,7 +4,7 @@ Run by ``run.py`` as a child so that the harness never holds a large answer:
 a child started from a large process would report the parent's memory as its
 own peak RSS. Prints JSON: the answer's bytes and, with ``--rendered``, the
 bytes of a one-go Rich render of it at 120 columns (what the terminal would
-receive if nothing were ever repainted).
+receive if nothing were ever repainted); none for a tool call's arguments.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from markdown_tokens import SHAPES
+from shapes import SHAPES, TOOL_SHAPES
 
 
 def rendered_bytes(text: str, width: int = 120) -> int:
@@ -41,8 +41,8 @@ def main() -> None:
     parser.add_argument("--rendered", action="store_true")
     args = parser.parse_args()
     text = "".join(SHAPES[args.shape](args.size, args.seed))
-    sizes = {"answer": len(text.encode()),
-             "rendered": rendered_bytes(text) if args.rendered else None}
+    rendered = args.rendered and args.shape not in TOOL_SHAPES  # a panel, not Markdown
+    sizes = {"answer": len(text.encode()), "rendered": rendered_bytes(text) if rendered else None}
     sys.stdout.write(json.dumps(sizes) + "\n")
 
 

@@ -1,8 +1,8 @@
 """The floor: the least a streaming chat client can do, as a bare httpx loop.
 
 POST the request with ``stream: true``, iterate ``iter_lines()``, decode each
-``data:`` line as JSON and write its delta content to stdout, flushing after
-every delta as an interactive client must.  It accepts the same command line
+``data:`` line as JSON and write its delta content (or tool-call arguments) to
+stdout, flushing after every delta as an interactive client must.  It accepts the same command line
 as chatcli (``--base-url``, ``--api-key``, ``-m``, ``-O``, ``--version``,
 ``--help``) so the benchmark can run it in place of the real client; ``-O``
 is accepted and ignored.
@@ -35,7 +35,10 @@ def stream(base_url: str, api_key: str, model: str, prompt: str) -> int:
                 if data == "[DONE]":
                     break
                 for choice in json.loads(data).get("choices") or ():
-                    content = (choice.get("delta") or {}).get("content")
+                    delta = choice.get("delta") or {}
+                    content = delta.get("content") or "".join(
+                        (call.get("function") or {}).get("arguments") or ""
+                        for call in delta.get("tool_calls") or ())
                     if content:
                         out.write(content)
                         out.flush()

@@ -417,5 +417,3 @@ def plain_tokens(n: int, seed: int = 0) -> list[str]:
     """Return ``n`` tokens of Markdown-free prose."""
     return _generate(n, seed, _plain_blocks)
 
-
-SHAPES: dict[str, Callable[[int, int], list[str]]] = {"markdown": tokens, "plain": plain_tokens}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from measure import Result
 
 AMPLIFIED = 5.0  # bytes out / answer bytes above which output is likely re-rendered
+LINEAR_SLACK = 1.1  # time may grow 10% faster than the size (5x the size: within 5.5x)
 WATCHED_IMPORTS: tuple[str, ...] = ("rich.markdown", "prompt_toolkit", "sqlite3", "pygments")
 
 
@@ -27,6 +28,7 @@ class Row:
     tokens: int = 0
     runs: int = 0
     note: str = ""
+    shape: str = "markdown"
 
 
 @dataclass
@@ -55,7 +57,7 @@ class Report:
     startup: list[Row] = field(default_factory=list)
     first_byte: list[Row] = field(default_factory=list)
     stream: list[Row] = field(default_factory=list)
-    answer_bytes: dict[int, int] = field(default_factory=dict)
+    answer_bytes: dict[tuple[str, int], int] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     imports: list[ImportProfile] = field(default_factory=list)
     footer: list[tuple[str, str]] = field(default_factory=list)
@@ -154,11 +156,14 @@ def _stream_lines(rows: Sequence[Row]) -> list[str]:
         r = row.result
         failed = _failure(r, row.note)
         if failed or r is None:
-            body.append([row.client, row.mode, row.tokens, "—", "—", "—", "—", "—", "—", failed])
+            body.append(
+                [row.shape, row.client, row.mode, row.tokens, *["—"] * 6, failed]
+            )
             continue
         f = row.floor
         body.append(
             [
+                row.shape,
                 row.client,
                 row.mode,
                 row.tokens,
@@ -172,6 +177,7 @@ def _stream_lines(rows: Sequence[Row]) -> list[str]:
             ]
         )
     head = [
+        "shape",
         "client",
         "mode",
         "tokens",
@@ -183,7 +189,7 @@ def _stream_lines(rows: Sequence[Row]) -> list[str]:
         "cpu × floor",
         "note",
     ]
-    return _table(head, body, "llrrrrrrrl")
+    return _table(head, body, "lllrrrrrrrl")
 
 
 def _ok(row: Row) -> Result | None:
@@ -191,27 +197,33 @@ def _ok(row: Row) -> Result | None:
 
 
 def _scaling_checks(
-    by_key: dict[tuple[str, int], Row], modes: list[str], big: int, small: int
+    by_key: dict[tuple[str, int], Row], modes: list[str], big: int, small: int, shape: str
 ) -> list[Check]:
-    linear = big / small
+    limit = big / small * LINEAR_SLACK
     checks: list[Check] = []
     for mode in modes:
         a, b = by_key.get((mode, big)), by_key.get((mode, small))
         ra, rb = (_ok(a) if a else None), (_ok(b) if b else None)
-        name = f"{mode} {big}/{small} wall ratio"
+        name = f"{shape} {mode} {big}/{small} wall ratio"
         if ra is None or rb is None:
-            checks.append(Check(name, "—", f"≤ {linear:g}", "n/a (a run failed)"))
+            checks.append(Check(name, "—", f"≤ {limit:g}", "n/a (a run failed)"))
             continue
         ratio = ra.wall / rb.wall
-        verdict = "ok" if ratio <= linear else "over (worse than linear)"
-        checks.append(Check(name, f"{ratio:.2f}", f"≤ {linear:g}", verdict))
+        verdict = "ok" if ratio <= limit else "over (worse than linear)"
+        floors = (a.floor, b.floor) if a and b else (None, None)
+        if floors[0] and floors[1] and floors[0].ok and floors[1].ok:
+            floor_ratio = floors[0].wall / floors[1].wall
+            value = f"{ratio:.2f} (floor {floor_ratio:.2f})"
+        else:
+            value = f"{ratio:.2f}"
+        checks.append(Check(name, value, f"≤ {limit:g}", verdict))
     return checks
 
 
 def _floor_checks(row: Row, res: Result) -> list[Check]:
     if row.floor is None or not row.floor.ok:
         return []
-    where = f"{row.mode} {row.tokens}"
+    where = f"{row.shape} {row.mode} {row.tokens}"
     return [
         Check(f"{where} wall vs floor", _ratio(res.wall, row.floor.wall), "info", "info"),
         Check(f"{where} cpu vs floor", _ratio(res.cpu, row.floor.cpu), "info", "info"),
@@ -220,7 +232,7 @@ def _floor_checks(row: Row, res: Result) -> list[Check]:
 
 def _bytes_check(row: Row, res: Result, answer: int) -> Check:
     ratio = res.bytes_out / answer
-    name = f"{row.mode} {row.tokens} bytes out / answer bytes"
+    name = f"{row.shape} {row.mode} {row.tokens} bytes out / answer bytes"
     value = f"{ratio:.3f} ({res.bytes_out:,} / {answer:,})"
     if row.mode == "plain":
         return Check(name, value, "≈ 1.00", "ok" if 0.99 <= ratio <= 1.01 else "differs")
@@ -230,33 +242,42 @@ def _bytes_check(row: Row, res: Result, answer: int) -> Check:
     return Check(name, value, f"info (flag ≥ {AMPLIFIED:g})", verdict)
 
 
-def derive_checks(rows: Sequence[Row], answer_bytes: dict[int, int], client: str,
-                  rendered_bytes: dict[int, int] | None = None) -> list[Check]:
-    """Scaling, floor and output-size checks over the client's streaming rows."""
-    mine = [r for r in rows if r.client == client]
+def derive_checks(rows: Sequence[Row], answer_bytes: dict[tuple[str, int], int], client: str,
+                  rendered_bytes: dict[tuple[str, int], int] | None = None) -> list[Check]:
+    """Scaling, floor and output-size checks over the client's streaming rows, per shape."""
+    checks: list[Check] = []
+    for shape in dict.fromkeys(r.shape for r in rows):
+        mine = [r for r in rows if r.client == client and r.shape == shape]
+        checks += _shape_checks(mine, shape, answer_bytes, rendered_bytes or {})
+    return checks
+
+
+def _shape_checks(mine: Sequence[Row], shape: str, answer_bytes: dict[tuple[str, int], int],
+                  rendered_bytes: dict[tuple[str, int], int]) -> list[Check]:
     modes = list(dict.fromkeys(r.mode for r in mine))
     sizes = sorted({r.tokens for r in mine})
     by_key = {(r.mode, r.tokens): r for r in mine}
     if not sizes:
         return []
-    checks = _scaling_checks(by_key, modes, sizes[-1], sizes[-2]) if len(sizes) >= 2 else []
+    checks = (_scaling_checks(by_key, modes, sizes[-1], sizes[-2], shape)
+              if len(sizes) >= 2 else [])
     for mode in modes:
         row = by_key.get((mode, sizes[-1]))
         res = _ok(row) if row else None
         if row is None or res is None:
             continue
         checks += _floor_checks(row, res)
-        if answer_bytes.get(row.tokens):
-            checks.append(_bytes_check(row, res, answer_bytes[row.tokens]))
-        if row.mode == "rich" and (rendered_bytes or {}).get(row.tokens):
-            checks.append(_rendered_check(row, res, (rendered_bytes or {})[row.tokens]))
+        if answer_bytes.get((shape, row.tokens)):
+            checks.append(_bytes_check(row, res, answer_bytes[shape, row.tokens]))
+        if row.mode == "rich" and rendered_bytes.get((shape, row.tokens)):
+            checks.append(_rendered_check(row, res, rendered_bytes[shape, row.tokens]))
     return checks
 
 
 def _rendered_check(row: Row, res: Result, rendered: int) -> Check:
     """Terminal bytes against a one-go render: more means repainting."""
     ratio = res.bytes_out / rendered
-    name = f"{row.mode} {row.tokens} bytes out / one-go render bytes"
+    name = f"{row.shape} {row.mode} {row.tokens} bytes out / one-go render bytes"
     value = f"{ratio:.3f} ({res.bytes_out:,} / {rendered:,})"
     return Check(name, value, "≤ 3", "ok" if ratio <= 3 else "over (repainting)")
 
@@ -298,8 +319,10 @@ def render(report: Report) -> str:
     if report.stream:
         lines += ["## Streaming", "", *_stream_lines(report.stream), ""]
         if report.answer_bytes:
-            sizes = ", ".join(f"{n}: {b:,}" for n, b in sorted(report.answer_bytes.items()))
-            lines += [f"Answer size in bytes (tokens: bytes): {sizes}", ""]
+            sizes = ", ".join(
+                f"{shape} {n}: {b:,}" for (shape, n), b in sorted(report.answer_bytes.items())
+            )
+            lines += [f"Answer size in bytes (shape tokens: bytes): {sizes}", ""]
     if report.checks:
         body = [[c.name, c.value, c.target, c.verdict] for c in report.checks]
         lines += [

@@ -28,9 +28,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from markdown_tokens import SHAPES, plain_tokens
+from markdown_tokens import plain_tokens
 from measure import Result, measure
 from report import WATCHED_IMPORTS, ImportProfile, Report, Row, derive_checks, write_report
+from shapes import SHAPES
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -229,19 +230,40 @@ def bench_stream(
     modes: Sequence[str],
     sizes: Sequence[int],
     repeat: int | None,
+    shapes: Sequence[str],
+    seed: int,
+    timeout: float,
+) -> tuple[list[Row], dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+    rows: list[Row] = []
+    answer_bytes: dict[tuple[str, int], int] = {}
+    rendered_bytes: dict[tuple[str, int], int] = {}
+    for shape in shapes:
+        rows += _bench_shape(client, floor, env, modes, sizes, repeat, shape, seed, timeout,
+                             answer_bytes, rendered_bytes)
+    return rows, answer_bytes, rendered_bytes
+
+
+def _bench_shape(
+    client: Client,
+    floor: Client,
+    env: dict[str, str],
+    modes: Sequence[str],
+    sizes: Sequence[int],
+    repeat: int | None,
     shape: str,
     seed: int,
     timeout: float,
-) -> tuple[list[Row], dict[int, int], dict[int, int]]:
+    answer_bytes: dict[tuple[str, int], int],
+    rendered_bytes: dict[tuple[str, int], int],
+) -> list[Row]:
+    """Every size of one reply shape: the floor and each mode, interleaved."""
     rows: list[Row] = []
-    answer_bytes: dict[int, int] = {}
-    rendered_bytes: dict[int, int] = {}
     gave_up: dict[str, str] = {}
     for size in sizes:
         sizes_of = answer_sizes(shape, size, seed, rendered=bool(TTY_MODES & set(modes)))
-        answer_bytes[size] = sizes_of["answer"]
+        answer_bytes[shape, size] = sizes_of["answer"]
         if sizes_of["rendered"]:
-            rendered_bytes[size] = sizes_of["rendered"]
+            rendered_bytes[shape, size] = sizes_of["rendered"]
         k = repeat if repeat is not None else (3 if size <= 20000 else 1)
         transports = sorted({mode in TTY_MODES for mode in modes})
         floor_runs: dict[bool, list[Result]] = {tty: [] for tty in transports}
@@ -251,7 +273,8 @@ def bench_stream(
                 for tty in transports:
                     res = measure(floor.chat(url, "plain"), env, tty=tty, timeout=timeout)
                     floor_runs[tty].append(res)
-                    _progress("stream", f"{size} floor {'pty' if tty else 'pipe'} #{i + 1}", res)
+                    where = f"{shape} {size} floor {'pty' if tty else 'pipe'} #{i + 1}"
+                    _progress("stream", where, res)
                 for mode, runs in client_runs.items():
                     if i >= k or (runs and not runs[-1].ok):
                         continue
@@ -259,16 +282,19 @@ def bench_stream(
                         client.chat(url, mode), env, tty=mode in TTY_MODES, timeout=timeout
                     )
                     runs.append(res)
-                    _progress("stream", f"{size} {client.name} {mode} #{i + 1}", res)
+                    _progress("stream", f"{shape} {size} {client.name} {mode} #{i + 1}", res)
         best_floor = {tty: _best(rs) for tty, rs in floor_runs.items()}
         for tty in transports:
             runs_done = len(floor_runs[tty])
             rows.append(
-                Row("floor", "pty" if tty else "pipe", best_floor[tty], tokens=size, runs=runs_done)
+                Row("floor", "pty" if tty else "pipe", best_floor[tty], tokens=size,
+                    runs=runs_done, shape=shape)
             )
         for mode in modes:
             if mode in gave_up:
-                rows.append(Row(client.name, mode, None, tokens=size, note=gave_up[mode]))
+                rows.append(
+                    Row(client.name, mode, None, tokens=size, note=gave_up[mode], shape=shape)
+                )
                 continue
             runs = client_runs[mode]
             best = _best(runs)
@@ -280,11 +306,12 @@ def bench_stream(
                     best_floor[mode in TTY_MODES],
                     tokens=size,
                     runs=len(runs),
+                    shape=shape,
                 )
             )
             if best.timed_out:
                 gave_up[mode] = f"skipped: timed out at {size} tokens"
-    return rows, answer_bytes, rendered_bytes
+    return rows
 
 
 def answer_sizes(shape: str, size: int, seed: int, rendered: bool) -> dict[str, int]:
@@ -384,7 +411,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--timeout", type=float, default=600.0, help="seconds per run before it is killed"
     )
     parser.add_argument(
-        "--shape", choices=sorted(SHAPES), default="markdown", help="reply text shape"
+        "--shapes",
+        "--shape",
+        dest="shapes",
+        type=_choices(sorted(SHAPES)),
+        default=["markdown"],
+        help="reply shapes: " + ",".join(sorted(SHAPES)),
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="smoke run: sizes 200,2000, repeat 1")
@@ -442,7 +474,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("python", f"{platform.python_version()} ({sys.executable})"),
         ("client", " ".join(client.argv)),
         ("floor", f"{' '.join(floor.argv)} (httpx iter_lines loop, flush per delta)"),
-        ("reply", f"shape {args.shape}, seed {args.seed}, sizes {','.join(map(str, args.sizes))}"),
+        (
+            "reply",
+            f"shapes {','.join(args.shapes)}, seed {args.seed}, "
+            f"sizes {','.join(map(str, args.sizes))}",
+        ),
         (
             "modes",
             ", ".join(f"{m} ({'pty 120x40' if m in TTY_MODES else 'pipe'})" for m in args.modes),
@@ -464,7 +500,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.modes,
                 args.sizes,
                 args.repeat,
-                args.shape,
+                args.shapes,
                 args.seed,
                 args.timeout,
             )

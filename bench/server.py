@@ -1,12 +1,13 @@
 """Local OpenAI-compatible streaming server that replays a fixed token list.
 
 ``POST .../chat/completions`` with ``"stream": true`` answers with one SSE
-event per token: a role-only first chunk, one content chunk per token, a
-chunk with ``finish_reason: "stop"``, a usage chunk with empty ``choices``,
-then ``data: [DONE]``.  The whole body is encoded once at start-up and sent
-as HTTP/1.1 chunked transfer in 64 KiB writes, as fast as the socket takes
-it.  Non-streaming requests get one ``chat.completion`` object and
-``GET .../models`` lists the single model.
+event per token: a role-only first chunk, one content chunk per token (for a
+tool-call shape: a chunk naming the call, then one ``tool_calls`` arguments
+delta per token), a chunk with ``finish_reason: "stop"`` (``"tool_calls"``), a
+usage chunk with empty ``choices``, then ``data: [DONE]``.  The whole body is
+encoded once at start-up and sent as HTTP/1.1 chunked transfer in 64 KiB
+writes, as fast as the socket takes it.  Non-streaming requests get one
+``chat.completion`` object and ``GET .../models`` lists the single model.
 
 Use `BenchServer` in-process (a daemon thread), or run this file to serve in
 its own process: it prints the base URL (``http://127.0.0.1:PORT/v1``) on the
@@ -22,7 +23,7 @@ import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from markdown_tokens import SHAPES
+from shapes import SHAPES, TOOL_SHAPES
 
 WRITE_SIZE = 64 * 1024
 MODEL = "bench-model"
@@ -35,7 +36,7 @@ def _event(payload: dict[str, object]) -> bytes:
     return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
 
 
-def _chunk(delta: dict[str, str], finish: str | None = None) -> dict[str, object]:
+def _chunk(delta: dict[str, object], finish: str | None = None) -> dict[str, object]:
     return {
         "id": CHUNK_ID,
         "object": "chat.completion.chunk",
@@ -53,11 +54,24 @@ def _usage(completion_tokens: int) -> dict[str, int]:
     }
 
 
-def sse_body(token_list: Sequence[str]) -> bytes:
-    """Return the complete SSE byte stream for ``token_list``."""
+def _arguments(index: int, text: str, name: str | None = None) -> dict[str, object]:
+    function = {"name": name, "arguments": text} if name else {"arguments": text}
+    call: dict[str, object] = {"index": index, "function": function}
+    if name:
+        call.update(id="call_bench", type="function")
+    return {"tool_calls": [call]}
+
+
+def sse_body(token_list: Sequence[str], tool_call: bool = False) -> bytes:
+    """Return the complete SSE byte stream for ``token_list`` (as one tool call's
+    arguments if ``tool_call``)."""
     parts = [_event(_chunk({"role": "assistant", "content": ""}))]
-    parts.extend(_event(_chunk({"content": tok})) for tok in token_list)
-    parts.append(_event(_chunk({}, "stop")))
+    if tool_call:
+        parts.append(_event(_chunk(_arguments(0, "", "write_file"))))
+        parts.extend(_event(_chunk(_arguments(0, tok))) for tok in token_list)
+    else:
+        parts.extend(_event(_chunk({"content": tok})) for tok in token_list)
+    parts.append(_event(_chunk({}, "tool_calls" if tool_call else "stop")))
     usage_chunk = {
         "id": CHUNK_ID,
         "object": "chat.completion.chunk",
@@ -163,10 +177,10 @@ class _Server(ThreadingHTTPServer):
 class BenchServer:
     """A `ThreadingHTTPServer` on 127.0.0.1, random port, serving ``token_list``."""
 
-    def __init__(self, token_list: Sequence[str]) -> None:
+    def __init__(self, token_list: Sequence[str], tool_call: bool = False) -> None:
         self.token_list = list(token_list)
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
-        self._httpd.frames = _chunked(sse_body(self.token_list))
+        self._httpd.frames = _chunked(sse_body(self.token_list, tool_call))
         self._httpd.completion = completion_body(self.token_list)
         self._httpd.requests = 0
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -197,7 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--shape", choices=sorted(SHAPES), default="markdown")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    with BenchServer(SHAPES[args.shape](args.tokens, args.seed)) as server:
+    token_list = SHAPES[args.shape](args.tokens, args.seed)
+    with BenchServer(token_list, tool_call=args.shape in TOOL_SHAPES) as server:
         sys.stdout.write(server.base_url + "\n")
         sys.stdout.flush()
         sys.stdin.read()

@@ -1,4 +1,7 @@
-"""The terminal renderer, on a recording console: append-only output equals a one-go render."""
+"""The terminal renderer, on a recording console: append-only output equals a one-go render.
+
+Every console here is the ``SafeConsole`` chatcli writes with.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rich.console import Console
+from rich.console import ColorSystem
 
 from chatcli.events import Event, Finish, ReasoningDelta, TextDelta, ToolCallDelta
 from chatcli.render import RenderOptions
+from chatcli.render.console import SafeConsole
 from chatcli.render.terminal import RichRenderer, markdown
 from chatcli.turn import TurnResult
 from clirun import run_cli
@@ -24,10 +28,12 @@ from markdown_tokens import tokens
 CURSOR = re.compile(r"\x1b\[\?25[lh]")
 
 
-def console(width: int = 80) -> Console:
-    return Console(file=io.StringIO(), width=width, height=40, force_terminal=True,
-                   force_interactive=False, color_system=None, legacy_windows=False,
-                   highlight=False, markup=False, emoji=False)
+def console(width: int = 80, colour: ColorSystem | None = None,
+            interactive: bool = False) -> SafeConsole:
+    """A recording terminal: fixed size, no colour unless asked, no live frames unless asked."""
+    return SafeConsole(file=io.StringIO(), width=width, height=40, force_terminal=True,
+                       force_interactive=interactive, color_system=colour,
+                       legacy_windows=False, highlight=False, markup=False, emoji=False)
 
 
 def ticking(step: float) -> Iterator[float]:
@@ -38,9 +44,10 @@ def ticking(step: float) -> Iterator[float]:
 
 
 def render(events: list[Event], content: str, options: RenderOptions | None = None,
-           width: int = 80, abort: bool = False, step: float = 0.5) -> str:
+           width: int = 80, abort: bool = False, step: float = 0.5,
+           colour: ColorSystem | None = None) -> str:
     """Render events one by one; the clock advances ``step`` seconds per look."""
-    out = console(width)
+    out = console(width, colour)
     clock = ticking(step)
     renderer = RichRenderer(out, options or RenderOptions(), clock=lambda: next(clock))
     renderer.start()
@@ -54,8 +61,8 @@ def render(events: list[Event], content: str, options: RenderOptions | None = No
     return CURSOR.sub("", out.file.getvalue())
 
 
-def one_go(text: str, width: int = 80) -> str:
-    out = console(width)
+def one_go(text: str, width: int = 80, colour: ColorSystem | None = None) -> str:
+    out = console(width, colour)
     out.print(markdown(text), crop=False)
     assert isinstance(out.file, io.StringIO)
     return out.file.getvalue()
@@ -67,6 +74,15 @@ def test_streamed_markdown_equals_a_one_go_render(seed: int) -> None:
     text = "".join(pieces)
     # A tick about every fifth token: blocks are committed at many different points.
     assert render([TextDelta(p) for p in pieces], text, step=0.015) == one_go(text)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_streamed_highlighting_equals_a_one_go_render(seed: int) -> None:
+    # Code blocks are printed line by line as they complete; highlighted the same.
+    pieces = tokens(2500, seed=seed + 10)
+    text = "".join(pieces)
+    assert render([TextDelta(p) for p in pieces], text, step=0.015,
+                  colour="256") == one_go(text, colour="256")
 
 
 @pytest.mark.parametrize("sample", [

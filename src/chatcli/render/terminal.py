@@ -1,62 +1,107 @@
 """The terminal renderer: Markdown, append-only, with a small live tail.
 
-Finished Markdown blocks are printed once, above a ``Live`` that shows only
-the unfinished tail (cropped to the screen, never repainting scrollback), so
-the cost is linear in the answer's length. Reasoning streams dim before the
-answer; tool calls show as they form. Model text is always data: it reaches
-Rich only as ``Text`` or ``Markdown`` source, never as markup.
+Finished blocks print once, an open code block line by line, above a ``Live``
+showing the last screenful of what is unfinished: the cost is linear. Reasoning
+streams dim; tool calls show as they form. Model text is data, never markup, and
+every character of it is shown (HTML, link targets).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
-from rich.markdown import CodeBlock, Markdown, MarkdownElement
+from rich.markdown import CodeBlock, ImageItem, Markdown, MarkdownElement
 from rich.panel import Panel
 from rich.rule import Rule
 from rich.segment import Segment, Segments
 from rich.spinner import Spinner
+from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
 
-from chatcli.accumulator import ToolCallState
 from chatcli.events import AudioDelta, Event, ReasoningDelta, TextDelta, ToolCallDelta
 from chatcli.render import RenderOptions, sources
+from chatcli.render.line_buffer import LineBuffer
 from chatcli.render.logprobs import LEGEND, least_likely, token_styles
-from chatcli.render.markdown_blocks import MarkdownBlocks
+from chatcli.render.markdown_blocks import CodeLines, Finished, MarkdownBlocks, parse
+from chatcli.render.tool_arguments import ToolView, shown_arguments
 from chatcli.sanitize import visible
 from chatcli.turn import TurnResult
 
+if TYPE_CHECKING:
+    from chatcli.render.markdown_blocks import Token
+
 TICK = 1 / 15  # seconds between looks for finished blocks and repaints of the tail
 CODE_THEME = "monokai"
+CODE_BATCH = 200  # code lines highlighted together when an open block gives up many
+CODE_CONTEXT = 30  # earlier lines given to the lexer before each batch, then dropped
+
+
+def highlighted(code: str, lexer: str, theme: str = CODE_THEME, skip: int = 0) -> Text:
+    """``code`` highlighted as a code block shows it (no wrap, no padding), less its first
+    ``skip`` lines (given as lexer context only) and the newline the lexer adds."""
+    text = Syntax(code, lexer, theme=theme, background_color="default").highlight(code)
+    if skip:  # counted in lines: the lexer expands tabs
+        plain, end = text.plain, -1
+        for _ in range(skip):
+            end = plain.index("\n", end + 1)
+        text = text[end + 1:]
+    if text.plain.endswith("\n"):
+        text.right_crop(1)
+    text.no_wrap = True
+    text.overflow = "ignore"
+    return text
 
 
 class UnwrappedCodeBlock(CodeBlock):
     """Highlighted code with no padding and no hard wrap, so copied code stays intact."""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        code = str(self.text).rstrip("\n")
-        text = Syntax(code, self.lexer_name, theme=self.theme,
-                      background_color="default").highlight(code)
+        text = highlighted(str(self.text).rstrip("\n"), self.lexer_name, self.theme)
         text.rstrip()
-        text.no_wrap = True
-        text.overflow = "ignore"
         yield text
 
 
+class ShownImage(ImageItem):
+    """An image as its text with its URL beside it (Rich shows the text alone)."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        title = self.text or Text(self.destination.strip("/").rsplit("/", 1)[-1])
+        if self.hyperlinks:
+            title.stylize(Style(link=self.link or self.destination or None))
+        parts = [Text("🌆 "), title]
+        if self.destination and title.plain != self.destination:
+            parts += [Text(" ("), Text(self.destination, style="dim"), Text(")")]
+        yield Text.assemble(*parts, " ", end="")
+
+
 class AnswerMarkdown(Markdown):
+    """Rich's Markdown, parsed once by chatcli's parser into tokens that are safe to show."""
+
     elements: ClassVar[dict[str, type[MarkdownElement]]] = {
         **Markdown.elements, "fence": UnwrappedCodeBlock, "code_block": UnwrappedCodeBlock,
+        "image": ShownImage,
     }
+
+    def __init__(self, markup: str, tokens: list[Token] | None = None,
+                 code_theme: str = CODE_THEME) -> None:
+        # Rich's __init__ would build a parser of its own and parse again: set what it sets.
+        self.markup = markup
+        self.parsed = parse(markup) if tokens is None else tokens
+        self.code_theme = code_theme
+        self.justify = None
+        self.style = "none"
+        self.hyperlinks = True
+        self.inline_code_lexer = None
+        self.inline_code_theme = code_theme
 
 
 def markdown(source: str) -> AnswerMarkdown:
-    return AnswerMarkdown(source, code_theme=CODE_THEME)
+    return AnswerMarkdown(source)
 
 
 class RichRenderer:
@@ -71,12 +116,13 @@ class RichRenderer:
         self._multi = options.choices > 1
         self._show_reasoning = options.reasoning != "hide"
         self._blocks = MarkdownBlocks()
-        self._reasoning: list[str] = []
+        self._reasoning = LineBuffer()
         self._reasoning_started: float | None = None
         self._reasoning_took: float | None = None
-        self._tools: dict[int, ToolCallState] = {}
+        self._tools: dict[int, ToolView] = {}
         self._choice_chars: dict[int, int] = {}
         self._printed_block: str | None = None  # token type of the last printed block
+        self._code_context: list[str] = []  # last lines of the code block being printed
         self._last_tick = 0.0
         self.tail_lines: list[list[Segment]] = []  # the painted tail, read by the Live
         self._stopped = False
@@ -91,16 +137,14 @@ class RichRenderer:
     def start(self) -> None:
         self._started = self.clock()
         self._live = Live(_LiveTail(self), console=self.console, auto_refresh=True,
-                          refresh_per_second=12, transient=True,
+                          refresh_per_second=12, transient=False,
                           redirect_stdout=False, redirect_stderr=False)
         self._live.start(refresh=True)
 
     def on_events(self, events: Sequence[Event], raw: str | None) -> None:
         self._dirty = True
         for event in events:
-            kind = type(event)
-            if kind is TextDelta:
-                assert isinstance(event, TextDelta)
+            if type(event) is TextDelta:
                 if self._multi:
                     self._choice_chars[event.choice] = (
                         self._choice_chars.get(event.choice, 0) + len(event.text))
@@ -109,20 +153,16 @@ class RichRenderer:
                         self._end_reasoning()
                     self._has_text = True
                     self._blocks.append(visible(event.text))
-            elif kind is ReasoningDelta:
-                assert isinstance(event, ReasoningDelta)
+            elif type(event) is ReasoningDelta:
                 if event.choice == 0 and not self._multi:
                     if self._reasoning_started is None:
                         self._reasoning_started = self.clock()
                     self._reasoning.append(visible(event.text))
-            elif kind is ToolCallDelta:
-                assert isinstance(event, ToolCallDelta)
-                if event.choice == 0:
-                    self._add_tool(event)
-            elif kind is AudioDelta:
-                assert isinstance(event, AudioDelta)
-                if event.choice == 0 and not self._multi and not self._has_text:
-                    self._blocks.append(visible(event.transcript))  # spoken answer, no text
+            elif type(event) is ToolCallDelta and event.choice == 0:
+                self._add_tool(event)
+            elif (type(event) is AudioDelta and event.choice == 0 and not self._multi
+                  and not self._has_text):
+                self._blocks.append(visible(event.transcript))  # spoken answer, no text
         now = self.clock()
         if now - self._last_tick >= TICK:
             self._last_tick = now
@@ -157,45 +197,70 @@ class RichRenderer:
     def _commit(self) -> None:
         if self._reasoning and self._reasoning_took is None:
             self._commit_reasoning_lines()
-        popped = None if self._colour else self._blocks.pop_finished()
-        if popped is not None:
-            self._print_block(*popped)
+        if not self._colour:
+            self._print_parts(self._blocks.pop_finished())
 
     def _commit_reasoning_lines(self) -> None:
-        text = "".join(self._reasoning)
-        cut = text.rfind("\n") + 1
-        if cut:
-            self._reasoning = [text[cut:]] if text[cut:] else []
+        count = self._reasoning.count()
+        if count:
+            done = "".join(self._reasoning.lines(0, count))
+            self._reasoning.drop(count)
             if self._show_reasoning:
-                self.console.print(Text(text[:cut].rstrip("\n"), style="dim"))
+                self.console.print(Text(done.rstrip("\n"), style="dim"))
 
     def _end_reasoning(self) -> None:
         started = self._reasoning_started if self._reasoning_started is not None else self._started
         self._reasoning_took = self.clock() - started
-        rest = "".join(self._reasoning).rstrip()
-        self._reasoning = []
+        rest = self._reasoning.clear().rstrip()
         if self._show_reasoning and rest:
             self.console.print(Text(rest, style="dim"))
         self.console.print(Text(f"thought for {self._reasoning_took:.1f}s", style="dim italic"))
         self.console.print()
 
-    def _print_block(self, source: str, kind: str) -> None:
+    def _print_parts(self, parts: list[Finished | CodeLines]) -> None:
+        for part in parts:
+            if isinstance(part, CodeLines):
+                self._print_code(part)
+            else:
+                self._print_block(part)
+
+    def _print_block(self, block: Finished) -> None:
         # Rich puts one blank line between top-level blocks; a block whose first
         # element closes a nested one (a list, a quote, a table) brings its own.
-        segments = list(self.console.render(markdown(source), self.console.options))
-        brings_gap = bool(segments) and segments[0].text.startswith("\n")
+        rendered = AnswerMarkdown(block.source, block.tokens)
+        segments = list(self.console.render(rendered, self.console.options))
+        brings_gap = (bool(segments) and segments[0].text.startswith("\n")
+                      and rendered.parsed[:1][0].nesting == 1)  # not an empty code block
         if not brings_gap and self._printed_block not in (None, "hr"):
             self.console.print()
         self.console.print(Segments(segments), crop=False)
-        self._printed_block = kind
+        self._printed_block = block.kind
+
+    def _print_code(self, part: CodeLines) -> None:
+        """Lines of an open code block, highlighted in batches as a one-go render would be,
+        each batch after a few earlier lines that only set the lexer's state."""
+        if part.first:
+            if self._printed_block not in (None, "hr"):
+                self.console.print()
+            self._printed_block, self._code_context = "fence", []
+        lines = part.lines
+        batches = [lines[i:i + CODE_BATCH] for i in range(0, len(lines), CODE_BATCH)] or [[]]
+        for number, batch in enumerate(batches, 1):
+            code = "".join(self._code_context + batch)
+            last = part.last and number == len(batches)
+            text = highlighted(code.rstrip("\n") if last else code, part.lexer,
+                               skip=len(self._code_context))
+            if last:
+                text.rstrip()
+            self.console.print(Segments(self.console.render(text, self.console.options)),
+                               crop=False)
+            self._code_context = (self._code_context + batch)[-CODE_CONTEXT:]
 
     def _print_rest(self) -> None:
         if self._reasoning_took is None and self._reasoning_started is not None:
             self._end_reasoning()
         self._commit()
-        tail = self._blocks.pop_all()
-        if tail.strip():
-            self._print_block(tail, "end")
+        self._print_parts(self._blocks.pop_all())
 
     def _print_tokens(self, entries: list[Any]) -> None:
         """The answer as its tokens, each coloured by its probability, instead of Markdown."""
@@ -228,9 +293,16 @@ class RichRenderer:
     def _print_tools(self) -> None:
         for index in sorted(self._tools):
             call = self._tools[index]
-            args = "".join(call.arguments)
-            self.console.print(Panel(_pretty_arguments(args), title=Text(call.name or "?"),
-                                     title_align="left", border_style="cyan", expand=False))
+            shown = shown_arguments(call.arguments.text(), max(24, self.console.height),
+                                    size=call.size)
+            body: RenderableType = Text(shown.text)
+            if shown.json:
+                body = Syntax(shown.text, "json", theme=CODE_THEME,
+                              background_color="default", word_wrap=True)
+            if shown.note:
+                body = Group(body, Text(shown.note, style="dim"))
+            self.console.print(Panel(body, title=Text(call.name or "?"), title_align="left",
+                                     border_style="cyan", expand=False))
 
     def _print_choices(self, choices: list[dict[str, Any]]) -> None:
         for choice in choices:
@@ -240,7 +312,9 @@ class RichRenderer:
                 self.console.print(markdown(content), crop=False)
 
     def _stop_live(self) -> None:
-        self._stopped = True  # the Live's last frame is erased anyway: keep it empty
+        # The Live's last frame is empty and replaces the one shown, so nothing stays (and
+        # no cursor restore follows, whose bare carriage return a terminal need not see).
+        self._stopped = True
         self.tail_lines = []
         if self._live is not None:
             self._live.stop()
@@ -249,34 +323,40 @@ class RichRenderer:
     def _add_tool(self, event: ToolCallDelta) -> None:
         if self._reasoning_took is None and self._reasoning_started is not None:
             self._end_reasoning()
-        call = self._tools.get(event.index)
-        if call is None:
-            call = self._tools[event.index] = ToolCallState(event.index)
+        call = self._tools.setdefault(event.index, ToolView())
         if event.name and call.name != visible(event.name):
             call.name += visible(event.name)
         if event.arguments:
             call.arguments.append(visible(event.arguments))
+            call.size += len(event.arguments)
 
     # -- what the live tail shows ----------------------------------------
 
-    def repaint_if_stale(self) -> None:
-        """From the Live's refresh: paint what arrived since the last tick if the stream paused."""
+    def repaint_if_stale(self) -> bool:
+        """From the Live's refresh: paint what arrived since the last tick if the stream
+        paused. False once the turn is over: the Live's last frame is then empty."""
+        if self._stopped:
+            return False
         if self._dirty and self.clock() - self._last_tick >= TICK:
             self._paint()
+        return True
 
     def _paint(self) -> None:
         """Render the unfinished tail once per tick; the Live only replays these lines."""
         self._dirty = False
         parts: list[RenderableType] = []
-        if self._thinking and self._show_reasoning:
-            parts.append(Text("".join(self._reasoning), style="dim"))
-        elif not self._multi:
-            tail = self._blocks.snapshot()
-            if tail:
-                parts.append(markdown(tail))
-        for _, call in sorted(list(self._tools.items())):  # list(): atomic, for the Live's thread
-            parts.append(Text(f"⚙ {call.name}({''.join(call.arguments)}", style="cyan"))
         height = max(1, self.console.height - 3)
+        # Only the last screenful of the source is rendered, however long the open block.
+        rows, chars = 2 * height, 2 * height * self.console.width
+        if self._thinking and self._show_reasoning:
+            parts.append(Text(self._reasoning.window(rows, chars)[0], style="dim"))
+        elif not self._multi:
+            lexer, tail = self._blocks.live(rows, chars)
+            if tail:
+                parts.append(markdown(tail) if lexer is None else highlighted(tail, lexer))
+        for _, call in sorted(list(self._tools.items()), key=lambda item: item[0]):  # list():
+            arguments = call.arguments.window(rows, chars)[0]  # atomic, for the Live's thread
+            parts.append(Text(f"⚙ {call.name[:chars]}({arguments}", style="cyan"))
         lines = self.console.render_lines(Group(*parts), self.console.options, pad=False)
         self.tail_lines = lines[-height:]
 
@@ -295,7 +375,7 @@ class RichRenderer:
             counts = sorted(self._choice_chars.items())
             chars = ", ".join(f"choice {i}: {n} chars" for i, n in counts)
             return Spinner("dots", Text(chars or "waiting…", style="dim"))
-        if not self.tail_lines and not self._blocks.snapshot() and not self._tools:
+        if not self.tail_lines and not self._blocks and not self._tools:
             label = f"waiting for {self.options.model}…" if self.options.model else "waiting…"
             return Spinner("dots", Text(label, style="dim"))
         return None
@@ -308,19 +388,11 @@ class _LiveTail:
         self.renderer = renderer
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        self.renderer.repaint_if_stale()
+        if not self.renderer.repaint_if_stale():
+            return
         for line in self.renderer.tail_lines:
             yield from line
             yield Segment.line()
         spinner = self.renderer.spinner()
         if spinner is not None:
             yield spinner
-
-
-def _pretty_arguments(arguments: str) -> RenderableType:
-    try:
-        parsed = json.loads(arguments) if arguments.strip() else {}
-    except ValueError:
-        return Text(visible(arguments))
-    return Syntax(json.dumps(parsed, indent=2, ensure_ascii=False), "json", theme=CODE_THEME,
-                  background_color="default", word_wrap=True)
