@@ -37,9 +37,10 @@ def describe_error_body(raw: bytes, content_type: str) -> str:
 
 
 def json_or_none(raw: bytes) -> Any:
+    """``raw`` parsed as JSON, or None when it is not JSON (or nested too deeply to read)."""
     try:
         return json.loads(raw.decode("utf-8", "replace"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

@@ -184,10 +184,8 @@ class ChunkParser:
             chunk, end = _scan(data, 0)  # json.loads without its two whitespace scans
             if end != len(data):
                 chunk = json.loads(data)
-        except StopIteration:
-            chunk = _loads_or_raise(data)
-        except ValueError as exc:
-            raise ProtocolError(f"malformed chunk in the stream: {_excerpt(data)}") from exc
+        except (StopIteration, ValueError, RecursionError):
+            chunk = _loads_or_raise(data)  # leading whitespace; or raises the reason
         if not isinstance(chunk, dict):
             raise ProtocolError(f"chunk is not a JSON object: {_excerpt(data)}")
         if chunk.get("error"):
@@ -374,6 +372,8 @@ def _loads_or_raise(data: str) -> Any:
         return json.loads(data)
     except ValueError as exc:
         raise ProtocolError(f"malformed chunk in the stream: {_excerpt(data)}") from exc
+    except RecursionError:  # JSON nested past Python's stack: fixture-free, 100,000 levels
+        raise ProtocolError(f"chunk nested too deeply to read: {_excerpt(data)}") from None
 
 
 def error_message(body: Any) -> str:
