@@ -12,7 +12,10 @@ from chatcli.accumulator import Accumulator
 from chatcli.error_bodies import json_or_none
 from chatcli.errors import ProtocolError
 from chatcli.events import (
+    AnnotationsDelta,
     ChunkParser,
+    Event,
+    ReasoningDetailsDelta,
 )
 from chatcli.sse import SSEDecoder, SSEEvent
 
@@ -79,6 +82,75 @@ def test_events_up_to_the_cap_pass_and_the_cap_is_per_event() -> None:
     event = b"data: " + b"z" * 994 + b"\n\n"  # 1000 bytes of data line before its end
     events = decode([event] * 5, max_event_bytes=1000)
     assert [len(e.data) for e in events] == [994] * 5
+
+
+# -- folds that stay linear -------------------------------------------------
+
+class CountedText(str):
+    """A string that counts how often it is concatenated."""
+
+    joins = 0
+
+    def __add__(self, other: str) -> str:
+        CountedText.joins += 1
+        return CountedText(str.__add__(self, other))
+
+
+class CountedItem(dict[str, Any]):
+    """A dict that counts how often it is compared."""
+
+    compared = 0
+
+    def __eq__(self, other: object) -> bool:
+        CountedItem.compared += 1
+        return dict.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def test_reasoning_details_pieces_are_joined_once() -> None:
+    CountedText.joins = 0
+    acc = Accumulator()
+    pieces = [CountedText(f"{i} ") for i in range(2000)]
+    for piece in pieces:
+        acc.add(ReasoningDetailsDelta(({"type": "reasoning.text", "text": piece, "index": 0,
+                                        "signature": None},)))
+    acc.add(ReasoningDetailsDelta(({"type": "reasoning.text", "signature": "sig", "index": 0,
+                                    "text": ""},)))
+    details = acc.completion()["choices"][0]["message"]["reasoning_details"]
+    assert details == [{"type": "reasoning.text", "text": "".join(pieces), "index": 0,
+                        "signature": "sig"}]
+    assert CountedText.joins == 0
+
+
+def test_reasoning_details_stay_right_when_read_mid_stream() -> None:
+    acc = Accumulator()
+    first = {"type": "reasoning.summary", "summary": "Sum", "index": 0}
+    acc.add(ReasoningDetailsDelta((first,)))
+    acc.add(ReasoningDetailsDelta(({**first, "summary": "ma"},)))
+    assert acc.completion()["choices"][0]["message"]["reasoning_details"] == [
+        {**first, "summary": "Summa"}]
+    acc.add(ReasoningDetailsDelta(({**first, "summary": "ry"},
+                                   {"type": "reasoning.encrypted", "data": "e"})))
+    acc.add(ReasoningDetailsDelta(({"type": "reasoning.text", "text": "t", "index": 1},)))
+    assert acc.completion()["choices"][0]["message"]["reasoning_details"] == [
+        {**first, "summary": "Summary"}, {"type": "reasoning.encrypted", "data": "e"},
+        {"type": "reasoning.text", "text": "t", "index": 1}]
+    assert first == {"type": "reasoning.summary", "summary": "Sum", "index": 0}
+
+
+def test_annotations_are_kept_once_without_comparing_each_with_all() -> None:
+    CountedItem.compared = 0
+    acc = Accumulator()
+    items = [CountedItem(type="url_citation", url=f"https://{i}.test") for i in range(500)]
+    # Some gateways repeat the whole list so far in every chunk.
+    events: list[Event] = [AnnotationsDelta(tuple(items[:end])) for end in range(50, 501, 50)]
+    events.append(AnnotationsDelta(({"url": "https://0.test", "type": "url_citation"},)))
+    for event in events:
+        acc.add(event)
+    kept = acc.completion()["choices"][0]["message"]["annotations"]
+    assert CountedItem.compared <= len(items)
+    assert [dict(item) for item in kept] == [dict(item) for item in items]
 
 
 # -- JSON nested past Python's stack ----------------------------------------

@@ -1,12 +1,14 @@
 """Folds events into the finished response, one choice per ``index``.
 
 Text is kept as lists of pieces and joined once at the end, so a long answer
-costs linear time. Tool calls are keyed by their ``index`` (fixtures
-parallel_tool_calls.sse, tool_first_index_1.sse), arguments concatenated.
+(or a long ``reasoning_details`` stream) costs linear time. Tool calls are keyed
+by their ``index`` (fixtures parallel_tool_calls.sse, tool_first_index_1.sse),
+arguments concatenated. Nothing here reads the network or prints.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,7 +84,9 @@ class ChoiceState:
     logprobs: list[Any] = field(default_factory=list)
     finish_reason: str | None = None
     reasoning_details: list[Any] = field(default_factory=list)
+    detail_pieces: list[str] = field(default_factory=list)  # text of the last detail, in pieces
     annotations: list[Any] = field(default_factory=list)
+    annotation_keys: set[str] = field(default_factory=set)
     audio_id: str | None = None
     audio_data: TextBuffer = field(default_factory=TextBuffer)
     audio_transcript: TextBuffer = field(default_factory=TextBuffer)
@@ -97,7 +101,7 @@ class ChoiceState:
         if self.reasoning:
             message["reasoning_content"] = str(self.reasoning)
         if self.reasoning_details:
-            message["reasoning_details"] = self.reasoning_details
+            message["reasoning_details"] = joined_details(self)
         if self.audio_id or self.audio_data or self.audio_transcript:
             message["audio"] = {"id": self.audio_id, "data": str(self.audio_data),
                                 "transcript": str(self.audio_transcript)}
@@ -141,11 +145,9 @@ class Accumulator:
         elif isinstance(event, AudioDelta):
             self._add_audio(event)
         elif isinstance(event, AnnotationsDelta):
-            known = self.choice(event.choice).annotations
-            # Some gateways repeat the whole list in several chunks: keep each once.
-            known.extend(item for item in event.items if item not in known)
+            self._add_annotations(event)
         elif isinstance(event, ReasoningDetailsDelta):
-            merge_details(self.choice(event.choice).reasoning_details, event.items)
+            merge_details(self.choice(event.choice), event.items)
 
     def choice(self, index: int) -> ChoiceState:
         state = self.choices.get(index)
@@ -171,6 +173,18 @@ class Accumulator:
             call.name += event.name if call.name != event.name else ""
         if event.arguments:
             call.arguments.append(event.arguments)
+
+    def _add_annotations(self, event: AnnotationsDelta) -> None:
+        # Some gateways repeat the whole list in several chunks: keep each once.
+        state = self.choice(event.choice)
+        for item in event.items:
+            try:
+                key = json.dumps(item, sort_keys=True)
+            except (TypeError, ValueError, RecursionError):
+                key = repr(item)
+            if key not in state.annotation_keys:
+                state.annotation_keys.add(key)
+                state.annotations.append(item)
 
     def _add_audio(self, event: AudioDelta) -> None:
         state = self.choice(event.choice)
@@ -208,13 +222,15 @@ class Accumulator:
 _DETAIL_TEXT = {"reasoning.text": "text", "reasoning.summary": "summary"}
 
 
-def merge_details(details: list[Any], items: tuple[Any, ...]) -> None:
+def merge_details(state: ChoiceState, items: tuple[Any, ...]) -> None:
     """Append ``reasoning_details``, joining streamed pieces of one text or summary.
 
     A stream sends each item in pieces sharing ``type`` and ``index``
     (fixture reasoning_details.sse); the message keeps one item per index,
     the shape a non-streamed response has. Other items are kept as they came.
+    The pieces of the last item's text wait in ``detail_pieces``, joined once.
     """
+    details = state.reasoning_details
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -223,7 +239,29 @@ def merge_details(details: list[Any], items: tuple[Any, ...]) -> None:
         if (key and isinstance(last, dict) and last.get("type") == item.get("type")
                 and last.get("index") == item.get("index")
                 and isinstance(last.get(key), str) and isinstance(item.get(key), str)):
-            details[-1] = {**last, **{k: v for k, v in item.items() if v is not None},
-                           key: last[key] + item[key]}
-        else:
-            details.append(dict(item))
+            last.update((k, v) for k, v in item.items() if v is not None and k != key)
+            state.detail_pieces.append(item[key])
+            continue
+        _close_detail(state)
+        details.append(dict(item))
+        if key and isinstance(item.get(key), str):
+            state.detail_pieces = [item[key]]
+
+
+def _close_detail(state: ChoiceState) -> None:
+    """Write the joined text of the last detail into it."""
+    if len(state.detail_pieces) > 1:
+        last = state.reasoning_details[-1]
+        last[_DETAIL_TEXT[str(last.get("type"))]] = "".join(state.detail_pieces)
+    state.detail_pieces = []
+
+
+def joined_details(state: ChoiceState) -> list[Any]:
+    """``reasoning_details`` with the last item's text pieces joined; the state stays open."""
+    pieces = state.detail_pieces
+    if len(pieces) <= 1:
+        return state.reasoning_details
+    last = state.reasoning_details[-1]
+    joined = "".join(pieces)
+    state.detail_pieces = [joined]
+    return [*state.reasoning_details[:-1], {**last, _DETAIL_TEXT[str(last["type"])]: joined}]
