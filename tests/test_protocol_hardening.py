@@ -72,6 +72,28 @@ def test_an_event_that_never_ends_is_a_protocol_error(fakeapi: FakeAPI) -> None:
         f" that is the most chatcli holds for one event (trace id {TRACE})\n"))
 
 
+# -- 6. a lone choice numbered 1 --------------------------------------------
+
+def test_a_lone_choice_numbered_1_is_shown(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(load_stream("choice_index_1")))
+    result = ask(fakeapi, "-O", "plain")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "Only choice one.\n", "")
+    fakeapi.add(SSE(load_stream("choice_index_1")))
+    result = ask(fakeapi, "-O", "rich", env=rich_env())
+    assert (result.exit_code, screen(result.stdout), result.stderr) == (
+        0, "Only choice one.", "")
+    fakeapi.add(SSE(load_stream("choice_index_1")))
+    result = ask(fakeapi, "-O", "json")
+    assert [c["index"] for c in json.loads(result.stdout)["choices"]] == [1]
+    assert last_reply().message["content"] == "Only choice one."
+
+
+def test_with_several_choices_asked_for_the_numbers_stand(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(load_stream("choice_index_1")))
+    result = ask(fakeapi, "-O", "plain", "-n", "2")
+    assert (result.exit_code, result.stdout) == (0, "--- choice 1 ---\nOnly choice one.\n")
+
+
 # -- 10. the bytes say what the body is -------------------------------------
 
 @pytest.mark.parametrize("first", ["data: ", "event: message\ndata: ", ": hi\ndata: ",

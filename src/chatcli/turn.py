@@ -8,6 +8,7 @@ never prints: output belongs to the ``Renderer`` it is given.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -17,7 +18,15 @@ from typing import Any, Literal, Protocol
 from chatcli.accumulator import Accumulator
 from chatcli.client import ChatClient, ResponseStream
 from chatcli.errors import ChatcliError, ProtocolError, RequestError
-from chatcli.events import ChunkParser, Event, ReasoningDelta, TextDelta, ToolCallDelta
+from chatcli.events import (
+    ChunkParser,
+    Event,
+    Meta,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
 from chatcli.messages import Message
 from chatcli.sse import BOM, SSEDecoder, SSEEvent
 
@@ -53,7 +62,8 @@ class Renderer(Protocol):
 
     def on_events(self, events: Sequence[Event], raw: str | None) -> None:
         """Events of one chunk, already accumulated, with the chunk's JSON text as received
-        (None for events made at the end of the stream)."""
+        (None for events made at the end of the stream). With one choice asked for, the
+        first choice to arrive comes as choice 0, whatever its index."""
 
     def flush(self) -> None:
         """One network read has been handled: make what was written visible."""
@@ -78,15 +88,22 @@ _SSE_STARTS = (b"data:", b"event:", b"id:", b"retry:", b":")
 
 
 class Turn:
-    """State of one running exchange; ``run_turn`` is the way to use it."""
+    """State of one running exchange; ``run_turn`` is the way to use it.
 
-    def __init__(self, renderer: Renderer, clock: Callable[[], float]) -> None:
+    ``body`` is the request: it says whether several choices were asked for (``n``).
+    """
+
+    def __init__(self, renderer: Renderer, clock: Callable[[], float],
+                 body: Mapping[str, Any] | None = None) -> None:
         self.renderer = renderer
         self.clock = clock
         self.started = clock()
         self.first_token: float | None = None
         self.accumulator = Accumulator()
         self.parser = ChunkParser()
+        n = (body or {}).get("n")
+        # One choice asked for: the first one to arrive is shown, whatever its index.
+        self._primary: int | None = None if type(n) is not int or n <= 1 else 0
         self.done = False
         self.saw_event = False
 
@@ -98,6 +115,11 @@ class Turn:
             add(event)
         if self.first_token is None and any(isinstance(e, _CONTENT_EVENTS) for e in events):
             self.first_token = self.clock() - self.started
+        if self._primary is None:
+            self._primary = next((e.choice for e in events if not isinstance(e, Usage | Meta)),
+                                 None)
+        if self._primary:
+            events = [_as_primary(event, self._primary) for event in events]
         self.renderer.on_events(events, raw)
 
     def pump(self, stream: ResponseStream) -> None:
@@ -189,6 +211,19 @@ def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
+def _as_primary(event: Event, primary: int) -> Event:
+    """``event`` with choices ``primary`` and 0 swapped, so renderers show ``primary`` first.
+
+    Fixture choice_index_1.sse: a relay answering ``n=1`` with a lone choice numbered 1.
+    """
+    if isinstance(event, Usage | Meta) or event.choice not in (0, primary):
+        return event
+    swapped = 0 if event.choice == primary else primary
+    if isinstance(event, ToolCallDelta):
+        return dataclasses.replace(event, choice=swapped)
+    return event._replace(choice=swapped)
+
+
 def run_turn(
     client: ChatClient,
     body: Mapping[str, Any],
@@ -199,7 +234,7 @@ def run_turn(
     clock: Callable[[], float] = time.monotonic,
 ) -> TurnResult:
     """Run one exchange to the end; on failure the partial result goes to the renderer first."""
-    turn = Turn(renderer, clock)
+    turn = Turn(renderer, clock, body)
     if recorder is not None:
         recorder.record_request(body.get("messages", []), body)
     renderer.start()
