@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chatcli.accumulator import Accumulator
 from chatcli.error_bodies import json_or_none
@@ -16,7 +18,9 @@ from chatcli.events import (
     ChunkParser,
     Event,
     ReasoningDetailsDelta,
+    TextDelta,
 )
+from chatcli.sanitize import whole_characters
 from chatcli.sse import SSEDecoder, SSEEvent
 
 
@@ -82,6 +86,104 @@ def test_events_up_to_the_cap_pass_and_the_cap_is_per_event() -> None:
     event = b"data: " + b"z" * 994 + b"\n\n"  # 1000 bytes of data line before its end
     events = decode([event] * 5, max_event_bytes=1000)
     assert [len(e.data) for e in events] == [994] * 5
+
+
+# -- whole characters across chunks -----------------------------------------
+
+def test_a_pair_cut_in_every_text_part_is_joined() -> None:
+    choice = fold({"content": "a\ud83d"}, {"content": "\ude00b"},
+                  {"reasoning_content": "r\ud83d"}, {"reasoning_content": "\ude00"},
+                  {"audio": {"transcript": "t\ud83d"}}, {"audio": {"transcript": "\ude00"}})
+    message = choice["message"]
+    assert (message["content"], message["reasoning_content"]) == ("a\U0001f600b", "r\U0001f600")
+    assert message["audio"]["transcript"] == "t\U0001f600"
+
+
+def test_halves_left_at_the_end_become_replacement_characters() -> None:
+    message = fold({"content": "c\ud83d"}, {"reasoning_content": "r\ud83d"},
+                   {"refusal": "x\udc00y"},
+                   {"tool_calls": [{"index": 0, "id": "c1", "function": {
+                       "name": "f", "arguments": "{\"a\": \"\ud83d"}}]},
+                   finish=None)["message"]
+    assert message["content"] == "c\ufffd"
+    assert message["reasoning_content"] == "r\ufffd"
+    assert message["refusal"] == "x\ufffdy"
+    assert message["tool_calls"][0]["function"]["arguments"] == '{"a": "\ufffd'
+
+
+def test_a_pair_cut_in_one_choice_does_not_join_another_s() -> None:
+    parser, acc = ChunkParser(), Accumulator()
+    for index, text in [(0, "\ud83d"), (1, "\ude00"), (0, "\ude00")]:
+        for event in parser.parse(json.dumps({"choices": [{"index": index,
+                                                           "delta": {"content": text}}]})):
+            acc.add(event)
+    for event in parser.flush():
+        acc.add(event)
+    texts = [c["message"]["content"] for c in acc.completion()["choices"]]
+    assert texts == ["\U0001f600", "\ufffd"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.sampled_from(["a", "é", "\U0001f600", "\ud83d", "\ude00", "\udbff", " "]),
+               max_size=30), st.lists(st.integers(0, 30), max_size=6), st.booleans())
+def test_any_split_of_text_with_surrogates_gives_whole_characters(
+        text: str, cuts: list[int], thinking: bool) -> None:
+    points = sorted({cut % (len(text) + 1) for cut in cuts})
+    pieces = [text[a:b] for a, b in zip([0, *points], [*points, len(text)], strict=True)]
+    part = "reasoning_content" if thinking else "content"
+    message = fold(*({part: piece} for piece in pieces if piece))["message"]
+    assert message.get(part) == (whole_characters(text) or None)
+
+
+def test_ascii_text_passes_as_it_came() -> None:
+    events = ChunkParser().parse('{"choices":[{"index":0,"delta":{"content":"plain"}}]}')
+    assert events == [TextDelta("plain", 0)]
+
+
+def test_lone_surrogates_in_kept_objects_are_written_as_replacement_characters() -> None:
+    acc = Accumulator()
+    acc.add(AnnotationsDelta(({"type": "url_citation", "title": "x\ud800"},)))
+    acc.add(ReasoningDetailsDelta(({"type": "reasoning.text", "text": "a\ud83d", "index": 0},)))
+    acc.add(ReasoningDetailsDelta(({"type": "reasoning.text", "text": "\ude00", "index": 0},)))
+    message = acc.completion()["choices"][0]["message"]
+    assert message["annotations"] == [{"type": "url_citation", "title": "x\ufffd"}]
+    assert message["reasoning_details"] == [
+        {"type": "reasoning.text", "text": "a\U0001f600", "index": 0}]
+
+
+# -- cleaned optional fields ------------------------------------------------
+
+def test_usage_keeps_sane_counts_and_amounts() -> None:
+    parser = ChunkParser()
+    usage = {"prompt_tokens": 3, "completion_tokens": True, "cost": 0.0012, "is_byok": False,
+             "prompt_tokens_details": {"cached_tokens": 1, "audio_tokens": None,
+                                       "bad": [1]}, "server_tool_use": {"web_search": 2},
+             "total_tokens": 2**53, "nested": [1, 2], "provider": "x\ud800"}
+    (event,) = parser.parse(json.dumps({"choices": [], "usage": usage}))
+    assert event == type(event)({
+        "prompt_tokens": 3, "cost": 0.0012, "is_byok": False,
+        "prompt_tokens_details": {"cached_tokens": 1, "audio_tokens": None},
+        "server_tool_use": {"web_search": 2}, "provider": "x\ufffd"})
+    assert parser.notes == [
+        "ignored usage.completion_tokens: not a count",
+        "ignored parts of usage.prompt_tokens_details that are not counts",
+        "ignored usage.total_tokens: not a count",
+        "ignored usage.nested: not a count"]
+
+
+def test_usage_that_is_not_an_object_is_ignored() -> None:
+    parser = ChunkParser()
+    assert parser.parse('{"choices": [], "usage": "lots"}') == []
+    assert parser.notes == ["ignored usage that is not an object"]
+
+
+def test_notes_are_said_once_and_few() -> None:
+    parser = ChunkParser()
+    for _ in range(3):
+        parser.parse(json.dumps({"choices": [], "usage": {"prompt_tokens": -1}}))
+    parser.parse(json.dumps({"choices": [], "usage": {f"k{i}_tokens": "x" for i in range(50)}}))
+    assert parser.notes[0] == "ignored usage.prompt_tokens: not a count"
+    assert len(parser.notes) == 20
 
 
 # -- folds that stay linear -------------------------------------------------

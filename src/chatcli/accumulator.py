@@ -23,9 +23,11 @@ from chatcli.events import (
     ReasoningDetailsDelta,
     RefusalDelta,
     TextDelta,
+    ThinkUnclosed,
     ToolCallDelta,
     Usage,
 )
+from chatcli.sanitize import whole_characters
 
 
 class TextBuffer:
@@ -82,11 +84,13 @@ class ChoiceState:
     refusal: list[str] = field(default_factory=list)
     tool_calls: dict[int, ToolCallState] = field(default_factory=dict)
     logprobs: list[Any] = field(default_factory=list)
+    reasoning_logprobs: list[Any] = field(default_factory=list)  # of thinking tokens
     finish_reason: str | None = None
     reasoning_details: list[Any] = field(default_factory=list)
     detail_pieces: list[str] = field(default_factory=list)  # text of the last detail, in pieces
     annotations: list[Any] = field(default_factory=list)
     annotation_keys: set[str] = field(default_factory=set)
+    think_unclosed: bool = False  # content opened <think> and never closed it
     audio_id: str | None = None
     audio_data: TextBuffer = field(default_factory=TextBuffer)
     audio_transcript: TextBuffer = field(default_factory=TextBuffer)
@@ -101,12 +105,12 @@ class ChoiceState:
         if self.reasoning:
             message["reasoning_content"] = str(self.reasoning)
         if self.reasoning_details:
-            message["reasoning_details"] = joined_details(self)
+            message["reasoning_details"] = _whole_json(joined_details(self))
         if self.audio_id or self.audio_data or self.audio_transcript:
             message["audio"] = {"id": self.audio_id, "data": str(self.audio_data),
                                 "transcript": str(self.audio_transcript)}
         if self.annotations:
-            message["annotations"] = self.annotations
+            message["annotations"] = _whole_json(self.annotations)
         if self.refusal:
             message["refusal"] = "".join(self.refusal)
         if self.tool_calls:
@@ -115,6 +119,19 @@ class ChoiceState:
                 for _, call in sorted(self.tool_calls.items())
             ]
         return message
+
+    def logprobs_wire(self) -> dict[str, Any] | None:
+        """``logprobs`` of the choice: the answer's under ``content``, the thinking's apart.
+
+        Those filed as thinking for a choice that ends with no reasoning text (a ``<think>``
+        never closed, or text held back that was the answer) are the answer's after all.
+        """
+        content, thinking = self.logprobs, self.reasoning_logprobs
+        if thinking and not self.reasoning:
+            content, thinking = [*thinking, *content], []
+        if not thinking:
+            return {"content": content} if content else None
+        return {"content": content or None, "reasoning_content": thinking}
 
 
 class Accumulator:
@@ -141,13 +158,19 @@ class Accumulator:
         elif isinstance(event, RefusalDelta):
             self.choice(event.choice).refusal.append(event.text)
         elif isinstance(event, LogprobsDelta):
-            self.choice(event.choice).logprobs.extend(event.content)
+            state = self.choice(event.choice)
+            kept = state.logprobs if event.part == "content" else state.reasoning_logprobs
+            kept.extend(event.content)
         elif isinstance(event, AudioDelta):
             self._add_audio(event)
         elif isinstance(event, AnnotationsDelta):
             self._add_annotations(event)
         elif isinstance(event, ReasoningDetailsDelta):
             merge_details(self.choice(event.choice), event.items)
+        elif isinstance(event, ThinkUnclosed):
+            # Fixture think_unclosed.sse: the reasoning was the answer, which follows whole.
+            state = self.choice(event.choice)
+            state.reasoning, state.think_unclosed = TextBuffer(), True
 
     def choice(self, index: int) -> ChoiceState:
         state = self.choices.get(index)
@@ -203,7 +226,7 @@ class Accumulator:
                 "index": index,
                 "message": state.message(),
                 "finish_reason": state.finish_reason,
-                "logprobs": {"content": state.logprobs} if state.logprobs else None,
+                "logprobs": state.logprobs_wire(),
             })
         if not choices:
             choices.append({"index": 0, "message": {"role": "assistant", "content": None},
@@ -265,3 +288,10 @@ def joined_details(state: ChoiceState) -> list[Any]:
     joined = "".join(pieces)
     state.detail_pieces = [joined]
     return [*state.reasoning_details[:-1], {**last, _DETAIL_TEXT[str(last["type"])]: joined}]
+
+
+def _whole_json(value: list[Any]) -> list[Any]:
+    """``value`` with lone surrogates in its strings made U+FFFD, so it can be written."""
+    text = json.dumps(value, ensure_ascii=False)
+    fixed = whole_characters(text)
+    return value if fixed is text else list(json.loads(fixed))

@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 
 from chatcli.accumulator import Accumulator
 from chatcli.client import ChatClient, ResponseStream
+from chatcli.error_bodies import StreamError
 from chatcli.errors import ChatcliError, ProtocolError, RequestError
 from chatcli.events import (
     ChunkParser,
@@ -29,6 +30,7 @@ from chatcli.events import (
 )
 from chatcli.messages import Message
 from chatcli.sse import BOM, SSEDecoder, SSEEvent
+from chatcli.text_pieces import UNCLOSED
 
 Status = Literal["complete", "interrupted", "error"]
 
@@ -90,7 +92,8 @@ _SSE_STARTS = (b"data:", b"event:", b"id:", b"retry:", b":")
 class Turn:
     """State of one running exchange; ``run_turn`` is the way to use it.
 
-    ``body`` is the request: it says whether several choices were asked for (``n``).
+    ``body`` is the request: it says whether several choices were asked for
+    (``n``) and how many ``top_logprobs``.
     """
 
     def __init__(self, renderer: Renderer, clock: Callable[[], float],
@@ -100,8 +103,10 @@ class Turn:
         self.started = clock()
         self.first_token: float | None = None
         self.accumulator = Accumulator()
-        self.parser = ChunkParser()
-        n = (body or {}).get("n")
+        body = body or {}
+        top = body.get("top_logprobs")
+        self.parser = ChunkParser(top_logprobs=top if type(top) is int and top >= 0 else None)
+        n = body.get("n")
         # One choice asked for: the first one to arrive is shown, whatever its index.
         self._primary: int | None = None if type(n) is not int or n <= 1 else 0
         self.done = False
@@ -150,7 +155,13 @@ class Turn:
                 self.done = True
                 return True
             self.saw_event = True
-            self.take(self.parser.parse(sse.data), sse.data)
+            try:
+                parsed = self.parser.parse(sse.data, sse.event)
+            except StreamError as exc:
+                if exc.events:  # what the erroring chunk brought before its error
+                    self.take(exc.events, sse.data)
+                raise
+            self.take(parsed, sse.data)
         return False
 
     def _take_json(self, raw: bytes, content_type: str) -> None:
@@ -166,7 +177,13 @@ class Turn:
             raise ProtocolError("the response is JSON nested too deeply to read") from None
         if not isinstance(body, dict):
             raise ProtocolError("the response is JSON but not an object")
-        self.take(self.parser.parse_completion(body), text)
+        try:
+            events = self.parser.parse_completion(body)
+        except StreamError as exc:
+            if exc.events:
+                self.take(exc.events, text)
+            raise
+        self.take(events, text)
         self.done = True
 
     def result(self, status: Status, stream: ResponseStream | None,
@@ -179,6 +196,9 @@ class Turn:
             time_to_first_token=self.first_token,
             duration=self.clock() - self.started,
             error=error,
+            warnings=[f"choice {index}: {UNCLOSED}" if index else UNCLOSED
+                      for index, state in self.accumulator.choices.items() if state.think_unclosed],
+            notes=list(self.parser.notes),
         )
 
 
