@@ -63,13 +63,15 @@ def assemble(name: str) -> tuple[dict[str, Any], str]:
             if event.data == "[DONE]":
                 done = True
                 break
-            for parsed in parser.parse(event.data):
+            for parsed in parser.parse(event.data, event.event):
                 acc.add(parsed)
         for parsed in parser.flush():
             acc.add(parsed)
         if not done and not acc.finished:
             outcome = "protocol_error"
-    except ServerError:
+    except ServerError as exc:
+        for parsed in getattr(exc, "events", ()):  # what the erroring chunk brought first
+            acc.add(parsed)
         outcome = "server_error"
     except ProtocolError:
         outcome = "protocol_error"
@@ -117,6 +119,9 @@ def test_fixture_assembles_to_the_expected_message(name: str) -> None:
 def expected_warnings(want: dict[str, Any]) -> str:
     lines = []
     for choice in want["choices"]:
+        if (choice["content"] or "").lstrip().startswith("<think>") and not choice["reasoning"]:
+            lines.append("chatcli: warning: the answer opened <think> and never closed it;"
+                         " it is shown as the answer\n")
         if choice["finish_reason"] == "length":
             lines.append(
                 "chatcli: warning: the answer was cut off at the token limit"

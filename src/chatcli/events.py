@@ -1,22 +1,21 @@
 """Parsed chunks become typed events; the only place untyped JSON is read.
 
-Events are ``NamedTuple``s: one is made per token, and they are the cheapest
-immutable record to build and to define (start-up counts). Compare them by
-type first: two events of different types may hold equal fields.
-
-``ChunkParser`` is stateful because some quirks span chunks: a ``<think>``
-block at the start of content, and tool-call deltas that omit ``index``.
-A non-streamed ``chat.completion`` goes through the same events, so every
-renderer and the accumulator see one shape whatever the server sent.
+Events are ``NamedTuple``s, the cheapest record to build per token: compare them
+by type first. ``ChunkParser`` keeps state for quirks that span chunks, cleans
+optional fields (usage, logprobs) and says what it dropped in ``notes``; a
+non-streamed completion gives the same events. It never prints.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from chatcli.error_bodies import StreamError, error_message, event_error, excerpt, stream_error
 from chatcli.errors import ProtocolError, ServerError
+from chatcli.text_pieces import PairJoiner, ThinkSplitter, whole
 
 
 class TextDelta(NamedTuple):
@@ -37,9 +36,7 @@ class RefusalDelta(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class ToolCallDelta:
     """A fragment of one tool call; ``arguments`` is a piece of a JSON string.
-
-    A dataclass, not a tuple: its API name ``index`` would hide ``tuple.index``.
-    """
+    A dataclass, not a tuple: its API name ``index`` would hide ``tuple.index``."""
 
     index: int
     id: str | None
@@ -49,9 +46,10 @@ class ToolCallDelta:
     type: str | None = None
 
 
-class LogprobsDelta(NamedTuple):
+class LogprobsDelta(NamedTuple):  # part: "content", or "reasoning" for thinking tokens
     content: tuple[Any, ...]
     choice: int = 0
+    part: str = "content"
 
 
 class AudioDelta(NamedTuple):  # spoken output: base64 data and transcript, either may be ""
@@ -71,6 +69,10 @@ class ReasoningDetailsDelta(NamedTuple):  # kept whole, so that they can be sent
     choice: int = 0
 
 
+class ThinkUnclosed(NamedTuple):  # content opened <think>, never closed: that was the answer
+    choice: int = 0
+
+
 class Finish(NamedTuple):
     reason: str
     choice: int = 0
@@ -80,9 +82,7 @@ class Usage(NamedTuple):
     data: dict[str, Any]
 
 
-class Meta(NamedTuple):
-    """Response identity; sent again only when a chunk changes it."""
-
+class Meta(NamedTuple):  # response identity; sent again only when a chunk changes it
     id: str | None
     model: str | None
     created: int | None
@@ -90,142 +90,77 @@ class Meta(NamedTuple):
 
 
 Event = (
-    TextDelta | ReasoningDelta | RefusalDelta | ToolCallDelta | LogprobsDelta
-    | AudioDelta | AnnotationsDelta | ReasoningDetailsDelta | Finish | Usage | Meta
+    TextDelta | ReasoningDelta | RefusalDelta | ToolCallDelta | LogprobsDelta | AudioDelta
+    | AnnotationsDelta | ReasoningDetailsDelta | ThinkUnclosed | Finish | Usage | Meta
 )
-
-THINK_OPEN = "<think>"
-THINK_CLOSE = "</think>"
-
-
-class ThinkSplitter:
-    """Routes a leading ``<think>…</think>`` block of content to reasoning.
-
-    Fixture think_tags.sse: some gateways put reasoning inside content. Tags may
-    be split across chunks, so undecided text is held back until it is clear.
-    """
-
-    def __init__(self) -> None:
-        self._state = "start"  # start -> think -> after -> text
-        self._held = ""
-
-    def split(self, text: str) -> tuple[str, str]:
-        """Return (reasoning, content) for this piece of content."""
-        if self._state == "text":
-            return "", text
-        self._held += text
-        if self._state == "start":
-            probe = self._held.lstrip()
-            if probe.startswith(THINK_OPEN):
-                self._state = "think"
-                self._held = probe[len(THINK_OPEN):]
-            elif THINK_OPEN.startswith(probe):
-                return "", ""  # could still become "<think>"
-            else:
-                self._state = "text"
-                held, self._held = self._held, ""
-                return "", held
-        reasoning = ""
-        if self._state == "think":
-            end = self._held.find(THINK_CLOSE)
-            if end < 0:
-                cut = len(self._held) - _partial_suffix(self._held, THINK_CLOSE)
-                reasoning, self._held = self._held[:cut], self._held[cut:]
-                return reasoning, ""
-            reasoning = self._held[:end]
-            self._held = self._held[end + len(THINK_CLOSE):]
-            self._state = "after"
-        return reasoning, self._after()
-
-    @property
-    def decided(self) -> bool:
-        """Nothing more can be reasoning: every later piece is plain content."""
-        return self._state == "text"
-
-    def _after(self) -> str:
-        stripped = self._held.lstrip()
-        if not stripped:
-            self._held = ""
-            return ""
-        self._state = "text"
-        self._held = ""
-        return stripped
-
-    def flush(self) -> tuple[str, str]:
-        """End of stream: whatever is held is reasoning if inside think, else text."""
-        held, self._held = self._held, ""
-        if self._state == "think":
-            return held, ""
-        return "", held if self._state != "after" else held.lstrip()
-
-
-def _partial_suffix(text: str, tag: str) -> int:
-    """Length of the longest suffix of ``text`` that is a proper prefix of ``tag``."""
-    for size in range(min(len(tag) - 1, len(text)), 0, -1):
-        if text.endswith(tag[:size]):
-            return size
-    return 0
 
 
 class ChunkParser:
-    """Turns each SSE data payload (or a whole completion) into events."""
+    """Turns each SSE data payload (or a whole completion) into events.
+    ``top_logprobs`` is the number of alternatives asked for, if known."""
 
-    def __init__(self, split_think: bool = True) -> None:
+    def __init__(self, split_think: bool = True, top_logprobs: int | None = None) -> None:
         self._split_think = split_think
+        self._top = top_logprobs
         self._think: dict[int, ThinkSplitter] = {}
         self._meta: tuple[Any, ...] = (None, None, None, None)
         self._last_ident: tuple[Any, ...] = ()
         self._plain: set[int] = set()  # choices whose content is known not to open <think>
         self._tool_ids: dict[int, list[str | None]] = {}
+        self._pairs = PairJoiner()
+        self._high = self._pairs.held  # the same dict: one cheap look on the hot path
+        self._errored = False  # a choice ended with finish_reason "error"
+        self.notes: list[str] = []  # what was ignored, said once each (shown with -v)
 
-    def parse(self, data: str) -> list[Event]:
-        """Events of one streamed chunk; raises on malformed data or an error object."""
+    def parse(self, data: str, event: str | None = None) -> list[Event]:
+        """Events of one streamed chunk; raises on malformed data or an error in any shape."""
+        if event == "error":  # fixture event_error.sse
+            raise StreamError(f"error inside the stream: {event_error(data)}")
         try:
             chunk, end = _scan(data, 0)  # json.loads without its two whitespace scans
             if end != len(data):
                 chunk = json.loads(data)
-        except StopIteration:
-            chunk = _loads_or_raise(data)
-        except ValueError as exc:
-            raise ProtocolError(f"malformed chunk in the stream: {_excerpt(data)}") from exc
+        except (StopIteration, ValueError, RecursionError):
+            chunk = _loads_or_raise(data)  # leading whitespace; or raises the reason
         if not isinstance(chunk, dict):
-            raise ProtocolError(f"chunk is not a JSON object: {_excerpt(data)}")
-        if chunk.get("error"):
-            raise ServerError(f"error inside the stream: {error_message(chunk)}")
-        events: list[Event] = []
-        self._take_meta(chunk, events)
-        choices = chunk.get("choices") or ()
-        if not isinstance(choices, list | tuple):
-            raise ProtocolError(f"chunk has choices that are not a list: {_excerpt(data)}")
-        for choice in choices:
-            if isinstance(choice, dict):
-                self._take_choice(choice, choice.get("delta") or {}, events)
-        usage = chunk.get("usage")
-        if isinstance(usage, dict) and usage:
-            events.append(Usage(usage))
-        return events
+            raise ProtocolError(f"chunk is not a JSON object: {excerpt(data)}")
+        if not isinstance(chunk.get("choices") or (), list | tuple):
+            raise ProtocolError(f"chunk has choices that are not a list: {excerpt(data)}")
+        return self._take_body(chunk, "delta", "error inside the stream")
 
     def parse_completion(self, body: dict[str, Any]) -> list[Event]:
         """Events of a non-streamed ``chat.completion`` (or JSON sent despite ``stream``)."""
-        if body.get("error"):
+        if body.get("error") or body.get("object") == "error":
             raise ServerError(f"error in the response: {error_message(body)}")
         if not isinstance(body.get("choices"), list):
             raise ProtocolError("response has no choices")
+        return self._take_body(body, "message", "error in the response", end=True)
+
+    def _take_body(self, body: dict[str, Any], key: str, where: str,
+                   end: bool = False) -> list[Event]:
         events: list[Event] = []
         self._take_meta(body, events)
-        for choice in body["choices"]:
+        for choice in body.get("choices") or ():
             if isinstance(choice, dict):
-                message = choice.get("message") or choice.get("delta") or {}
-                self._take_choice(choice, message, events)
-        events.extend(self.flush())
-        usage = body.get("usage")
-        if isinstance(usage, dict) and usage:
-            events.append(Usage(usage))
+                self._take_choice(choice, choice.get(key) or choice.get("delta") or {}, events)
+        if end:
+            events.extend(self.flush())
+        if (usage := body.get("usage")) and (clean := _clean_usage(usage, self._note)):
+            events.append(Usage(clean))
+        if body.get("error") or body.get("object") == "error" or self._errored:
+            message = stream_error(body, self._errored)
+            if message is not None:  # what came before the error in this chunk is kept
+                raise StreamError(f"{where}: {message}", events)
         return events
 
     def flush(self) -> list[Event]:
-        """End of stream: release text a ``<think>`` splitter still holds."""
-        return [event for index in self._think for event in self._flush_choice(index)]
+        """End of stream: release text held back (a ``<think>`` undecided, half a pair)."""
+        pending = dict.fromkeys([*self._think, *(key[0] for key in self._high)])
+        return [event for index in pending for event in self._flush_choice(index)]
+
+    def _note(self, note: str) -> None:
+        if note not in self.notes and len(self.notes) < 20:
+            self.notes.append(note)
 
     def _take_meta(self, chunk: dict[str, Any], events: list[Event]) -> None:
         fields = (chunk.get("id"), chunk.get("model"), chunk.get("created"),
@@ -233,7 +168,8 @@ class ChunkParser:
         if fields == self._last_ident:
             return  # the usual case: every chunk repeats the same identity
         self._last_ident = fields
-        typed = [value if isinstance(value, kind) and not isinstance(value, bool) else None
+        typed = [(whole(value) if isinstance(value, str) else value)
+                 if isinstance(value, kind) and not isinstance(value, bool) else None
                  for value, kind in zip(fields, _META_TYPES, strict=True)]
         merged: tuple[Any, ...] = tuple(new if new is not None else old
                                         for new, old in zip(typed, self._meta, strict=True))
@@ -242,10 +178,10 @@ class ChunkParser:
             events.append(Meta(*merged))
 
     def _take_choice(self, choice: dict[str, Any], delta: Any, events: list[Event]) -> None:
-        index = choice.get("index")
-        index = index if isinstance(index, int) else 0
+        index = index if isinstance(index := choice.get("index"), int) else 0
         if not isinstance(delta, dict):
             raise ProtocolError(f"choice {index} has a delta that is not an object")
+        start = len(events)
         content = delta.get("content")
         if len(delta) == 1 and content is not None:  # the usual delta: content alone
             if isinstance(content, str) and content:
@@ -254,11 +190,13 @@ class ChunkParser:
             self._take_delta(delta, content, index, events)
         logprobs = choice.get("logprobs")
         if logprobs and isinstance(logprobs, dict) and isinstance(logprobs.get("content"), list):
-            events.append(LogprobsDelta(tuple(logprobs["content"]), index))
+            self._take_logprobs(logprobs["content"], index, content, events[start:], events)
         finish = choice.get("finish_reason")
         if finish and isinstance(finish, str):
             events.extend(self._flush_choice(index))
-            events.append(Finish(finish, index))
+            if finish != "error":  # fixture finish_error.sse: not a finish but an error
+                events.append(Finish(finish, index))
+            self._errored = self._errored or finish == "error"
 
     def _take_delta(self, delta: dict[str, Any], content: Any, index: int,
                     events: list[Event]) -> None:
@@ -271,13 +209,14 @@ class ChunkParser:
             if not (isinstance(reasoning, str) and reasoning):
                 # reasoning_details.sse; with both (reasoning_field.sse) count the text once
                 reasoning = details_text(details)
-        if isinstance(reasoning, str) and reasoning:
+        if isinstance(reasoning, str) and reasoning and (
+                reasoning := self._mend(reasoning, (index, "reasoning"))):
             events.append(ReasoningDelta(reasoning, index))
         if isinstance(content, str) and content:
             self._take_content(content, index, events)
-        _take_extras(delta, index, events)
-        refusal = delta.get("refusal")
-        if isinstance(refusal, str) and refusal:
+        self._take_extras(delta, index, events)
+        if isinstance(refusal := delta.get("refusal"), str) and refusal and (
+                refusal := self._mend(refusal, (index, "refusal"))):
             events.append(RefusalDelta(refusal, index))
         tool_calls = delta.get("tool_calls")
         if isinstance(tool_calls, list):
@@ -288,7 +227,14 @@ class ChunkParser:
         if isinstance(function_call, dict):
             events.append(self._tool_delta({"function": function_call, "index": 0}, 0, index))
 
+    def _mend(self, text: str, key: tuple[int, str | int]) -> str:
+        """``text`` as whole characters (fixture split_surrogate.sse)."""
+        return text if text.isascii() and not self._high else self._pairs.join(text, key)
+
     def _take_content(self, content: str, index: int, events: list[Event]) -> None:
+        if (not content.isascii() or self._high) and not (
+                content := self._pairs.join(content, (index, "content"))):
+            return
         if not self._split_think or index in self._plain:
             events.append(TextDelta(content, index))
             return
@@ -304,20 +250,47 @@ class ChunkParser:
             events.append(TextDelta(text, index))
 
     def _flush_choice(self, index: int) -> list[Event]:
-        splitter = self._think.get(index)
-        if splitter is None:
-            return []
-        reasoning, text = splitter.flush()
         events: list[Event] = []
-        if reasoning:
-            events.append(ReasoningDelta(reasoning, index))
-        if text:
-            events.append(TextDelta(text, index))
+        for part in self._pairs.release(index):  # half a pair whose other half never came
+            if part == "content":
+                self._take_content("\ufffd", index, events)
+            else:
+                events.append(_LONE[part](index) if isinstance(part, str)
+                              else ToolCallDelta(part, None, None, "\ufffd", index))
+        splitter = self._think.get(index)
+        if splitter is not None:
+            text, unclosed = splitter.flush()
+            if unclosed:
+                events.append(ThinkUnclosed(index))
+            if text:
+                events.append(TextDelta(text, index))
         return events
 
+    def _take_logprobs(self, entries: list[Any], index: int, content: Any,
+                       made: list[Event], events: list[Event]) -> None:
+        """Logprobs go with the part their chunk carried (fixture logprobs_reasoning.sse):
+        the answer's, or its reasoning's, also when a ``<think>`` block routed the text."""
+        kinds = {type(event) for event in made}
+        thinking = TextDelta not in kinds and (ReasoningDelta in kinds or (
+            isinstance(content, str) and bool(content) and index in self._think
+            and index not in self._plain))
+        clean = _clean_logprobs(entries, self._top, self._note)
+        if clean:
+            events.append(LogprobsDelta(clean, index, "reasoning" if thinking else "content"))
+
+    def _take_extras(self, delta: dict[str, Any], index: int, events: list[Event]) -> None:
+        """Spoken output and annotations; fixtures audio.sse and annotations.sse."""
+        if isinstance(audio := delta.get("audio"), dict):
+            data, text, ident = (audio.get(k) for k in ("data", "transcript", "id"))
+            text = self._mend(text, (index, "transcript")) if isinstance(text, str) and text else ""
+            events.append(AudioDelta(
+                whole(data) if isinstance(data, str) else "", text,
+                index, whole(ident) if isinstance(ident, str) and ident else None))
+        if isinstance(annotations := delta.get("annotations"), list) and annotations:
+            events.append(AnnotationsDelta(tuple(annotations), index))
+
     def _tool_delta(self, call: dict[str, Any], position: int, choice: int) -> ToolCallDelta:
-        function = call.get("function") if isinstance(call.get("function"), dict) else {}
-        assert isinstance(function, dict)
+        function = found if isinstance(found := call.get("function"), dict) else {}
         call_id = call.get("id") if isinstance(call.get("id"), str) and call.get("id") else None
         index = call.get("index")
         ids = self._tool_ids.setdefault(choice, [])
@@ -333,31 +306,77 @@ class ChunkParser:
         arguments = function.get("arguments")
         if isinstance(arguments, dict | list):
             arguments = json.dumps(arguments)  # some gateways send parsed arguments
-        name = function.get("name")
+        name, kind = function.get("name"), call.get("type")
         return ToolCallDelta(
             index=index,
-            id=call_id,
-            name=name if isinstance(name, str) and name else None,
-            arguments=arguments if isinstance(arguments, str) else "",
+            id=whole(call_id) if call_id else None,
+            name=whole(name) if isinstance(name, str) and name else None,
+            arguments=self._mend(arguments, (choice, index))
+            if isinstance(arguments, str) and arguments else "",
             choice=choice,
-            type=call.get("type") if isinstance(call.get("type"), str) else None,
+            type=whole(kind) if isinstance(kind, str) else None,
         )
 
 
 _META_TYPES = (str, str, int, str)  # id, model, created, system_fingerprint
+_LONE: dict[str, Callable[[int], Event]] = {  # U+FFFD for half a pair, by part
+    "reasoning": lambda i: ReasoningDelta("\ufffd", i),
+    "refusal": lambda i: RefusalDelta("\ufffd", i),
+    "transcript": lambda i: AudioDelta("", "\ufffd", i)}
 _DETAIL_KEYS = {"reasoning.text": "text", "reasoning.summary": "summary"}
+_MAX_COUNT, _NUMBER = 2**53, (int, float)  # past 2**53 a count has lost precision: none
 _scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # C scanner, undeclared
 
 
-def _take_extras(delta: dict[str, Any], index: int, events: list[Event]) -> None:
-    """Spoken output and annotations; fixtures audio.sse and annotations.sse."""
-    if isinstance(audio := delta.get("audio"), dict):
-        data, text, ident = (audio.get(k) for k in ("data", "transcript", "id"))
-        events.append(AudioDelta(
-            data if isinstance(data, str) else "", text if isinstance(text, str) else "",
-            index, ident if isinstance(ident, str) and ident else None))
-    if isinstance(annotations := delta.get("annotations"), list) and annotations:
-        events.append(AnnotationsDelta(tuple(annotations), index))
+def _is_count(value: Any, kinds: tuple[type, ...] = (int,)) -> bool:  # (int, float): amounts
+    return type(value) in kinds and 0 <= value < _MAX_COUNT
+
+
+def _clean_usage(usage: Any, note: Callable[[str], None]) -> dict[str, Any]:
+    """Counts are whole numbers in a sane range; ``*_details``, objects of such counts."""
+    clean: dict[str, Any] = {}
+    if not isinstance(usage, dict):
+        note("ignored usage that is not an object")
+        return clean
+    for key, value in usage.items():
+        if isinstance(value, dict):  # *_details: counts, and amounts such as a cost
+            value = {k: v for k, v in value.items() if v is None or _is_count(v, _NUMBER)}
+            if len(value) != len(usage[key]):
+                note(f"ignored parts of usage.{key} that are not counts")
+        elif value is not None and (key.endswith("_details") or not (
+                _is_count(value) if key.endswith("_tokens")
+                else isinstance(value, str | bool) or _is_count(value, _NUMBER))):
+            note(f"ignored usage.{key}: not a count")
+            continue
+        clean[key] = whole(value) if isinstance(value, str) else value
+    return clean
+
+
+def _clean_logprobs(entries: list[Any], top: int | None,
+                    note: Callable[[str], None]) -> tuple[Any, ...]:
+    """Entries with a string token and, if any, a logprob that is a finite number ≤ 0;
+    ``top_logprobs`` cleaned alike and cut to the number asked for (``top``)."""
+    clean = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
+            note("ignored a logprobs entry without a token")
+            continue
+        item = {**entry, "token": whole(entry["token"])}
+        value = item.get("logprob")
+        if value is not None and not (type(value) in (int, float) and -_MAX_COUNT < value <= 0):
+            note("ignored a logprob that is not a number ≤ 0")
+            del item["logprob"]
+        alternatives = item.get("top_logprobs")
+        if top != -1 and alternatives is not None:  # -1: these are alternatives already
+            if not isinstance(alternatives, list):
+                note("ignored top_logprobs that are not a list")
+                alternatives = []
+            elif top is not None and len(alternatives) > top:
+                note("ignored top_logprobs beyond the number asked for")
+                alternatives = alternatives[:top]
+            item["top_logprobs"] = list(_clean_logprobs(alternatives, -1, note))
+        clean.append(item)
+    return tuple(clean)
 
 
 def details_text(details: list[Any]) -> str:
@@ -373,28 +392,8 @@ def _loads_or_raise(data: str) -> Any:
     try:
         return json.loads(data)
     except ValueError as exc:
-        raise ProtocolError(f"malformed chunk in the stream: {_excerpt(data)}") from exc
+        raise ProtocolError(f"malformed chunk in the stream: {excerpt(data)}") from exc
+    except RecursionError:  # JSON nested past Python's stack: fixture-free, 100,000 levels
+        raise ProtocolError(f"chunk nested too deeply to read: {excerpt(data)}") from None
 
 
-def error_message(body: Any) -> str:
-    """The server's own words from any error shape we have met."""
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            message = error.get("message") or error.get("msg") or json.dumps(error)
-            code = error.get("code") or error.get("type")
-            return f"{message} ({code})" if code and str(code) not in str(message) else str(message)
-        if isinstance(error, str) and error:
-            return error
-        detail = body.get("detail")
-        if detail:
-            return detail if isinstance(detail, str) else json.dumps(detail)
-        if isinstance(body.get("message"), str):
-            return str(body["message"])
-        return json.dumps(body)
-    return str(body)
-
-
-def _excerpt(text: str, limit: int = 80) -> str:
-    flat = text.replace("\n", "\\n")
-    return flat if len(flat) <= limit else flat[:limit] + "…"

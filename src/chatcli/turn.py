@@ -8,18 +8,29 @@ never prints: output belongs to the ``Renderer`` it is given.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from chatcli.accumulator import Accumulator
 from chatcli.client import ChatClient, ResponseStream
+from chatcli.error_bodies import StreamError
 from chatcli.errors import ChatcliError, ProtocolError, RequestError
-from chatcli.events import ChunkParser, Event, ReasoningDelta, TextDelta, ToolCallDelta
+from chatcli.events import (
+    ChunkParser,
+    Event,
+    Meta,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
 from chatcli.messages import Message
-from chatcli.sse import SSEDecoder, SSEEvent
+from chatcli.sse import BOM, SSEDecoder, SSEEvent
+from chatcli.text_pieces import UNCLOSED
 
 Status = Literal["complete", "interrupted", "error"]
 
@@ -53,7 +64,8 @@ class Renderer(Protocol):
 
     def on_events(self, events: Sequence[Event], raw: str | None) -> None:
         """Events of one chunk, already accumulated, with the chunk's JSON text as received
-        (None for events made at the end of the stream)."""
+        (None for events made at the end of the stream). With one choice asked for, the
+        first choice to arrive comes as choice 0, whatever its index."""
 
     def flush(self) -> None:
         """One network read has been handled: make what was written visible."""
@@ -74,18 +86,29 @@ class Recorder(Protocol):
 
 
 _CONTENT_EVENTS = (TextDelta, ReasoningDelta, ToolCallDelta)
+_SSE_STARTS = (b"data:", b"event:", b"id:", b"retry:", b":")
 
 
 class Turn:
-    """State of one running exchange; ``run_turn`` is the way to use it."""
+    """State of one running exchange; ``run_turn`` is the way to use it.
 
-    def __init__(self, renderer: Renderer, clock: Callable[[], float]) -> None:
+    ``body`` is the request: it says whether several choices were asked for
+    (``n``) and how many ``top_logprobs``.
+    """
+
+    def __init__(self, renderer: Renderer, clock: Callable[[], float],
+                 body: Mapping[str, Any] | None = None) -> None:
         self.renderer = renderer
         self.clock = clock
         self.started = clock()
         self.first_token: float | None = None
         self.accumulator = Accumulator()
-        self.parser = ChunkParser()
+        body = body or {}
+        top = body.get("top_logprobs")
+        self.parser = ChunkParser(top_logprobs=top if type(top) is int and top >= 0 else None)
+        n = body.get("n")
+        # One choice asked for: the first one to arrive is shown, whatever its index.
+        self._primary: int | None = None if type(n) is not int or n <= 1 else 0
         self.done = False
         self.saw_event = False
 
@@ -97,21 +120,21 @@ class Turn:
             add(event)
         if self.first_token is None and any(isinstance(e, _CONTENT_EVENTS) for e in events):
             self.first_token = self.clock() - self.started
+        if self._primary is None:
+            self._primary = next((e.choice for e in events if not isinstance(e, Usage | Meta)),
+                                 None)
+        if self._primary:
+            events = [_as_primary(event, self._primary) for event in events]
         self.renderer.on_events(events, raw)
 
     def pump(self, stream: ResponseStream) -> None:
         chunks = stream.iter_bytes()
-        first = b""
-        for first in chunks:
-            if first.strip():
-                break
-        if first.lstrip()[:1] == b"{" or (
-            "json" in stream.content_type and "event-stream" not in stream.content_type
-        ):
-            self._take_json(first + b"".join(chunks), stream.content_type)
+        head, is_json = _sniff(chunks, stream.content_type)
+        if is_json:
+            self._take_json(head + b"".join(chunks), stream.content_type)
             return
         decoder = SSEDecoder()
-        for piece in _prepend(first, chunks):
+        for piece in _prepend(head, chunks):
             if self._take_sse(decoder.feed(piece)):
                 break
             self.renderer.flush()
@@ -132,7 +155,13 @@ class Turn:
                 self.done = True
                 return True
             self.saw_event = True
-            self.take(self.parser.parse(sse.data), sse.data)
+            try:
+                parsed = self.parser.parse(sse.data, sse.event)
+            except StreamError as exc:
+                if exc.events:  # what the erroring chunk brought before its error
+                    self.take(exc.events, sse.data)
+                raise
+            self.take(parsed, sse.data)
         return False
 
     def _take_json(self, raw: bytes, content_type: str) -> None:
@@ -144,9 +173,17 @@ class Turn:
             raise ProtocolError(
                 f"the response is neither an event stream nor JSON (Content-Type: {content_type})"
             ) from exc
+        except RecursionError:
+            raise ProtocolError("the response is JSON nested too deeply to read") from None
         if not isinstance(body, dict):
             raise ProtocolError("the response is JSON but not an object")
-        self.take(self.parser.parse_completion(body), text)
+        try:
+            events = self.parser.parse_completion(body)
+        except StreamError as exc:
+            if exc.events:
+                self.take(exc.events, text)
+            raise
+        self.take(events, text)
         self.done = True
 
     def result(self, status: Status, stream: ResponseStream | None,
@@ -159,13 +196,52 @@ class Turn:
             time_to_first_token=self.first_token,
             duration=self.clock() - self.started,
             error=error,
+            warnings=[f"choice {index}: {UNCLOSED}" if index else UNCLOSED
+                      for index, state in self.accumulator.choices.items() if state.think_unclosed],
+            notes=list(self.parser.notes),
         )
 
 
-def _prepend(first: bytes, rest: Any) -> Any:
+def _sniff(chunks: Iterator[bytes], content_type: str) -> tuple[bytes, bool]:
+    """Read until the first bytes tell SSE from JSON: (the bytes read, whether JSON).
+
+    The bytes decide, whatever the Content-Type says: a correct stream labelled
+    ``application/json`` is still SSE. The Content-Type is asked only when the
+    bytes decide nothing. A leading BOM and blank space are dropped.
+    """
+    head, start = b"", True
+    for piece in chunks:
+        head += piece
+        if start:
+            if len(head) < len(BOM) and BOM.startswith(head):
+                continue  # fixture bom.sse, dripped one byte at a time
+            start, head = False, head.removeprefix(BOM)
+        head = head.lstrip(b" \t\r\n")
+        if head[:1] == b"{" or head.startswith(_SSE_STARTS):
+            return head, head[:1] == b"{"
+        if head and (len(head) > 8 or not any(s.startswith(head) for s in _SSE_STARTS)):
+            break  # neither: let the Content-Type say
+    kind = content_type.lower()
+    return head, "json" in kind and "event-stream" not in kind
+
+
+def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     if first:
         yield first
     yield from rest
+
+
+def _as_primary(event: Event, primary: int) -> Event:
+    """``event`` with choices ``primary`` and 0 swapped, so renderers show ``primary`` first.
+
+    Fixture choice_index_1.sse: a relay answering ``n=1`` with a lone choice numbered 1.
+    """
+    if isinstance(event, Usage | Meta) or event.choice not in (0, primary):
+        return event
+    swapped = 0 if event.choice == primary else primary
+    if isinstance(event, ToolCallDelta):
+        return dataclasses.replace(event, choice=swapped)
+    return event._replace(choice=swapped)
 
 
 def run_turn(
@@ -178,7 +254,7 @@ def run_turn(
     clock: Callable[[], float] = time.monotonic,
 ) -> TurnResult:
     """Run one exchange to the end; on failure the partial result goes to the renderer first."""
-    turn = Turn(renderer, clock)
+    turn = Turn(renderer, clock, body)
     if recorder is not None:
         recorder.record_request(body.get("messages", []), body)
     renderer.start()

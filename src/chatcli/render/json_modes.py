@@ -2,7 +2,8 @@
 
 ``json`` prints the assembled ``chat.completion`` when the turn ends, also when
 it fails: then with ``"incomplete": true`` and the error, so a script keeps
-what arrived. ``events`` re-serialises each chunk as it is parsed.
+what arrived. ``events`` re-serialises each chunk as it is parsed. Half a
+surrogate pair in a string is written as U+FFFD: it has no UTF-8 form.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from chatcli.errors import ChatcliError
 from chatcli.events import Event
 from chatcli.output_guard import TextSink
-from chatcli.sanitize import visible_json
+from chatcli.sanitize import visible_json, whole_characters
 from chatcli.turn import TurnResult
 
 
@@ -51,7 +52,8 @@ class JsonRenderer:
             body = {**body, "choices": [
                 {**c, "message": {k: v for k, v in c["message"].items() if k not in hidden}}
                 for c in body["choices"]]}
-        self.out.write(self._text(json.dumps(body, ensure_ascii=False, indent=2)) + "\n")
+        text = whole_characters(json.dumps(body, ensure_ascii=False, indent=2))
+        self.out.write(self._text(text) + "\n")
         self.out.flush()
 
 
@@ -74,8 +76,8 @@ class EventsRenderer:
     def on_events(self, events: Sequence[Event], raw: str | None) -> None:
         if raw is None:
             return
-        if "\n" in raw or "\r" in raw:
-            raw = self._encode(json.loads(raw))  # multi-line data: make it one line
+        if "\n" in raw or "\r" in raw:  # multi-line data: make it one line
+            raw = whole_characters(self._encode(json.loads(raw)))
         self._lines.append(raw)  # a chunk that parsed is already one line of JSON
         self._lines.append("\n")
 

@@ -81,11 +81,13 @@ class PlainRenderer:
 
     def finish(self, result: TurnResult) -> None:
         choices = result.completion["choices"]
-        if self._multi and not self._headed and choices:
+        if self._multi and not self._headed and any(c["index"] == 0 for c in choices):
             self._pending.append("--- choice 0 ---\n")
             self._headed = True
         self._end_line()
-        for choice in choices[1:]:
+        # Choice 0 was streamed (with one asked for, turn.py shows the first to arrive as 0).
+        rest = [c for c in choices if c["index"]] if self._multi else choices[1:]
+        for choice in rest:
             message = choice["message"]
             text = self._out_text(message.get("content") or spoken_text(message))
             self._pending.append(f"--- choice {choice['index']} ---\n{text}")
