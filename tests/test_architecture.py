@@ -25,7 +25,7 @@ ALLOWED = {
     "rich": {"render/terminal.py", "render/console.py", "cli/tool_use.py"},
     "markdown_it": {"render/markdown_blocks.py"},
     "sqlite3": {"history/store.py", "history/opening.py"},
-    "prompt_toolkit": {"repl.py"},
+    "prompt_toolkit": {"repl_prompt.py"},
     "mcp": {"tools/mcp.py", "tools/mcp_connection.py"},
     "subprocess": {"api_keys.py", "tools/command.py", "clipboard.py"},
     "tomllib": {"config.py"},

@@ -503,14 +503,15 @@ SPLIT = (b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":
          b'"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n')
 
 
-def test_lone_surrogates_are_stored_exactly_and_the_answer_stands(fakeapi: FakeAPI) -> None:
+def test_lone_surrogates_are_stored_mended_and_the_answer_stands(fakeapi: FakeAPI) -> None:
     fakeapi.add(SSE(SPLIT))
     result = run_cli(["--base-url", fakeapi.base_url, "split here"])
     assert result == Result(0, "half \ufffd lone \ufffd end\n", "")
     store = HistoryStore.open(db_path())
     [conversation] = store.conversations()
+    # The parser mends half characters (U+FFFD), so the history holds what was shown.
     assert [m.message["content"] for m in store.messages(conversation.id)] == [
-        "split here", "half \ud83d lone \udc00 end"]
+        "split here", "half \ufffd lone \ufffd end"]
     assert [c.id for c, _ in store.search("lone")] == [conversation.id]
 
 

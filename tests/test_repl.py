@@ -25,8 +25,9 @@ from chatcli.cli.output import Environment
 from chatcli.config import data_dir
 from chatcli.errors import UsageError
 from chatcli.history import HistoryStore
-from chatcli.repl import ChatCompleter, ChatSession, build_prompt, chat, open_session
+from chatcli.repl import ChatSession, open_session
 from chatcli.repl_commands import last_code_block
+from chatcli.repl_prompt import ChatCompleter, build_prompt, chat
 from clirun import process_env
 from fakeapi import (
     JSON,

@@ -17,7 +17,7 @@ from chatcli.cli.ask import AskRequest
 from chatcli.cli.output import Environment
 from chatcli.cli.tool_use import merged_tool_options
 from chatcli.config import Settings
-from chatcli.repl import chat
+from chatcli.repl_prompt import chat
 from clirun import run_cli
 from fakeapi import SSE, FakeAPI, chunk, sse_bytes, text_stream, tool_delta
 
