@@ -159,3 +159,66 @@ def test_on_a_terminal_the_user_is_asked(fakeapi: FakeAPI, tmp_path: Path, answe
     else:
         assert child.exitstatus == 0, screen
         assert expected in sent_text(fakeapi)
+
+
+def repl_session(fakeapi: FakeAPI, keys: str, answers: str = "",
+                 **options: object) -> tuple[str, str, object]:
+    """The REPL on ``keys``; the secret question reads ``answers`` from the terminal."""
+    import io
+
+    from prompt_toolkit.history import InMemoryHistory
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from chatcli.cli.ask import AskRequest
+    from chatcli.cli.output import Environment
+    from chatcli.repl_prompt import chat
+
+    env = Environment(stdin=io.StringIO(answers), stdout=io.StringIO(), stderr=io.StringIO(),
+                      stdin_is_terminal=True, stdout_is_terminal=False, stderr_is_terminal=False)
+    request = AskRequest(prompt=[], flags={"base_url": fakeapi.base_url}, **options)  # type: ignore[arg-type]
+    history = InMemoryHistory()
+    with create_pipe_input() as pipe:
+        pipe.send_text(keys)
+        pipe.close()
+        chat(request, env, input=pipe, output=DummyOutput(), history=history)
+    return env.stdout.stream.getvalue(), env.stderr.stream.getvalue(), history
+
+
+def test_the_repl_asks_about_a_pasted_secret_and_redacts(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(text_stream(["ok"])))
+    out, err, _ = repl_session(fakeapi, f"my key is {AWS_ID}\r", answers="r\n")
+    assert "1 possible secret in what is about to be sent" in out
+    assert "the message line 1, column 11: aws-access-key: AKIA… (20 chars)" in out
+    assert "[REDACTED:aws-access-key]" in sent_text(fakeapi)
+    assert AWS_ID not in sent_text(fakeapi)
+    assert err.startswith("chatcli: warning: redacted before sending:")
+
+
+def test_an_aborted_repl_message_is_not_sent_and_comes_back_to_the_prompt(
+        fakeapi: FakeAPI, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.env"
+    notes.write_text(f"GITHUB_TOKEN={GITHUB}\n")
+    fakeapi.add(SSE(text_stream(["ok"])))
+    # Abort, then Enter sends the line again (it came back), this time answered "send".
+    out, err, _ = repl_session(fakeapi, f"/attach {notes}\rlook\r\r", answers="a\ns\n")
+    assert "chatcli: error: not sent: the secret check was answered with abort" in err
+    assert len(fakeapi.requests) == 1
+    sent = sent_text(fakeapi)
+    assert "look" in sent and GITHUB in sent  # the attachment stayed queued
+    assert f"{notes} line 1, column 14: github-token" in out
+
+
+def test_the_repl_refuses_when_the_setting_says_so(fakeapi: FakeAPI) -> None:
+    write_config('secret_scan = "refuse"\n')
+    _, err, _ = repl_session(fakeapi, f"key {AWS_ID}\r")
+    assert err == ("chatcli: error: the message line 1 holds what looks like an AWS access key"
+                   " id (aws-access-key); not sent (use --redact-secrets or --allow-secrets)\n")
+    assert fakeapi.requests == []
+
+
+def test_the_repl_checks_the_opening_system_message(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(text_stream(["ok"])))
+    repl_session(fakeapi, "hi\r", redact_secrets=True, system=f"use {GITHUB}")
+    assert fakeapi.requests[-1].json()["messages"][0] == {
+        "role": "system", "content": "use [REDACTED:github-token]"}

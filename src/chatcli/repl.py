@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatcli.cli.ask import AskRequest, request_fields
 from chatcli.cli.conversation import Resumed, open_history
+from chatcli.cli.outgoing import Piece, SecretPolicy, check
 from chatcli.cli.output import Environment, make_renderer, report_outcome
 from chatcli.config import Settings
 from chatcli.errors import ChatcliError, UsageError
@@ -52,8 +52,10 @@ class ChatSession:
     trace_id: str | None = None
     max_bytes: int = 20 * 1_048_576
     image_detail: str | None = None
-    queued_text: list[str] = field(default_factory=list)
+    queued_text: list[Piece] = field(default_factory=list)  # piped text, /attach, -f files
     queued_parts: list[ContentPart] = field(default_factory=list)
+    secrets: SecretPolicy = field(default_factory=SecretPolicy)
+    pending_input: str = ""  # a line the secret check kept back: the next prompt's text
     removed: list[list[str]] = field(default_factory=list)  # /unset keys the profile sets
     replies: list[tuple[Any, str, Any]] = field(default_factory=list)  # message, status, usage
     models: list[str] | None = field(default=None, repr=False)
@@ -142,11 +144,24 @@ class ChatSession:
         self.env.stderr.flush()
 
     def send(self, text: str) -> None:
-        """Send ``text`` and what is queued (piped text, /attach, /image) as a user message."""
-        message = user_message("\n\n".join(t for t in (text, *self.queued_text) if t),
+        """Send ``text`` and what is queued (piped text, /attach, /image) as a user message,
+        once the secret check lets it go; held back, the line returns to the prompt."""
+        try:
+            pieces, note = check([Piece("the message", text), *self.queued_text], self.secrets)
+        except UsageError:
+            self.pending_input = text  # nothing typed is lost; the attachments stay queued
+            raise
+        if note:
+            self.env.warn(note)
+        message = user_message("\n\n".join(p.render() for p in pieces if p.text),
                                self.queued_parts)
         self.queued_text, self.queued_parts = [], []
         self.exchange(message)
+
+    def take_pending(self) -> str:
+        """The line to show in the next prompt (empty but after a held-back message)."""
+        line, self.pending_input = self.pending_input, ""
+        return line
 
     def exchange(self, message: Message) -> None:
         """One turn (with tools, the whole tool loop). The reply, even cut short, joins the
@@ -206,7 +221,7 @@ class ChatSession:
 def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iterator[ChatSession]:
     """A session as the command line sets it up: the attachments wait for the first
     message; the client and the history close when the block ends."""
-    from chatcli.attachments import fence, image_part, read_text_file
+    from chatcli.attachments import image_part, read_text_file
     from chatcli.cli.endpoint import open_client
     from chatcli.cli.tool_use import merged_tool_options
     from chatcli.repl_tools import tools_for
@@ -214,10 +229,12 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
     settings = env.settings(request.flags)
     fields = request_fields(merged_tool_options(request, settings))
     tools = tools_for(request, settings, fields, env)
-    opening = _opening_messages(request, piped)
+    policy = _secret_policy(request, settings, env)
+    opening = _opening_messages(request, piped, policy)
     max_bytes = int(request.max_attachment_mb * 1_048_576)
-    queued = [piped] if piped.strip() and request.messages != "-" else []
-    queued += [fence(path, read_text_file(path, max_bytes)) for path in request.files]
+    queued = [Piece("stdin", piped)] if piped.strip() and request.messages != "-" else []
+    queued += [Piece(path, read_text_file(path, max_bytes), label=path)
+               for path in request.files]
     parts = [image_part(source, max_bytes, request.image_detail) for source in request.images]
     resumed = open_history(settings, env, wanted=request.history,
                            continue_last=request.continue_last, cid=request.cid)
@@ -230,7 +247,7 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
             reasoning=request.reasoning, stream=request.stream, show_usage=request.usage,
             verbose=request.verbose,
             trace_id=request.trace_id, max_bytes=max_bytes, image_detail=request.image_detail,
-            queued_text=queued, queued_parts=parts, tools=tools)
+            queued_text=queued, queued_parts=parts, tools=tools, secrets=policy)
         if resumed.store is not None and resumed.conversation_id is not None:
             cid = resumed.conversation_id
             session.switch_to(cid, resumed.store.messages(cid))
@@ -244,19 +261,31 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
                 resumed.store.close()
 
 
-def _opening_messages(request: AskRequest, piped: str) -> list[Message]:
-    """``--system``, then ``--messages`` (``-``: the piped text)."""
+def _secret_policy(request: AskRequest, settings: Settings, env: Environment) -> SecretPolicy:
+    """The secret check of this session: it asks on the REPL's own terminal."""
+    ask = None
+    if env.stdin is not None and env.stdin_is_terminal:
+        from chatcli.secrets import ask_on_terminal
+
+        ask = ask_on_terminal(env.stdin, env.stdout)
+    return SecretPolicy(settings.secret_scan, request.allow_secrets, request.redact_secrets, ask)
+
+
+def _opening_messages(request: AskRequest, piped: str, policy: SecretPolicy) -> list[Message]:
+    """``--system``, then ``--messages`` (``-``: the piped text), once checked for secrets."""
+    from chatcli.cli.inputs import read_text
     from chatcli.messages import load_messages
 
+    pieces: list[Piece] = []
+    if request.system is not None:
+        pieces.append(Piece("--system", request.system))
+    if request.messages is not None:
+        pieces.append(Piece("stdin", piped) if request.messages == "-" else
+                      Piece(request.messages, read_text(request.messages, "--messages")))
+    checked, _ = check(pieces, policy)
     messages: list[Message] = []
     if request.system is not None:
-        messages.append({"role": "system", "content": request.system})
-    if request.messages == "-":
-        messages.extend(load_messages(piped, "stdin"))
-    elif request.messages is not None:
-        try:
-            raw = Path(request.messages).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"--messages {request.messages}: cannot read: {exc}") from None
-        messages.extend(load_messages(raw, request.messages))
+        messages.append({"role": "system", "content": checked.pop(0).text})
+    for piece in checked:  # --messages, if given
+        messages.extend(load_messages(piece.text, piece.origin))
     return messages

@@ -112,10 +112,12 @@ def unset_field(session: ChatSession, arg: str) -> None:
 
 @command("attach", "PATH…", "inline text files in the next message")
 def attach(session: ChatSession, arg: str) -> None:
-    from chatcli.attachments import fence, read_text_file
+    from chatcli.attachments import read_text_file
+    from chatcli.cli.outgoing import Piece
 
     paths = _words(arg, "/attach PATH…")
-    session.queued_text.extend([fence(p, read_text_file(p, session.max_bytes)) for p in paths])
+    session.queued_text.extend([Piece(p, read_text_file(p, session.max_bytes), label=p)
+                                for p in paths])
     session.say(f"attached to the next message: {', '.join(paths)}")
 
 

@@ -109,7 +109,7 @@ def run_loop(session: ChatSession, prompt: PromptSession[str]) -> None:
     """Read lines until /exit or Ctrl-D; Ctrl-C at the prompt clears the line."""
     while True:
         try:
-            line = prompt.prompt()
+            line = prompt.prompt(default=session.take_pending())
         except KeyboardInterrupt:
             continue
         except EOFError:
