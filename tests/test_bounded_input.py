@@ -225,3 +225,31 @@ def test_a_compressed_stream_may_not_inflate_past_the_cap(fakeapi: FakeAPI,
     assert result.stderr == ("chatcli: error: the compressed response inflates past 0 MiB;"
                              " not read further (trace id t)\n")
     assert result.stdout.startswith("word word")
+
+
+def test_a_json_answer_past_the_cap_is_a_protocol_error(fakeapi: FakeAPI,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import chatcli.turn
+    from fakeapi import JSON, completion
+
+    monkeypatch.setattr(chatcli.turn, "MAX_JSON_BODY", 10_000)
+    fakeapi.add(JSON(completion("x" * 20_000)))
+    result = run_cli(["--base-url", fakeapi.base_url, "--trace-id", "t", "hi"])
+    assert result.exit_code == 9
+    assert result.stderr == ("chatcli: error: the JSON response is larger than 0 MiB; not read"
+                             " further (trace id t)\n")
+
+
+def test_the_approval_question_shows_a_huge_argument_cut() -> None:
+    import io
+
+    from chatcli.tools import RequestedCall, ask_on_terminal
+
+    out = io.StringIO()
+    ask = ask_on_terminal(io.StringIO("n\n"), out)
+    arguments = '{"text": "' + "y" * 100_000 + '"}'
+    ask(RequestedCall("c1", "write", arguments))
+    first = out.getvalue().splitlines()[0]
+    assert first.startswith('tool call: write({"text":"yyy')
+    assert first.endswith("… (100,011 characters in all))")
+    assert len(first) < 2100

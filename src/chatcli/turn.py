@@ -131,7 +131,7 @@ class Turn:
         chunks = stream.iter_bytes()
         head, is_json = _sniff(chunks, stream.content_type)
         if is_json:
-            self._take_json(head + b"".join(chunks), stream.content_type)
+            self._take_json(_bounded(head, chunks, MAX_JSON_BODY), stream.content_type)
             return
         decoder = SSEDecoder()
         for piece in _prepend(head, chunks):
@@ -223,6 +223,22 @@ def _sniff(chunks: Iterator[bytes], content_type: str) -> tuple[bytes, bool]:
             break  # neither: let the Content-Type say
     kind = content_type.lower()
     return head, "json" in kind and "event-stream" not in kind
+
+
+MAX_JSON_BODY = 64 * 1024 * 1024  # a non-streamed answer is read this far and no further
+
+
+def _bounded(head: bytes, rest: Iterator[bytes], limit: int) -> bytes:
+    """A whole JSON body, or a protocol error once it passes ``limit`` bytes."""
+    pieces: list[bytes] = []
+    size = 0
+    for piece in _prepend(head, rest):
+        size += len(piece)
+        if size > limit:
+            raise ProtocolError(f"the JSON response is larger than {limit // 1_048_576} MiB;"
+                                " not read further")
+        pieces.append(piece)
+    return b"".join(pieces)
 
 
 def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:

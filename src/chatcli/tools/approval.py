@@ -140,8 +140,16 @@ def _read(stdin: TextIO, stdout: TextSink, prompt: str) -> str | None:
     return line if line else None
 
 
+SHOWN_ARGUMENTS = 2000  # characters of a call's arguments on the question's line
+
+
 def _compact(arguments: str) -> str:
+    """The arguments on one line, cut to what a question can show (the whole call is in the
+    history, and ``e`` lets the user replace them)."""
     try:
-        return json.dumps(json.loads(arguments), ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(json.loads(arguments), ensure_ascii=False, separators=(",", ":"))
     except (ValueError, RecursionError):
-        return arguments
+        text = arguments
+    if len(text) <= SHOWN_ARGUMENTS:
+        return text
+    return f"{text[:SHOWN_ARGUMENTS]}… ({len(text):,} characters in all)"
