@@ -10,7 +10,8 @@ message, the trace id); only ``cli.py`` turns them into a line on stderr.
     ├── OutputClosed             exit 141 the reader closed stdout
     └── RequestError             facts about one HTTP request
         ├── RequestRejected      exit 4  4xx other than 429
-        ├── ServerError          exit 5  5xx, or an error object inside the stream
+        ├── ServerError          exit 5  5xx, or an error inside the stream
+        │   └── StreamError              (error_bodies: carries the chunk's events)
         ├── RateLimited          exit 6  429 after retries
         ├── NetworkError         exit 7  refused, DNS, TLS, dropped mid-answer
         ├── RequestTimeout       exit 8  connect or read timeout
