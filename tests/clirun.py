@@ -99,3 +99,13 @@ def run_process(
         done.stdout.decode("utf-8", "replace"),
         done.stderr.decode("utf-8", "replace"),
     )
+
+
+def write_config(text: str) -> Path:
+    """Write ``config.toml`` (0600) in the test's config directory; return its path."""
+    directory = Path(os.environ["CHATCLI_CONFIG_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "config.toml"
+    path.write_text(text)
+    path.chmod(0o600)
+    return path

@@ -14,16 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from clirun import process_env, run_cli
+from clirun import process_env, run_cli, write_config
 from fakeapi import SSE, FakeAPI, Gate, Raw, Repeat, chunk, sse_bytes, text_stream
-
-
-def write_config(text: str) -> Path:
-    directory = Path(os.environ["CHATCLI_CONFIG_DIR"])
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "config.toml"
-    path.write_text(text)
-    return path
 
 
 @pytest.mark.parametrize(("text", "message"), [

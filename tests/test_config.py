@@ -10,16 +10,8 @@ import pytest
 
 from chatcli.config import Settings, load_settings
 from chatcli.sanitize import redact
-from clirun import run_cli
+from clirun import run_cli, write_config
 from fakeapi import JSON, SSE, FakeAPI, models, text_stream
-
-
-def write_config(text: str) -> Path:
-    directory = Path(os.environ["CHATCLI_CONFIG_DIR"])
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "config.toml"
-    path.write_text(text)
-    return path
 
 
 def settings(flags: dict[str, object] | None = None, **env: str) -> Settings:

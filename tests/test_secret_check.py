@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from clirun import process_env, run_cli
+from clirun import process_env, run_cli, write_config
 from fakeapi import SSE, FakeAPI, Raw, text_stream
 
 _random = random.Random(11)
@@ -27,11 +27,6 @@ def token(prefix: str, size: int, alphabet: str = string.ascii_letters + string.
 GITHUB = token("ghp_", 36)
 AWS_ID = token("AKIA", 16, string.ascii_uppercase + string.digits)
 
-
-def write_config(text: str) -> None:
-    directory = Path(os.environ["CHATCLI_CONFIG_DIR"])
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "config.toml").write_text(text)
 
 
 def sent_text(fakeapi: FakeAPI) -> str:

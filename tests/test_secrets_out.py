@@ -3,26 +3,17 @@ belongs, and -v, errors, --debug and config show redact every credential."""
 
 from __future__ import annotations
 
-import os
 import sys
 import wave
 from pathlib import Path
 
 import pytest
 
-from clirun import run_cli
+from clirun import run_cli, write_config
 from fakeapi import SSE, FakeAPI, Raw, text_stream
 
 KEY = "sk-test-0123456789abcdefghij"
 
-
-def write_config(text: str) -> Path:
-    directory = Path(os.environ["CHATCLI_CONFIG_DIR"])
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "config.toml"
-    path.write_text(text)
-    path.chmod(0o600)
-    return path
 
 
 def sent_key(fakeapi: FakeAPI) -> str | None:
