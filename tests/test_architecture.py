@@ -108,3 +108,21 @@ def test_readme_documents_every_exit_code() -> None:
     readme = (ROOT / "README.md").read_text()
     for code in ExitCode:
         assert re.search(rf"^\| {int(code)} \|", readme, re.MULTILINE), code
+
+
+# Every way past the output guard, and where each may stand (``output_guard``, STYLE 9).
+RAW_WRITES = {
+    r"\bsys\.(stdout|stderr)\b": {"__main__.py", "cli/__init__.py", "cli/output.py"},
+    r"\.write_trusted\(": {"output_guard.py", "repl_commands.py"},  # /copy's own OSC 52
+    r"\bTrustedSink\(": {"render/console.py"},
+    r"\bConsole\(": {"render/console.py"},  # only SafeConsole is ever built
+    r"\btyper\.echo\(": {"cli/app.py"},  # the version and completion scripts: chatcli's text
+}
+
+
+@pytest.mark.parametrize("pattern", sorted(RAW_WRITES))
+def test_raw_writes_to_a_terminal_stand_only_where_they_are_meant(pattern: str) -> None:
+    found = {str(path.relative_to(PACKAGE)) for path in MODULES
+             if re.search(pattern, path.read_text())}
+    stray = sorted(found - RAW_WRITES[pattern])
+    assert not stray, f"{pattern} appears in {stray}"
