@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import io
 import os
+import platform
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,3 +111,23 @@ def write_config(text: str) -> Path:
     path.write_text(text)
     path.chmod(0o600)
     return path
+
+
+POLL_SYSCALLS = {"7", "271"}  # poll and ppoll on x86_64
+
+
+def wait_until_polling(pid: int, deadline: float = 30.0) -> None:
+    """Block until the process sits in poll() (connect and reads with a timeout do), so a
+    signal sent now interrupts it: one that lands between Python's last check and the
+    poll() would wait for the poll to end (CPython's race). Where /proc does not say,
+    return at once."""
+    end = time.monotonic() + deadline
+    path = Path(f"/proc/{pid}/syscall")
+    while time.monotonic() < end:
+        try:
+            number = path.read_text().split(" ", 1)[0]
+        except OSError:
+            return
+        if number in POLL_SYSCALLS or platform.machine() != "x86_64":
+            return
+    raise AssertionError("the child never blocked in poll()")

@@ -9,11 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from clirun import process_env, run_cli
+from clirun import process_env, run_cli, wait_until_polling
 from fakeapi import SSE, FakeAPI, chunk, sse_bytes, text_stream
 
 
@@ -87,6 +89,9 @@ def test_ctrl_c_while_connecting() -> None:
         for line in child.stderr:
             if line.startswith(b"> POST "):
                 break
+        # A signal that lands between Python's last check and the poll() of connect waits
+        # for the poll to end (CPython's race, not chatcli's): signal once it is polling.
+        wait_until_polling(child.pid)
         child.send_signal(signal.SIGINT)
         out, err = child.communicate(timeout=30)
     assert child.returncode == 130
@@ -107,7 +112,6 @@ def test_a_read_timeout_before_any_byte(fakeapi: FakeAPI, size: int) -> None:
 
 
 def test_ctrl_c_during_a_tool_call(fakeapi: FakeAPI) -> None:
-    from pathlib import Path
 
     from fakeapi import tool_delta
 
@@ -136,7 +140,6 @@ def test_ctrl_c_during_a_tool_call(fakeapi: FakeAPI) -> None:
 
 def test_rate_limited_with_an_http_date_until_retries_run_out(fakeapi: FakeAPI) -> None:
     import email.utils
-    import time
 
     from fakeapi import Raw
 

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from chatcli import __version__
-from clirun import process_env, run_process
+from clirun import process_env, run_process, wait_until_polling
 from fakeapi import SSE, FakeAPI, Gate, chunk, sse_bytes, text_stream
 
 
@@ -81,6 +81,7 @@ def test_ctrl_c_mid_answer_keeps_the_partial_and_exits_130(fakeapi: FakeAPI) -> 
     child = spawn(["--base-url", fakeapi.base_url, "hi"])
     assert child.stdout is not None and child.stderr is not None
     seen = read_until(child.stdout.fileno(), b"Half an ans")
+    wait_until_polling(child.pid)
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=30)
     gate.release()
@@ -92,6 +93,7 @@ def test_ctrl_c_while_waiting_for_the_first_token(fakeapi: FakeAPI) -> None:
     gate = fakeapi.add(Gate(first=b": waiting\n\n", rest=text_stream(["late"])))
     child = spawn(["--base-url", fakeapi.base_url, "hi"])
     gate.wait_reached()
+    wait_until_polling(child.pid)
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=30)
     gate.release()

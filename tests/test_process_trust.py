@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from clirun import process_env, run_cli
+from clirun import process_env, run_cli, wait_until_polling
 from fakeapi import JSON, SSE, FakeAPI, Gate, chunk, sse_bytes, text_stream
 from test_process import read_until
 
@@ -27,6 +27,7 @@ def test_sighup_mid_answer_keeps_the_partial_in_the_history(fakeapi: FakeAPI) ->
                              stderr=subprocess.PIPE, env=process_env())
     assert child.stdout is not None
     read_until(child.stdout.fileno(), b"Half an ans")
+    wait_until_polling(child.pid)
     child.send_signal(signal.SIGHUP)
     child.communicate(timeout=30)
     gate.release()
