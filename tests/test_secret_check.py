@@ -217,3 +217,20 @@ def test_the_repl_checks_the_opening_system_message(fakeapi: FakeAPI) -> None:
     repl_session(fakeapi, "hi\r", redact_secrets=True, system=f"use {GITHUB}")
     assert fakeapi.requests[-1].json()["messages"][0] == {
         "role": "system", "content": "use [REDACTED:github-token]"}
+
+
+def test_with_stdin_piped_the_question_goes_to_the_terminal(fakeapi: FakeAPI) -> None:
+    import pexpect
+
+    fakeapi.add(SSE(text_stream(["ok"])))
+    command = (f"printf 'line one\\nGITHUB_TOKEN={GITHUB}\\n' | {sys.executable} -m chatcli"
+               f" --base-url {fakeapi.base_url} -O plain why")
+    child = pexpect.spawn("bash", ["-c", command], env=process_env({"TERM": "xterm"}),
+                          timeout=30, dimensions=(40, 120), encoding="utf-8")
+    child.expect(r"stdin line 2, column 14: github-token: ghp_… \(40 chars\)")
+    child.expect(r"\[s\]end / \[r\]edact / \[a\]bort: ")
+    child.sendline("r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert "GITHUB_TOKEN=[REDACTED:github-token]" in sent_text(fakeapi)

@@ -72,11 +72,12 @@ class Environment:
             return self.stdin, self.stderr
         if not self.stderr_is_terminal:
             return None
-        try:
-            tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+        try:  # two streams: a terminal cannot seek, which "r+" would need
+            keys = open("/dev/tty", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+            screen = open("/dev/tty", "w", encoding="utf-8")  # noqa: SIM115
         except OSError:
             return None
-        return tty, guard_stream(tty, True)
+        return keys, guard_stream(screen, True)
 
     def log(self, line: str) -> None:
         """One diagnostic line on stderr, every known secret redacted."""
