@@ -17,7 +17,7 @@ from chatcli.output_guard import GuardedStream, write_json
 from chatcli.render import RenderOptions
 from chatcli.render.json_modes import EventsRenderer, JsonRenderer
 from chatcli.render.plain import PlainRenderer
-from chatcli.turn import TurnResult
+from chatcli.result import TurnResult
 from terminal_allowlist import violations
 from test_fuzz import FUZZ
 from test_render_fuzz import events as event_strategy

@@ -15,7 +15,7 @@ from chatcli.events import ChunkParser
 from chatcli.render import RenderOptions
 from chatcli.render.plain import PlainRenderer
 from chatcli.render.terminal import RichRenderer
-from chatcli.turn import TurnResult
+from chatcli.result import TurnResult
 
 SOUND = b"RIFF\0\0\0\0WAVEdata"
 

@@ -17,7 +17,7 @@ from rich.control import Control
 from chatcli.events import Event, Finish, ReasoningDelta, TextDelta, ToolCallDelta
 from chatcli.render import RenderOptions
 from chatcli.render.terminal import RichRenderer, markdown
-from chatcli.turn import TurnResult
+from chatcli.result import TurnResult
 from terminal_allowlist import PAYLOADS, violations
 from test_fuzz import FUZZ
 from test_render_rich import console, ticking

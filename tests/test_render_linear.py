@@ -19,7 +19,7 @@ from chatcli.render import RenderOptions
 from chatcli.render.line_buffer import LineBuffer
 from chatcli.render.markdown_blocks import CodeLines, Finished, MarkdownBlocks
 from chatcli.render.terminal import AnswerMarkdown, RichRenderer
-from chatcli.turn import TurnResult
+from chatcli.result import TurnResult
 from test_render_rich import console, one_go, render, ticking
 
 PYTHON = ("import json", "def main(argv: list[str]) -> int:", "    value = json.loads(argv[1])",

@@ -18,7 +18,7 @@ from chatcli.events import Event, Finish, ReasoningDelta, TextDelta, ToolCallDel
 from chatcli.render import RenderOptions
 from chatcli.render.console import SafeConsole
 from chatcli.render.terminal import RichRenderer, markdown
-from chatcli.turn import TurnResult
+from chatcli.result import TurnResult
 from clirun import run_cli
 from fakeapi import SSE, FakeAPI, chunk, load_stream, sse_bytes, text_stream
 

@@ -17,11 +17,12 @@ from chatcli.client import ChatClient
 from chatcli.config import Settings
 from chatcli.events import Event
 from chatcli.history import ConversationRecorder, HistoryStore
+from chatcli.result import TurnResult
 from chatcli.tool_loop import LoopResult, converse
 from chatcli.tools import Approval, ToolOutcome, ToolSet, build_toolset
 from chatcli.tools.approval import NO_TERMINAL
 from chatcli.tools.functions import function_tool
-from chatcli.turn import Recorder, TurnResult
+from chatcli.turn import Recorder
 from fakeapi import JSON, SSE, FakeAPI, chunk, completion, sse_bytes, text_stream, tool_delta
 
 FIXTURES = Path(__file__).parent / "tools_fixtures"

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from chatcli.errors import ChatcliError, RequestError, RequestRejected
 from chatcli.events import Event, ReasoningDelta, Usage
 from chatcli.messages import Message, build_request
-from chatcli.turn import TurnResult, run_turn
+from chatcli.result import TurnResult
+from chatcli.turn import run_turn
 
 if TYPE_CHECKING:
     from chatcli.client import ChatClient

@@ -21,8 +21,9 @@ from chatcli.config import Settings
 from chatcli.errors import ChatcliError, UsageError
 from chatcli.messages import ContentPart, Message, build_request, user_message
 from chatcli.repl_commands import COMMANDS, without
+from chatcli.result import TurnResult
 from chatcli.sanitize import is_safe, visible
-from chatcli.turn import TurnResult, run_turn
+from chatcli.turn import run_turn
 
 if TYPE_CHECKING:
     from chatcli.client import ChatClient

@@ -12,8 +12,7 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from chatcli.accumulator import Accumulator
 from chatcli.client import ChatClient, ResponseStream
@@ -29,31 +28,9 @@ from chatcli.events import (
     Usage,
 )
 from chatcli.messages import Message
+from chatcli.result import Status, TurnResult
 from chatcli.sse import BOM, SSEDecoder, SSEEvent
 from chatcli.text_pieces import UNCLOSED
-
-Status = Literal["complete", "interrupted", "error"]
-
-
-@dataclass
-class TurnResult:
-    """What one exchange produced, complete or not."""
-
-    completion: dict[str, Any]
-    status: Status = "complete"
-    trace_id: str | None = None
-    request_id: str | None = None
-    time_to_first_token: float | None = None
-    duration: float = 0.0
-    error: BaseException | None = field(default=None, repr=False)
-    # Said once the answer is shown: warnings always (on stderr), notes with -v.
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def message(self) -> dict[str, Any]:
-        first: dict[str, Any] = self.completion["choices"][0]["message"]
-        return first
 
 
 class Renderer(Protocol):

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from chatcli.config import Settings
 from chatcli.errors import UsageError
 from chatcli.render import ReasoningMode, RenderOptions
+from chatcli.result import TurnResult
 from chatcli.sanitize import redact_secrets
-from chatcli.turn import Renderer, TurnResult
+from chatcli.turn import Renderer
 
 
 class Environment:

@@ -15,8 +15,8 @@ from typing import Any
 from chatcli.errors import ChatcliError
 from chatcli.events import Event
 from chatcli.output_guard import TextSink
+from chatcli.result import TurnResult
 from chatcli.sanitize import visible_json, whole_characters
-from chatcli.turn import TurnResult
 
 
 class JsonRenderer:

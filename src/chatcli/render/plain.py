@@ -17,8 +17,8 @@ from typing import Any
 from chatcli.events import AudioDelta, Event, ReasoningDelta, TextDelta
 from chatcli.output_guard import TextSink
 from chatcli.render import RenderOptions, sources, spoken_text
+from chatcli.result import TurnResult
 from chatcli.sanitize import visible
-from chatcli.turn import TurnResult
 
 
 class PlainRenderer:

@@ -29,8 +29,8 @@ from chatcli.render.line_buffer import LineBuffer
 from chatcli.render.logprobs import LEGEND, least_likely, token_styles
 from chatcli.render.markdown_blocks import CodeLines, Finished, MarkdownBlocks, parse
 from chatcli.render.tool_arguments import ToolView, shown_arguments
+from chatcli.result import TurnResult
 from chatcli.sanitize import visible
-from chatcli.turn import TurnResult
 
 if TYPE_CHECKING:
     from chatcli.render.markdown_blocks import Token
