@@ -11,13 +11,13 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatcli.accumulator import Accumulator
-from chatcli.events import Event, Finish, ReasoningDelta, TextDelta
 from chatcli.output_guard import GuardedStream, write_json
+from chatcli.protocol.accumulator import Accumulator
+from chatcli.protocol.events import Event, Finish, ReasoningDelta, TextDelta
+from chatcli.protocol.result import TurnResult
 from chatcli.render import RenderOptions
 from chatcli.render.json_modes import EventsRenderer, JsonRenderer
 from chatcli.render.plain import PlainRenderer
-from chatcli.result import TurnResult
 from terminal_allowlist import violations
 from test_fuzz import FUZZ
 from test_render_fuzz import events as event_strategy

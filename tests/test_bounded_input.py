@@ -206,9 +206,9 @@ def test_a_gzip_bomb_as_a_stream_ends_in_a_protocol_error(fakeapi: FakeAPI, bomb
 def test_a_compressed_stream_may_not_inflate_past_the_cap(fakeapi: FakeAPI,
                                                           monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
-    import chatcli.client
+    import chatcli.endpoint.client
 
-    monkeypatch.setattr(chatcli.client, "MAX_INFLATED", 100_000)
+    monkeypatch.setattr(chatcli.endpoint.client, "MAX_INFLATED", 100_000)
     body = gzip.compress(text_stream(["word "] * 20_000))
     writes = [body[i:i + 64] for i in range(0, len(body), 64)]
     fakeapi.add(SSE(body, writes=writes, headers={"Content-Encoding": "gzip"}))
@@ -221,10 +221,10 @@ def test_a_compressed_stream_may_not_inflate_past_the_cap(fakeapi: FakeAPI,
 
 def test_a_json_answer_past_the_cap_is_a_protocol_error(fakeapi: FakeAPI,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    import chatcli.turn
+    import chatcli.engine.turn
     from fakeapi import JSON, completion
 
-    monkeypatch.setattr(chatcli.turn, "MAX_JSON_BODY", 10_000)
+    monkeypatch.setattr(chatcli.engine.turn, "MAX_JSON_BODY", 10_000)
     fakeapi.add(JSON(completion("x" * 20_000)))
     result = run_cli(["--base-url", fakeapi.base_url, "--trace-id", "t", "hi"])
     assert result.exit_code == 9

@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 
-from chatcli.catalog import (
+from chatcli.cli.models_command import show_model
+from chatcli.cli.output import Environment
+from chatcli.config import Settings
+from chatcli.endpoint.catalog import (
     CACHE_TTL,
     ModelCache,
     cached_lookup,
@@ -22,12 +25,9 @@ from chatcli.catalog import (
     part_kinds,
     refuse_unsupported_media,
 )
-from chatcli.cli.models_command import show_model
-from chatcli.cli.output import Environment
-from chatcli.client import ChatClient
-from chatcli.config import Settings
+from chatcli.endpoint.client import ChatClient
 from chatcli.errors import RequestRejected, UsageError
-from chatcli.messages import Message
+from chatcli.protocol.messages import Message
 from fakeapi import JSON, FakeAPI
 
 CATALOG = "/v1/model-catalog/gpt-x"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chatcli.dialects import THINKING_STYLES
-from chatcli.setting_types import THINKING_STYLES as CONFIG_STYLES
+from chatcli.config.types import THINKING_STYLES as CONFIG_STYLES
+from chatcli.protocol.dialects import THINKING_STYLES
 from clirun import run_cli
 from fakeapi import SSE, FakeAPI, Raw, text_stream
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from chatcli.client import ChatClient
 from chatcli.config import Settings
+from chatcli.endpoint.client import ChatClient
 from chatcli.errors import ServerError
 from clirun import run_cli
 from fakeapi import JSON, SSE, FakeAPI, Gate, HangUp, Raw, chunk, sse_bytes, text_stream

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from chatcli.client import ChatClient
 from chatcli.config import Settings
-from chatcli.dialects import THINKING_STYLES, apply_thinking, thinking_style_for
+from chatcli.endpoint.client import ChatClient
+from chatcli.protocol.dialects import THINKING_STYLES, apply_thinking, thinking_style_for
 from fakeapi import SSE, FakeAPI, text_stream
 
 

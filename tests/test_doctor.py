@@ -11,9 +11,9 @@ from typing import Any
 
 from chatcli.cli.doctor_command import format_report, run_doctor_command
 from chatcli.cli.output import Environment
-from chatcli.client import ChatClient
 from chatcli.config import Settings
-from chatcli.doctor import PROBES, ProbeResult, Report, run_doctor
+from chatcli.endpoint.client import ChatClient
+from chatcli.engine.doctor import PROBES, ProbeResult, Report, run_doctor
 from fakeapi import (
     CHAT_PATH,
     JSON,

@@ -16,9 +16,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chatcli.accumulator import Accumulator
 from chatcli.errors import ProtocolError, ServerError
-from chatcli.events import ChunkParser
+from chatcli.protocol.accumulator import Accumulator
+from chatcli.protocol.events import ChunkParser
 from test_streams import decode
 
 EXAMPLES = int(os.environ.get("CHATCLI_FUZZ_EXAMPLES", "150"))

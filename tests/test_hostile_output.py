@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from chatcli.events import ReasoningDelta, TextDelta, ToolCallDelta
+from chatcli.protocol.events import ReasoningDelta, TextDelta, ToolCallDelta
 from chatcli.render import RenderOptions
 from chatcli.render.plain import PlainRenderer
 from chatcli.sanitize import visible

@@ -19,10 +19,10 @@ import pytest
 
 pytest.importorskip("mcp")
 
-from chatcli.client import ChatClient
 from chatcli.config import Settings
+from chatcli.endpoint.client import ChatClient
+from chatcli.engine.tool_loop import converse
 from chatcli.errors import UsageError
-from chatcli.tool_loop import converse
 from chatcli.tools import Approval, Cancellation, ToolError, ToolSet
 from chatcli.tools.mcp import (
     SDK_MISSING,

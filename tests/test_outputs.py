@@ -9,13 +9,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from chatcli.accumulator import Accumulator
-from chatcli.audio_out import write_audio
-from chatcli.events import ChunkParser
+from chatcli.media.audio_out import write_audio
+from chatcli.protocol.accumulator import Accumulator
+from chatcli.protocol.events import ChunkParser
+from chatcli.protocol.result import TurnResult
 from chatcli.render import RenderOptions
 from chatcli.render.plain import PlainRenderer
 from chatcli.render.terminal import RichRenderer
-from chatcli.result import TurnResult
 
 SOUND = b"RIFF\0\0\0\0WAVEdata"
 

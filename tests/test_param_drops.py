@@ -13,11 +13,9 @@ from typing import Any
 
 import pytest
 
-from chatcli.client import ChatClient
 from chatcli.config import Settings
-from chatcli.error_bodies import describe_error_body
-from chatcli.errors import RequestError, RequestRejected, ServerError
-from chatcli.param_drops import (
+from chatcli.endpoint.client import ChatClient
+from chatcli.endpoint.param_drops import (
     ESSENTIAL,
     Drop,
     DropRetry,
@@ -28,6 +26,8 @@ from chatcli.param_drops import (
     rejected_field,
     target_key,
 )
+from chatcli.errors import RequestError, RequestRejected, ServerError
+from chatcli.protocol.error_bodies import describe_error_body
 from clirun import run_cli
 from fakeapi import SSE, FakeAPI, Raw, chunk, sse_bytes, text_stream
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from chatcli.attachments import audio_part, document_part, file_id_part, video_part
-from chatcli.clipboard import clipboard_image
 from chatcli.errors import UsageError
+from chatcli.media.attachments import audio_part, document_part, file_id_part, video_part
+from chatcli.media.clipboard import clipboard_image
 
 WAV = b"RIFF\x24\0\0\0WAVEfmt " + b"\0" * 16
 MP3 = b"ID3\x04\0\0\0\0\0\0" + b"\0" * 16

@@ -10,18 +10,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatcli.accumulator import Accumulator
-from chatcli.error_bodies import json_or_none
 from chatcli.errors import ProtocolError
-from chatcli.events import (
+from chatcli.protocol.accumulator import Accumulator
+from chatcli.protocol.error_bodies import json_or_none
+from chatcli.protocol.events import (
     AnnotationsDelta,
     ChunkParser,
     Event,
     ReasoningDetailsDelta,
     TextDelta,
 )
+from chatcli.protocol.sse import SSEDecoder, SSEEvent
 from chatcli.sanitize import whole_characters
-from chatcli.sse import SSEDecoder, SSEEvent
 
 
 def decode(pieces: list[bytes], **options: Any) -> list[SSEEvent]:

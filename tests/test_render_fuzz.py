@@ -14,10 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.control import Control
 
-from chatcli.events import Event, Finish, ReasoningDelta, TextDelta, ToolCallDelta
+from chatcli.protocol.events import Event, Finish, ReasoningDelta, TextDelta, ToolCallDelta
+from chatcli.protocol.result import TurnResult
 from chatcli.render import RenderOptions
 from chatcli.render.terminal import RichRenderer, markdown
-from chatcli.result import TurnResult
 from terminal_allowlist import PAYLOADS, violations
 from test_fuzz import FUZZ
 from test_render_rich import console, ticking

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from rich.console import ColorSystem
 
-from chatcli.events import Event, Finish, ReasoningDelta, TextDelta, ToolCallDelta
+from chatcli.protocol.events import Event, Finish, ReasoningDelta, TextDelta, ToolCallDelta
+from chatcli.protocol.result import TurnResult
 from chatcli.render import RenderOptions
 from chatcli.render.console import SafeConsole
 from chatcli.render.terminal import RichRenderer, markdown
-from chatcli.result import TurnResult
 from clirun import run_cli
 from fakeapi import SSE, FakeAPI, chunk, load_stream, sse_bytes, text_stream
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from rich.markdown import Markdown
 
-from chatcli.events import Event, Finish, TextDelta, ToolCallDelta
+from chatcli.protocol.events import Event, Finish, TextDelta, ToolCallDelta
 from chatcli.render.markdown_blocks import block_parser
 from chatcli.render.terminal import AnswerMarkdown, markdown
 from terminal_allowlist import violations

@@ -119,7 +119,7 @@ def test_a_text_attachment_is_scanned_and_redacted_inside(fakeapi: FakeAPI,
 
 
 def test_ordinary_prompts_and_code_pass_untouched(fakeapi: FakeAPI) -> None:
-    code = Path(__file__).resolve().parent.parent / "src" / "chatcli" / "client.py"
+    code = Path(__file__).resolve().parent.parent / "src" / "chatcli" / "endpoint" / "client.py"
     fakeapi.add(SSE(text_stream(["ok"])))
     result = run_cli(["--base-url", fakeapi.base_url, "-f", str(code), "review"])
     assert (result.exit_code, result.stderr) == (0, "")

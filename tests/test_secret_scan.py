@@ -606,7 +606,7 @@ def test_an_unknown_mode_is_an_error() -> None:
 
 
 def test_the_modes_match_the_setting_types() -> None:
-    from chatcli.setting_types import SECRET_SCAN_MODES as CONFIGURED
+    from chatcli.config.types import SECRET_SCAN_MODES as CONFIGURED
 
     assert CONFIGURED == SECRET_SCAN_MODES
 

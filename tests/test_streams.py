@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from chatcli.accumulator import Accumulator
 from chatcli.errors import ProtocolError, ServerError
-from chatcli.events import ChunkParser
-from chatcli.sse import SSEDecoder, SSEEvent
+from chatcli.protocol.accumulator import Accumulator
+from chatcli.protocol.events import ChunkParser
+from chatcli.protocol.sse import SSEDecoder, SSEEvent
 from clirun import run_cli
 from fakeapi import SSE, STREAMS_DIR, FakeAPI, load_stream
 
@@ -185,7 +185,7 @@ def test_fixture_readme_names_every_fixture() -> None:
 
 
 def test_text_buffer_joins_in_batches() -> None:
-    from chatcli.accumulator import TextBuffer
+    from chatcli.protocol.accumulator import TextBuffer
 
     buffer = TextBuffer()
     assert not buffer

@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 
-from chatcli.client import ChatClient
 from chatcli.config import Settings
-from chatcli.events import Event
+from chatcli.endpoint.client import ChatClient
+from chatcli.engine.tool_loop import LoopResult, converse
+from chatcli.engine.turn import Recorder
 from chatcli.history import ConversationRecorder, HistoryStore
-from chatcli.result import TurnResult
-from chatcli.tool_loop import LoopResult, converse
+from chatcli.protocol.events import Event
+from chatcli.protocol.result import TurnResult
 from chatcli.tools import Approval, ToolOutcome, ToolSet, build_toolset
 from chatcli.tools.approval import NO_TERMINAL
 from chatcli.tools.functions import function_tool
-from chatcli.turn import Recorder
 from fakeapi import JSON, SSE, FakeAPI, chunk, completion, sse_bytes, text_stream, tool_delta
 
 FIXTURES = Path(__file__).parent / "tools_fixtures"

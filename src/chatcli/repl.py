@@ -18,15 +18,15 @@ from chatcli.cli.conversation import Resumed, open_history
 from chatcli.cli.outgoing import Piece, SecretPolicy, check
 from chatcli.cli.output import Environment, make_renderer, report_outcome
 from chatcli.config import Settings
+from chatcli.engine.turn import run_turn
 from chatcli.errors import ChatcliError, UsageError
-from chatcli.messages import ContentPart, Message, build_request, user_message
+from chatcli.protocol.messages import ContentPart, Message, build_request, user_message
+from chatcli.protocol.result import TurnResult
 from chatcli.repl_commands import COMMANDS, without
-from chatcli.result import TurnResult
 from chatcli.sanitize import is_safe, visible
-from chatcli.turn import run_turn
 
 if TYPE_CHECKING:
-    from chatcli.client import ChatClient
+    from chatcli.endpoint.client import ChatClient
     from chatcli.history import ConversationRecorder, HistoryStore, StoredMessage
     from chatcli.repl_tools import ReplTools
 
@@ -222,9 +222,9 @@ class ChatSession:
 def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iterator[ChatSession]:
     """A session as the command line sets it up: the attachments wait for the first
     message; the client and the history close when the block ends."""
-    from chatcli.attachments import image_part, read_text_file
     from chatcli.cli.endpoint import open_client
     from chatcli.cli.tool_use import merged_tool_options
+    from chatcli.media.attachments import image_part, read_text_file
     from chatcli.repl_tools import tools_for
 
     settings = env.settings(request.flags)
@@ -275,7 +275,7 @@ def _secret_policy(request: AskRequest, settings: Settings, env: Environment) ->
 def _opening_messages(request: AskRequest, piped: str, policy: SecretPolicy) -> list[Message]:
     """``--system``, then ``--messages`` (``-``: the piped text), once checked for secrets."""
     from chatcli.cli.inputs import read_text
-    from chatcli.messages import load_messages
+    from chatcli.protocol.messages import load_messages
 
     pieces: list[Piece] = []
     if request.system is not None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from chatcli.cli.conversation import Resumed, load_messages
 from chatcli.config import deep_merge
 from chatcli.errors import UsageError
-from chatcli.messages import Message, options_to_fields
+from chatcli.protocol.messages import Message, options_to_fields
 
 if TYPE_CHECKING:
     from chatcli.history import Conversation, HistoryStore, StoredMessage
@@ -112,8 +112,8 @@ def unset_field(session: ChatSession, arg: str) -> None:
 
 @command("attach", "PATH…", "inline text files in the next message")
 def attach(session: ChatSession, arg: str) -> None:
-    from chatcli.attachments import read_text_file
     from chatcli.cli.outgoing import Piece
+    from chatcli.media.attachments import read_text_file
 
     paths = _words(arg, "/attach PATH…")
     session.queued_text.extend([Piece(p, read_text_file(p, session.max_bytes), label=p)
@@ -123,7 +123,7 @@ def attach(session: ChatSession, arg: str) -> None:
 
 @command("image", "PATH|URL…", "attach images to the next message")
 def attach_image(session: ChatSession, arg: str) -> None:
-    from chatcli.attachments import image_part
+    from chatcli.media.attachments import image_part
 
     sources = _words(arg, "/image PATH|URL…")
     session.queued_parts.extend([image_part(s, session.max_bytes, session.image_detail)
@@ -133,7 +133,7 @@ def attach_image(session: ChatSession, arg: str) -> None:
 
 @command("paste", "", "attach the clipboard's image to the next message")
 def paste(session: ChatSession, arg: str) -> None:
-    from chatcli.clipboard import clipboard_image
+    from chatcli.media.clipboard import clipboard_image
 
     session.queued_parts.append(clipboard_image(session.max_bytes))
     session.say("clipboard image attached to the next message")

@@ -19,7 +19,7 @@ from chatcli.sanitize import visible
 if TYPE_CHECKING:
     from chatcli.cli.ask import AskRequest
     from chatcli.config import Settings
-    from chatcli.messages import Message
+    from chatcli.protocol.messages import Message
     from chatcli.repl import ChatSession
     from chatcli.tools import Approval, ToolSet
     from chatcli.tools.mcp import McpTools

@@ -17,7 +17,7 @@ from chatcli.cli.outgoing import terminal_policy
 from chatcli.cli.output import Environment, make_renderer, report_outcome
 from chatcli.cli.tool_use import has_runnable_tools
 from chatcli.errors import UsageError
-from chatcli.messages import (
+from chatcli.protocol.messages import (
     build_request,
     load_json,
     options_to_fields,
@@ -129,7 +129,7 @@ def run_ask(request: AskRequest, env: Environment | None = None) -> None:
 
 def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict[str, Any],
          toolset: ToolSet | None) -> None:
-    from chatcli.turn import run_turn
+    from chatcli.engine.turn import run_turn
 
     policy = terminal_policy(env, settings.secret_scan, allow=request.allow_secrets,
                              redact=request.redact_secrets)
@@ -143,8 +143,8 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
                          ca_bundle=request.ca_bundle, insecure=request.insecure,
                          strict=request.strict_params, thinking=request.thinking) as client:
             if any(isinstance(m.get("content"), list) for m in new_messages):
-                from chatcli.catalog import CACHE_FILE, refuse_unsupported_media
                 from chatcli.config import data_dir
+                from chatcli.endpoint.catalog import CACHE_FILE, refuse_unsupported_media
 
                 # Images, audio or files: refused here if the endpoint says the model
                 # cannot take them, rather than by a gateway 400 after the upload.
@@ -172,7 +172,7 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
             resumed.store.close()
     report_outcome(result, env, usage=request.usage, verbose=request.verbose)
     if request.audio_out:
-        from chatcli.audio_out import write_audio
+        from chatcli.media.audio_out import write_audio
 
         if write_audio(result, request.audio_out) is None:
             env.warn(f"--audio-out {request.audio_out}: the response held no audio"

@@ -16,7 +16,7 @@ from chatcli.cli.output import Environment
 from chatcli.output_guard import write_json
 
 if TYPE_CHECKING:
-    from chatcli.doctor import Clock, Report
+    from chatcli.engine.doctor import Clock, Report
 
 HEADINGS = ("probe", "status", "time", "found")
 
@@ -27,7 +27,7 @@ def run_doctor_command(*, flags: dict[str, Any], headers: list[str], as_json: bo
                        clock: Clock = time.monotonic) -> None:
     """Probe the endpoint and model the flags resolve to, and print the report."""
     from chatcli.cli.endpoint import open_client
-    from chatcli.doctor import run_doctor
+    from chatcli.engine.doctor import run_doctor
 
     env = env or Environment.from_process()
     settings = replace(env.settings(flags), retries=0)

@@ -13,16 +13,16 @@ from chatcli.errors import UsageError
 from chatcli.sanitize import is_secret_header, remember_secret
 
 if TYPE_CHECKING:
-    from chatcli.client import ChatClient
     from chatcli.config import Settings
-    from chatcli.param_drops import ParamDrops
+    from chatcli.endpoint.client import ChatClient
+    from chatcli.endpoint.param_drops import ParamDrops
 
 
 def open_client(env: Environment, settings: Settings, *, headers: list[str],
                 verbose: bool = False, ca_bundle: str | None = None, insecure: bool = False,
                 strict: bool = False, thinking: bool | None = None) -> ChatClient:
     """A client for the endpoint options every command shares."""
-    from chatcli.client import ChatClient
+    from chatcli.endpoint.client import ChatClient
 
     return ChatClient(
         settings, headers=parse_headers(headers), log=env.log if verbose else None,
@@ -45,7 +45,7 @@ def tls_choice(ca_bundle: str | None, insecure: bool, env: Environment) -> bool 
 def param_drops_store() -> ParamDrops:
     """The file of fields endpoints rejected, in the data directory."""
     from chatcli.config import data_dir
-    from chatcli.param_drops import FILE_NAME, ParamDrops
+    from chatcli.endpoint.param_drops import FILE_NAME, ParamDrops
 
     return ParamDrops(data_dir() / FILE_NAME)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from chatcli.cli.outgoing import Piece, SecretPolicy, check
 from chatcli.errors import UsageError
-from chatcli.messages import ContentPart, Message, load_messages, user_message
+from chatcli.protocol.messages import ContentPart, Message, load_messages, user_message
 
 if TYPE_CHECKING:
     from chatcli.cli.ask import AskRequest
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def gather_messages(request: AskRequest, env: Environment,
                     policy: SecretPolicy) -> list[Message]:
     """System message, ``--messages``, then the user message from prompt, stdin and files."""
-    from chatcli.attachments import read_bytes, read_text_file, text_of
+    from chatcli.media.attachments import read_bytes, read_text_file, text_of
 
     max_bytes = int(request.max_attachment_mb * 1_048_576)
     pieces: dict[str, Piece] = {}
@@ -57,7 +57,7 @@ def messages_piece(source: str, env: Environment, max_bytes: int) -> Piece:
 
 def _assemble(request: AskRequest, sent: dict[str, Piece],
               documents: list[tuple[str, bytes]], max_bytes: int) -> list[Message]:
-    from chatcli.attachments import file_part
+    from chatcli.media.attachments import file_part
 
     messages: list[Message] = []
     if "system" in sent:
@@ -86,11 +86,11 @@ def _assemble(request: AskRequest, sent: dict[str, Piece],
 
 def _parts_before_documents(request: AskRequest, max_bytes: int) -> list[ContentPart]:
     """Images, the clipboard's image and audio, in the order the parts have always had."""
-    from chatcli.attachments import audio_part, image_part
+    from chatcli.media.attachments import audio_part, image_part
 
     parts = [image_part(source, max_bytes, request.image_detail) for source in request.images]
     if request.clipboard:
-        from chatcli.clipboard import clipboard_image
+        from chatcli.media.clipboard import clipboard_image
 
         parts.append(clipboard_image(max_bytes))
     parts += [audio_part(path, max_bytes) for path in request.audio]
@@ -98,7 +98,7 @@ def _parts_before_documents(request: AskRequest, max_bytes: int) -> list[Content
 
 
 def _parts_after_documents(request: AskRequest) -> list[ContentPart]:
-    from chatcli.attachments import file_id_part, video_part
+    from chatcli.media.attachments import file_id_part, video_part
 
     return [*(file_id_part(ident) for ident in request.file_ids),
             *(video_part(url) for url in request.videos)]

@@ -18,8 +18,8 @@ def show_model(model: str, *, flags: dict[str, Any], headers: list[str],
                ca_bundle: str | None = None, insecure: bool = False,
                env: Environment | None = None) -> None:
     """``GET /model-catalog/{model}``, else ``GET /models/{model}``, printed."""
-    from chatcli.catalog import fetch_model_info
     from chatcli.cli.endpoint import open_client
+    from chatcli.endpoint.catalog import fetch_model_info
 
     env = env or Environment.from_process()
     settings = env.settings(flags)
@@ -34,7 +34,7 @@ def show_model(model: str, *, flags: dict[str, Any], headers: list[str],
 
 def format_model(raw: dict[str, Any]) -> str:
     """Aligned ``key  value`` lines (the guarded stream escapes them for a terminal)."""
-    from chatcli.catalog import flatten
+    from chatcli.endpoint.catalog import flatten
 
     rows = flatten(raw)
     if not rows:

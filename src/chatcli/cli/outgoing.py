@@ -31,7 +31,7 @@ class Piece:
     def render(self) -> str:
         if self.label is None:
             return self.text
-        from chatcli.attachments import fence
+        from chatcli.media.attachments import fence
 
         return fence(self.label, self.text)
 

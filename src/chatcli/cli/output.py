@@ -16,11 +16,11 @@ from chatcli.output_guard import GuardedStream, guard_stream
 
 if TYPE_CHECKING:
     from chatcli.config import Settings
+from chatcli.engine.turn import Renderer
 from chatcli.errors import UsageError
+from chatcli.protocol.result import TurnResult
 from chatcli.render import ReasoningMode, RenderOptions
-from chatcli.result import TurnResult
 from chatcli.sanitize import redact_secrets
-from chatcli.turn import Renderer
 
 
 class Environment:

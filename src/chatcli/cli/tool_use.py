@@ -20,7 +20,7 @@ from chatcli.sanitize import visible
 if TYPE_CHECKING:
     from chatcli.cli.ask import AskRequest
     from chatcli.config import Settings
-    from chatcli.tool_loop import LoopResult
+    from chatcli.engine.tool_loop import LoopResult
     from chatcli.tools import Approval, Ask, ToolOutcome, ToolSet
     from chatcli.tools.mcp import McpTools
 
@@ -141,8 +141,8 @@ def run_with_tools(request: AskRequest, env: Environment, client: Any, settings:
 
     ``approval`` lasts longer than one loop in the REPL; by default it asks on the terminal.
     """
+    from chatcli.engine.tool_loop import converse
     from chatcli.render.json_modes import JsonRenderer
-    from chatcli.tool_loop import converse
 
     if approval is None:
         approval = approval_for(request, terminal_asker(env))

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chatcli.errors import ChatcliError
-from chatcli.events import Event
 from chatcli.output_guard import TextSink
-from chatcli.result import TurnResult
+from chatcli.protocol.events import Event
+from chatcli.protocol.result import TurnResult
 from chatcli.sanitize import visible_json, whole_characters
 
 

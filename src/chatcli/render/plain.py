@@ -14,10 +14,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from chatcli.events import AudioDelta, Event, ReasoningDelta, TextDelta
 from chatcli.output_guard import TextSink
+from chatcli.protocol.events import AudioDelta, Event, ReasoningDelta, TextDelta
+from chatcli.protocol.result import TurnResult
 from chatcli.render import RenderOptions, sources, spoken_text
-from chatcli.result import TurnResult
 from chatcli.sanitize import visible
 
 

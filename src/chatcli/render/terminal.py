@@ -23,13 +23,13 @@ from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
 
-from chatcli.events import AudioDelta, Event, ReasoningDelta, TextDelta, ToolCallDelta
+from chatcli.protocol.events import AudioDelta, Event, ReasoningDelta, TextDelta, ToolCallDelta
+from chatcli.protocol.result import TurnResult
 from chatcli.render import RenderOptions, sources
 from chatcli.render.line_buffer import LineBuffer
 from chatcli.render.logprobs import LEGEND, least_likely, token_styles
 from chatcli.render.markdown_blocks import CodeLines, Finished, MarkdownBlocks, parse
 from chatcli.render.tool_arguments import ToolView, shown_arguments
-from chatcli.result import TurnResult
 from chatcli.sanitize import visible
 
 if TYPE_CHECKING:

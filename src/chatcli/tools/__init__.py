@@ -10,7 +10,7 @@
 
 Nothing here prints or reads the environment: the terminal prompt writes to
 the streams it is given, and outcomes are values for the caller to show.
-The loop that sends results back to the model is ``chatcli.tool_loop``.
+The loop that sends results back to the model is ``chatcli.engine.tool_loop``.
 """
 
 from __future__ import annotations

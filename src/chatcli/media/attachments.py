@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from chatcli.errors import UsageError
-from chatcli.messages import ContentPart, ImageURL
+from chatcli.protocol.messages import ContentPart, ImageURL
 
 IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from chatcli.api_keys import KEY_VARIABLES, resolve_key
+from chatcli.config.keys import KEY_VARIABLES, resolve_key
+from chatcli.config.types import CHECKS, check_settings
 from chatcli.errors import ConfigError
 from chatcli.paths import loose_directory_warning
 from chatcli.sanitize import is_secret_header, remember_secret
-from chatcli.setting_types import CHECKS, check_settings
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4o-mini"

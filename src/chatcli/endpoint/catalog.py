@@ -21,8 +21,8 @@ from chatcli.errors import RequestError, RequestRejected, UsageError
 from chatcli.paths import atomic_write
 
 if TYPE_CHECKING:
-    from chatcli.client import ChatClient
     from chatcli.config import Settings
+    from chatcli.endpoint.client import ChatClient
 
 CACHE_TTL = 86_400.0
 CACHE_FILE = "models.json"

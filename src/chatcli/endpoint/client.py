@@ -21,8 +21,9 @@ import httpx
 
 from chatcli import __version__
 from chatcli.config import Settings
-from chatcli.dialects import apply_thinking
-from chatcli.error_bodies import describe_error_body, json_or_none
+from chatcli.endpoint.http_failures import request_id_of, retry_after, transport_error
+from chatcli.endpoint.param_drops import DropRetry, ParamDrops, error_param, target_key
+from chatcli.endpoint.request_body import request_bytes, shorten_payloads
 from chatcli.errors import (
     ConfigError,
     ProtocolError,
@@ -32,9 +33,8 @@ from chatcli.errors import (
     UsageError,
     error_for_status,
 )
-from chatcli.http_failures import request_id_of, retry_after, transport_error
-from chatcli.param_drops import DropRetry, ParamDrops, error_param, target_key
-from chatcli.request_body import request_bytes, shorten_payloads
+from chatcli.protocol.dialects import apply_thinking
+from chatcli.protocol.error_bodies import describe_error_body, json_or_none
 from chatcli.sanitize import redact_header
 
 RETRY_STATUSES = frozenset({408, 409, 429})

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatcli.events import (
+from chatcli.protocol.events import (
     AnnotationsDelta,
     AudioDelta,
     Event,

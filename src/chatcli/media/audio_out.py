@@ -14,7 +14,7 @@ from typing import Any
 
 from chatcli.errors import UsageError
 from chatcli.paths import atomic_write
-from chatcli.result import TurnResult
+from chatcli.protocol.result import TurnResult
 
 
 def audio_bytes(completion: dict[str, Any], choice: int = 0) -> bytes | None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Sequence
 
-from chatcli.attachments import image_bytes_part
 from chatcli.errors import UsageError
-from chatcli.messages import ContentPart
+from chatcli.media.attachments import image_bytes_part
+from chatcli.protocol.messages import ContentPart
 
 TIMEOUT = 5.0  # seconds; a clipboard tool that hangs (no display) must not hang us
 TOOLS = ("wl-paste", "xclip", "pngpaste")

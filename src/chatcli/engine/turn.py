@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
-from chatcli.accumulator import Accumulator
-from chatcli.client import ChatClient, ResponseStream
-from chatcli.error_bodies import StreamError
+from chatcli.endpoint.client import ChatClient, ResponseStream
 from chatcli.errors import ChatcliError, ProtocolError, RequestError
-from chatcli.events import (
+from chatcli.protocol.accumulator import Accumulator
+from chatcli.protocol.error_bodies import StreamError
+from chatcli.protocol.events import (
     ChunkParser,
     Event,
     Meta,
@@ -27,10 +27,10 @@ from chatcli.events import (
     ToolCallDelta,
     Usage,
 )
-from chatcli.messages import Message
-from chatcli.result import Status, TurnResult
-from chatcli.sse import BOM, SSEDecoder, SSEEvent
-from chatcli.text_pieces import UNCLOSED
+from chatcli.protocol.messages import Message
+from chatcli.protocol.result import Status, TurnResult
+from chatcli.protocol.sse import BOM, SSEDecoder, SSEEvent
+from chatcli.protocol.text_pieces import UNCLOSED
 
 
 class Renderer(Protocol):

@@ -15,14 +15,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from chatcli.engine.turn import run_turn
 from chatcli.errors import ChatcliError, RequestError, RequestRejected
-from chatcli.events import Event, ReasoningDelta, Usage
-from chatcli.messages import Message, build_request
-from chatcli.result import TurnResult
-from chatcli.turn import run_turn
+from chatcli.protocol.events import Event, ReasoningDelta, Usage
+from chatcli.protocol.messages import Message, build_request
+from chatcli.protocol.result import TurnResult
 
 if TYPE_CHECKING:
-    from chatcli.client import ChatClient
+    from chatcli.endpoint.client import ChatClient
 
 Status = Literal["ok", "no", "error"]
 Clock = Callable[[], float]

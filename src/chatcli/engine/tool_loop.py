@@ -14,14 +14,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
-from chatcli.client import ChatClient
 from chatcli.config import Settings
-from chatcli.messages import Message, build_request
-from chatcli.result import TurnResult
+from chatcli.endpoint.client import ChatClient
+from chatcli.engine.turn import Recorder, Renderer, run_turn
+from chatcli.protocol.messages import Message, build_request
+from chatcli.protocol.result import TurnResult
 from chatcli.tools.approval import Approval
 from chatcli.tools.runner import DEFAULT_TIMEOUT, ToolOutcome, run_tool_calls
 from chatcli.tools.toolset import ToolSet
-from chatcli.turn import Recorder, Renderer, run_turn
 
 DEFAULT_MAX_ROUNDS = 10
 DEFAULT_MAX_RESULT = 256 * 1024  # bytes of one tool result sent back (--max-tool-result-kb)

@@ -13,9 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from chatcli.error_bodies import StreamError, error_message, event_error, excerpt, stream_error
 from chatcli.errors import ProtocolError, ServerError
-from chatcli.text_pieces import PairJoiner, ThinkSplitter, whole
+from chatcli.protocol.error_bodies import (
+    StreamError,
+    error_message,
+    event_error,
+    excerpt,
+    stream_error,
+)
+from chatcli.protocol.optional_fields import clean_logprobs, clean_usage
+from chatcli.protocol.text_pieces import PairJoiner, ThinkSplitter, whole
 
 
 class TextDelta(NamedTuple):
@@ -145,7 +152,7 @@ class ChunkParser:
                 self._take_choice(choice, choice.get(key) or choice.get("delta") or {}, events)
         if end:
             events.extend(self.flush())
-        if (usage := body.get("usage")) and (clean := _clean_usage(usage, self._note)):
+        if (usage := body.get("usage")) and (clean := clean_usage(usage, self._note)):
             events.append(Usage(clean))
         if body.get("error") or body.get("object") == "error" or self._errored:
             message = stream_error(body, self._errored)
@@ -274,7 +281,7 @@ class ChunkParser:
         thinking = TextDelta not in kinds and (ReasoningDelta in kinds or (
             isinstance(content, str) and bool(content) and index in self._think
             and index not in self._plain))
-        clean = _clean_logprobs(entries, self._top, self._note)
+        clean = clean_logprobs(entries, self._top, self._note)
         if clean:
             events.append(LogprobsDelta(clean, index, "reasoning" if thinking else "content"))
 
@@ -324,59 +331,7 @@ _LONE: dict[str, Callable[[int], Event]] = {  # U+FFFD for half a pair, by part
     "refusal": lambda i: RefusalDelta("\ufffd", i),
     "transcript": lambda i: AudioDelta("", "\ufffd", i)}
 _DETAIL_KEYS = {"reasoning.text": "text", "reasoning.summary": "summary"}
-_MAX_COUNT, _NUMBER = 2**53, (int, float)  # past 2**53 a count has lost precision: none
 _scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # C scanner, undeclared
-
-
-def _is_count(value: Any, kinds: tuple[type, ...] = (int,)) -> bool:  # (int, float): amounts
-    return type(value) in kinds and 0 <= value < _MAX_COUNT
-
-
-def _clean_usage(usage: Any, note: Callable[[str], None]) -> dict[str, Any]:
-    """Counts are whole numbers in a sane range; ``*_details``, objects of such counts."""
-    clean: dict[str, Any] = {}
-    if not isinstance(usage, dict):
-        note("ignored usage that is not an object")
-        return clean
-    for key, value in usage.items():
-        if isinstance(value, dict):  # *_details: counts, and amounts such as a cost
-            value = {k: v for k, v in value.items() if v is None or _is_count(v, _NUMBER)}
-            if len(value) != len(usage[key]):
-                note(f"ignored parts of usage.{key} that are not counts")
-        elif value is not None and (key.endswith("_details") or not (
-                _is_count(value) if key.endswith("_tokens")
-                else isinstance(value, str | bool) or _is_count(value, _NUMBER))):
-            note(f"ignored usage.{key}: not a count")
-            continue
-        clean[key] = whole(value) if isinstance(value, str) else value
-    return clean
-
-
-def _clean_logprobs(entries: list[Any], top: int | None,
-                    note: Callable[[str], None]) -> tuple[Any, ...]:
-    """Entries with a string token and, if any, a logprob that is a finite number ≤ 0;
-    ``top_logprobs`` cleaned alike and cut to the number asked for (``top``)."""
-    clean = []
-    for entry in entries:
-        if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
-            note("ignored a logprobs entry without a token")
-            continue
-        item = {**entry, "token": whole(entry["token"])}
-        value = item.get("logprob")
-        if value is not None and not (type(value) in (int, float) and -_MAX_COUNT < value <= 0):
-            note("ignored a logprob that is not a number ≤ 0")
-            del item["logprob"]
-        alternatives = item.get("top_logprobs")
-        if top != -1 and alternatives is not None:  # -1: these are alternatives already
-            if not isinstance(alternatives, list):
-                note("ignored top_logprobs that are not a list")
-                alternatives = []
-            elif top is not None and len(alternatives) > top:
-                note("ignored top_logprobs beyond the number asked for")
-                alternatives = alternatives[:top]
-            item["top_logprobs"] = list(_clean_logprobs(alternatives, -1, note))
-        clean.append(item)
-    return tuple(clean)
 
 
 def details_text(details: list[Any]) -> str:
