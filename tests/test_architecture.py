@@ -22,7 +22,7 @@ ALLOWED = {
     "httpx": {"endpoint/client.py", "endpoint/http_failures.py"},
     "typer": {"cli/__init__.py", "cli/app.py", "cli/app_history.py", "cli/options.py",
               "cli/completion.py", "cli/app_endpoint.py"},
-    "rich": {"render/terminal.py", "render/console.py", "cli/tool_use.py"},
+    "rich": {"render/terminal.py", "render/console.py", "render/tool_outcome.py"},
     "markdown_it": {"render/markdown_blocks.py"},
     "sqlite3": {"history/store.py", "history/opening.py"},
     "prompt_toolkit": {"repl_prompt.py"},
@@ -112,7 +112,7 @@ def test_readme_documents_every_exit_code() -> None:
 
 # Every way past the output guard, and where each may stand (``output_guard``, STYLE 9).
 RAW_WRITES = {
-    r"\bsys\.(stdout|stderr)\b": {"__main__.py", "cli/__init__.py", "cli/output.py"},
+    r"\bsys\.(stdout|stderr)\b": {"__main__.py", "cli/__init__.py", "session/environment.py"},
     r"\.write_trusted\(": {"output_guard.py", "repl_commands.py"},  # /copy's own OSC 52
     r"\bTrustedSink\(": {"render/console.py"},
     r"\bConsole\(": {"render/console.py"},  # only SafeConsole is ever built

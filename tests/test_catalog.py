@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from chatcli.cli.models_command import show_model
-from chatcli.cli.output import Environment
 from chatcli.config import Settings
 from chatcli.endpoint.catalog import (
     CACHE_TTL,
@@ -28,6 +27,7 @@ from chatcli.endpoint.catalog import (
 from chatcli.endpoint.client import ChatClient
 from chatcli.errors import RequestRejected, UsageError
 from chatcli.protocol.messages import Message
+from chatcli.session.environment import Environment
 from fakeapi import JSON, FakeAPI
 
 CATALOG = "/v1/model-catalog/gpt-x"

@@ -157,8 +157,8 @@ def test_web_search_sources_and_reasoning_details_from_fixtures(fakeapi: FakeAPI
 
 
 def test_usage_line_survives_malformed_usage() -> None:
-    from chatcli.cli.output import usage_line
     from chatcli.protocol.result import TurnResult
+    from chatcli.session.output import usage_line
 
     usage = {"prompt_tokens": "3", "completion_tokens": 10**400, "total_tokens": -1,
              "prompt_tokens_details": "x", "completion_tokens_details": [1]}

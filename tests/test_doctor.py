@@ -10,10 +10,10 @@ import socket
 from typing import Any
 
 from chatcli.cli.doctor_command import format_report, run_doctor_command
-from chatcli.cli.output import Environment
 from chatcli.config import Settings
 from chatcli.endpoint.client import ChatClient
 from chatcli.engine.doctor import PROBES, ProbeResult, Report, run_doctor
+from chatcli.session.environment import Environment
 from fakeapi import (
     CHAT_PATH,
     JSON,

@@ -24,11 +24,11 @@ from prompt_toolkit.output import DummyOutput
 from typer.main import get_command
 
 from chatcli.cli.app import app
-from chatcli.cli.ask import AskRequest
-from chatcli.cli.output import Environment
 from chatcli.repl import open_session
 from chatcli.repl_commands import COMMANDS
 from chatcli.repl_prompt import chat
+from chatcli.session.ask import AskRequest
+from chatcli.session.environment import Environment
 from clirun import run_cli
 from fakeapi import (
     JSON,

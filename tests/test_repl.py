@@ -20,14 +20,14 @@ from prompt_toolkit.history import History, InMemoryHistory
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from chatcli.cli.ask import AskRequest
-from chatcli.cli.output import Environment
 from chatcli.config import data_dir
 from chatcli.errors import UsageError
 from chatcli.history import HistoryStore
 from chatcli.repl import ChatSession, open_session
 from chatcli.repl_commands import last_code_block
 from chatcli.repl_prompt import ChatCompleter, build_prompt, chat
+from chatcli.session.ask import AskRequest
+from chatcli.session.environment import Environment
 from clirun import process_env
 from fakeapi import (
     JSON,

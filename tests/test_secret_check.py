@@ -165,9 +165,9 @@ def repl_session(fakeapi: FakeAPI, keys: str, answers: str = "",
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
-    from chatcli.cli.ask import AskRequest
-    from chatcli.cli.output import Environment
     from chatcli.repl_prompt import chat
+    from chatcli.session.ask import AskRequest
+    from chatcli.session.environment import Environment
 
     env = Environment(stdin=io.StringIO(answers), stdout=io.StringIO(), stderr=io.StringIO(),
                       stdin_is_terminal=True, stdout_is_terminal=False, stderr_is_terminal=False)

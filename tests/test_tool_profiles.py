@@ -13,11 +13,11 @@ from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from chatcli.cli.ask import AskRequest
-from chatcli.cli.output import Environment
-from chatcli.cli.tool_use import merged_tool_options
 from chatcli.config import Settings
 from chatcli.repl_prompt import chat
+from chatcli.session.ask import AskRequest
+from chatcli.session.environment import Environment
+from chatcli.session.tooling import merged_tool_options
 from clirun import run_cli
 from fakeapi import SSE, FakeAPI, chunk, sse_bytes, text_stream, tool_delta
 

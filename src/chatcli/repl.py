@@ -13,10 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from chatcli.cli.ask import AskRequest, request_fields
-from chatcli.cli.conversation import Resumed, open_history
-from chatcli.cli.outgoing import Piece, SecretPolicy, check
-from chatcli.cli.output import Environment, make_renderer, report_outcome
 from chatcli.config import Settings
 from chatcli.engine.turn import run_turn
 from chatcli.errors import ChatcliError, UsageError
@@ -24,6 +20,11 @@ from chatcli.protocol.messages import ContentPart, Message, build_request, user_
 from chatcli.protocol.result import TurnResult
 from chatcli.repl_commands import COMMANDS, without
 from chatcli.sanitize import is_safe, visible
+from chatcli.session.ask import AskRequest, request_fields
+from chatcli.session.conversation import Resumed, open_history
+from chatcli.session.environment import Environment
+from chatcli.session.outgoing import Piece, SecretPolicy, check
+from chatcli.session.output import make_renderer, report_outcome
 
 if TYPE_CHECKING:
     from chatcli.endpoint.client import ChatClient
@@ -222,10 +223,10 @@ class ChatSession:
 def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iterator[ChatSession]:
     """A session as the command line sets it up: the attachments wait for the first
     message; the client and the history close when the block ends."""
-    from chatcli.cli.endpoint import open_client
-    from chatcli.cli.tool_use import merged_tool_options
     from chatcli.media.attachments import image_part, read_text_file
     from chatcli.repl_tools import tools_for
+    from chatcli.session.connect import open_client
+    from chatcli.session.tooling import merged_tool_options
 
     settings = env.settings(request.flags)
     fields = request_fields(merged_tool_options(request, settings))
@@ -274,8 +275,8 @@ def _secret_policy(request: AskRequest, settings: Settings, env: Environment) ->
 
 def _opening_messages(request: AskRequest, piped: str, policy: SecretPolicy) -> list[Message]:
     """``--system``, then ``--messages`` (``-``: the piped text), once checked for secrets."""
-    from chatcli.cli.inputs import read_text
     from chatcli.protocol.messages import load_messages
+    from chatcli.session.inputs import read_text
 
     pieces: list[Piece] = []
     if request.system is not None:

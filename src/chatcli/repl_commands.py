@@ -18,10 +18,10 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from chatcli.cli.conversation import Resumed, load_messages
 from chatcli.config import deep_merge
 from chatcli.errors import UsageError
 from chatcli.protocol.messages import Message, options_to_fields
+from chatcli.session.conversation import Resumed, load_messages
 
 if TYPE_CHECKING:
     from chatcli.history import Conversation, HistoryStore, StoredMessage
@@ -112,8 +112,8 @@ def unset_field(session: ChatSession, arg: str) -> None:
 
 @command("attach", "PATH…", "inline text files in the next message")
 def attach(session: ChatSession, arg: str) -> None:
-    from chatcli.cli.outgoing import Piece
     from chatcli.media.attachments import read_text_file
+    from chatcli.session.outgoing import Piece
 
     paths = _words(arg, "/attach PATH…")
     session.queued_text.extend([Piece(p, read_text_file(p, session.max_bytes), label=p)

@@ -21,14 +21,14 @@ from prompt_toolkit.input import Input, create_input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.output import Output, create_output
 
-from chatcli.cli.ask import AskRequest
-from chatcli.cli.output import Environment
 from chatcli.config import data_dir
 from chatcli.errors import UsageError
 from chatcli.paths import create_private_file
 from chatcli.repl import ChatSession, open_session
 from chatcli.repl_commands import COMMANDS, HISTORY_LIMIT
 from chatcli.sanitize import visible
+from chatcli.session.ask import AskRequest
+from chatcli.session.environment import Environment
 
 
 class ChatCompleter(Completer):

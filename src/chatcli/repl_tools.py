@@ -13,14 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from chatcli.cli.output import Environment, report_outcome
 from chatcli.sanitize import visible
+from chatcli.session.environment import Environment
+from chatcli.session.output import report_outcome
 
 if TYPE_CHECKING:
-    from chatcli.cli.ask import AskRequest
     from chatcli.config import Settings
     from chatcli.protocol.messages import Message
     from chatcli.repl import ChatSession
+    from chatcli.session.ask import AskRequest
     from chatcli.tools import Approval, ToolSet
     from chatcli.tools.mcp import McpTools
 
@@ -48,7 +49,7 @@ def tools_for(request: AskRequest, settings: Settings, fields: dict[str, Any],
     Takes the definitions out of ``fields``, as the one-shot command does; bad tool
     files and flags are usage errors before the REPL starts.
     """
-    from chatcli.cli.tool_use import (
+    from chatcli.session.tooling import (
         approval_for,
         has_runnable_tools,
         keep_keys_from_tools,
@@ -81,7 +82,7 @@ def exchange_with_tools(session: ChatSession, tools: ReplTools, message: Message
     the history keeps; calls left without a result get a "not run" one, so the next
     request is still one the server accepts.
     """
-    from chatcli.cli.tool_use import run_with_tools
+    from chatcli.session.tooling import run_with_tools
 
     session.messages.append(message)
     request = replace(tools.request, output=session.output, reasoning=session.reasoning,

@@ -274,7 +274,7 @@ def ask(
     debug: Debug = False,
 ) -> None:
     """Send a prompt and stream the answer (the default command)."""
-    from chatcli.cli.ask import AskRequest, run_ask
+    from chatcli.session.ask import AskRequest, run_ask
 
     run = run_ask
     if ctx.info_name == "chat":  # the same options, the interactive loop
@@ -334,7 +334,7 @@ def config_show(
 @config_app.command("forget-drops")
 def config_forget_drops(debug: Debug = False) -> None:
     """Forget the request fields endpoints rejected (they are sent again)."""
-    from chatcli.cli.ask import forget_drops
+    from chatcli.session.ask import forget_drops
 
     guarded(forget_drops)
 

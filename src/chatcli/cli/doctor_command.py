@@ -12,8 +12,8 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from chatcli.cli.output import Environment
 from chatcli.output_guard import write_json
+from chatcli.session.environment import Environment
 
 if TYPE_CHECKING:
     from chatcli.engine.doctor import Clock, Report
@@ -26,8 +26,8 @@ def run_doctor_command(*, flags: dict[str, Any], headers: list[str], as_json: bo
                        env: Environment | None = None,
                        clock: Clock = time.monotonic) -> None:
     """Probe the endpoint and model the flags resolve to, and print the report."""
-    from chatcli.cli.endpoint import open_client
     from chatcli.engine.doctor import run_doctor
+    from chatcli.session.connect import open_client
 
     env = env or Environment.from_process()
     settings = replace(env.settings(flags), retries=0)

@@ -13,10 +13,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chatcli.cli.conversation import history_path
-from chatcli.cli.output import Environment
 from chatcli.errors import UsageError
 from chatcli.output_guard import json_text, write_json
+from chatcli.session.conversation import history_path
+from chatcli.session.environment import Environment
 
 if TYPE_CHECKING:
     from chatcli.history import Conversation, Entry, HistoryStore

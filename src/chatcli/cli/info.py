@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chatcli.cli.output import Environment
 from chatcli.errors import ProtocolError
 from chatcli.output_guard import write_json
+from chatcli.session.environment import Environment
 
 
 def list_models(*, flags: dict[str, Any], headers: list[str], trace_id: str | None,
                 as_json: bool, verbose: bool, ca_bundle: str | None = None,
                 insecure: bool = False, env: Environment | None = None) -> None:
     """``GET /models``: one id a line, sorted, or the raw JSON with ``--json``."""
-    from chatcli.cli.endpoint import open_client
+    from chatcli.session.connect import open_client
 
     env = env or Environment.from_process()
     settings = env.settings(flags)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatcli.cli.output import Environment
 from chatcli.output_guard import write_json
+from chatcli.session.environment import Environment
 
 
 def show_model(model: str, *, flags: dict[str, Any], headers: list[str],
@@ -18,8 +18,8 @@ def show_model(model: str, *, flags: dict[str, Any], headers: list[str],
                ca_bundle: str | None = None, insecure: bool = False,
                env: Environment | None = None) -> None:
     """``GET /model-catalog/{model}``, else ``GET /models/{model}``, printed."""
-    from chatcli.cli.endpoint import open_client
     from chatcli.endpoint.catalog import fetch_model_info
+    from chatcli.session.connect import open_client
 
     env = env or Environment.from_process()
     settings = env.settings(flags)

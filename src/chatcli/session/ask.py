@@ -10,18 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from chatcli.cli.conversation import open_history
-from chatcli.cli.endpoint import open_client, param_drops_store
-from chatcli.cli.inputs import gather_messages, read_text
-from chatcli.cli.outgoing import terminal_policy
-from chatcli.cli.output import Environment, make_renderer, report_outcome
-from chatcli.cli.tool_use import has_runnable_tools
 from chatcli.errors import UsageError
 from chatcli.protocol.messages import (
     build_request,
     load_json,
     options_to_fields,
 )
+from chatcli.session.connect import open_client, param_drops_store
+from chatcli.session.conversation import open_history
+from chatcli.session.environment import Environment
+from chatcli.session.inputs import gather_messages, read_text
+from chatcli.session.outgoing import terminal_policy
+from chatcli.session.output import make_renderer, report_outcome
+from chatcli.session.tooling import has_runnable_tools
 
 if TYPE_CHECKING:
     from chatcli.config import Settings
@@ -108,14 +109,14 @@ def run_ask(request: AskRequest, env: Environment | None = None) -> None:
     settings = env.settings(request.flags)
     if (settings.functions or settings.tool_cmds or settings.tools or settings.approve
             or settings.mcp or settings.mcp_urls):
-        from chatcli.cli.tool_use import merged_tool_options
+        from chatcli.session.tooling import merged_tool_options
 
         request = merged_tool_options(request, settings)  # the flags add to the profile's
     fields = request_fields(request)
     mcp_tools = None
     toolset = None
     if has_runnable_tools(request):
-        from chatcli.cli.tool_use import keep_keys_from_tools, load_mcp, toolset_for
+        from chatcli.session.tooling import keep_keys_from_tools, load_mcp, toolset_for
 
         keep_keys_from_tools(request, settings, env)
         mcp_tools = load_mcp(request, env)  # bad tools are usage errors before sending
@@ -152,7 +153,7 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
                                          str(fields.get("model") or settings.model),
                                          data_dir() / CACHE_FILE)
             if toolset is not None:
-                from chatcli.cli.tool_use import run_with_tools
+                from chatcli.session.tooling import run_with_tools
 
                 result = run_with_tools(request, env, client, settings, messages, fields,
                                         toolset, recorder).last

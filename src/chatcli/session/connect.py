@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chatcli.cli.output import Environment
 from chatcli.errors import UsageError
 from chatcli.sanitize import is_secret_header, remember_secret
+from chatcli.session.environment import Environment
 
 if TYPE_CHECKING:
     from chatcli.config import Settings

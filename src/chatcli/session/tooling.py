@@ -13,20 +13,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from chatcli.cli.output import Environment, make_renderer
 from chatcli.output_guard import write_json
-from chatcli.sanitize import visible
+from chatcli.session.environment import Environment
+from chatcli.session.output import make_renderer
 
 if TYPE_CHECKING:
-    from chatcli.cli.ask import AskRequest
     from chatcli.config import Settings
     from chatcli.engine.tool_loop import LoopResult
+    from chatcli.session.ask import AskRequest
     from chatcli.tools import Approval, Ask, ToolOutcome, ToolSet
     from chatcli.tools.mcp import McpTools
 
-PLAIN_RESULT_CHARS = 200
-RICH_RESULT_LINES = 20
-RICH_RESULT_CHARS = 2000
 
 
 def merged_tool_options(request: AskRequest, settings: Settings) -> AskRequest:
@@ -171,32 +168,11 @@ def run_with_tools(request: AskRequest, env: Environment, client: Any, settings:
 
 def outcome_shower(env: Environment, rich: bool) -> Callable[[ToolOutcome], None]:
     """How a tool's outcome is shown: a panel on a terminal, one stderr line otherwise."""
+    from chatcli.render.tool_outcome import outcome_panel, plain_line
+
     if not rich:
         return lambda outcome: env.log(plain_line(outcome))
     from chatcli.render.console import terminal_console
 
     console = terminal_console(env.stdout)
     return lambda outcome: console.print(outcome_panel(outcome))
-
-
-def plain_line(outcome: ToolOutcome) -> str:
-    text = " ".join(outcome.content.split())
-    if len(text) > PLAIN_RESULT_CHARS:
-        text = text[: PLAIN_RESULT_CHARS - 1] + "…"
-    state = "" if outcome.ok else f" {outcome.status}"
-    return (f"tool result [{outcome.tool_call_id}] {outcome.name}{state}"
-            f" ({outcome.duration:.2f}s): {text}")
-
-
-def outcome_panel(outcome: ToolOutcome) -> Any:
-    from rich.panel import Panel
-    from rich.text import Text
-
-    lines = visible(outcome.content).splitlines()
-    shown = "\n".join(lines[:RICH_RESULT_LINES])[:RICH_RESULT_CHARS]
-    if len(shown) < len("\n".join(lines)):
-        shown += f"\n… ({len(outcome.content):,} characters in all, complete in history)"
-    title = Text(f"{visible(outcome.name)} · {outcome.duration:.2f}s"
-                 + ("" if outcome.ok else f" · {outcome.status}"))
-    return Panel(Text(shown), title=title, title_align="left", expand=False,
-                 border_style="green" if outcome.ok else "red")

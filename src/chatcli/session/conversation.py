@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chatcli.cli.output import Environment
 from chatcli.config import Settings, data_dir
 from chatcli.errors import UsageError
+from chatcli.session.environment import Environment
 
 if TYPE_CHECKING:
     from chatcli.history import ConversationRecorder, HistoryStore, StoredMessage

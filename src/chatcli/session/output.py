@@ -1,101 +1,18 @@
-"""Where output goes: the process's streams, the renderer for them, and the lines after.
+"""How an answer is shown: the renderer for ``-O``, and the lines said after it.
 
-``Environment`` holds stdin, stdout, stderr and whether each is a terminal,
-so tests can hand in their own. The terminal renderer (and with it Rich's
-Markdown and Pygments) is imported only when it is chosen.
+The terminal renderer (and with it Rich's Markdown and Pygments) is imported
+only when it is chosen. ``report_outcome`` gives the warnings about how an answer
+ended and the ``--usage`` line, on stderr.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import Any, cast
 
-from chatcli.config import stream_is_terminal
-from chatcli.output_guard import GuardedStream, guard_stream
-
-if TYPE_CHECKING:
-    from chatcli.config import Settings
 from chatcli.engine.turn import Renderer
-from chatcli.errors import UsageError
 from chatcli.protocol.result import TurnResult
 from chatcli.render import ReasoningMode, RenderOptions
-from chatcli.sanitize import redact_secrets
-
-
-class Environment:
-    """The process's streams and what they are connected to.
-
-    stdout and stderr are always guarded (``output_guard``): on a terminal, text
-    written to them shows control characters escaped, whoever writes it.
-    """
-
-    def __init__(self, stdin: TextIO, stdout: TextIO | GuardedStream,
-                 stderr: TextIO | GuardedStream, stdin_is_terminal: bool,
-                 stdout_is_terminal: bool, stderr_is_terminal: bool) -> None:
-        self.stdin = stdin
-        self.stdout = guard_stream(stdout, stdout_is_terminal)
-        self.stderr = guard_stream(stderr, stderr_is_terminal)
-        self.stdin_is_terminal = stdin_is_terminal
-        self.stdout_is_terminal = stdout_is_terminal
-        self.stderr_is_terminal = stderr_is_terminal
-
-    @classmethod
-    def from_process(cls) -> Environment:
-        return cls(
-            stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr,
-            stdin_is_terminal=sys.stdin is None or sys.stdin.isatty(),
-            stdout_is_terminal=stream_is_terminal(sys.stdout),
-            stderr_is_terminal=stream_is_terminal(sys.stderr),
-        )
-
-    def read_stdin(self, limit: int | None = None) -> str:
-        """All of stdin as UTF-8 text; more than ``limit`` bytes is a usage error."""
-        if self.stdin is None:
-            return ""
-        size = -1 if limit is None else limit + 1  # never more than the limit and one byte
-        buffer = getattr(self.stdin, "buffer", None)
-        raw: str | bytes = self.stdin.read(size) if buffer is None else buffer.read(size)
-        if limit is not None and len(raw) > limit:
-            raise UsageError(f"stdin: more than {limit / 1_048_576:g} MB"
-                             " (--max-attachment-mb)")
-        if isinstance(raw, str):
-            return raw
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise UsageError(f"stdin is not UTF-8 text ({exc.reason})") from None
-
-    def question_streams(self) -> tuple[TextIO, GuardedStream] | None:
-        """Where to ask the user something: the terminal, even when stdin is a pipe
-        (``/dev/tty``); None where there is no terminal to ask on."""
-        if self.stdin is not None and self.stdin_is_terminal and self.stderr_is_terminal:
-            return self.stdin, self.stderr
-        if not self.stderr_is_terminal:
-            return None
-        try:  # two streams: a terminal cannot seek, which "r+" would need
-            keys = open("/dev/tty", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
-            screen = open("/dev/tty", "w", encoding="utf-8")  # noqa: SIM115
-        except OSError:
-            return None
-        return keys, guard_stream(screen, True)
-
-    def log(self, line: str) -> None:
-        """One diagnostic line on stderr, every known secret redacted."""
-        self.stderr.write(redact_secrets(line) + "\n")
-        self.stderr.flush()
-
-    def warn(self, message: str) -> None:
-        self.log(f"chatcli: warning: {message}")
-
-    def settings(self, flags: Mapping[str, Any]) -> Settings:
-        """Settings for these flags, with any warning about them said once, here."""
-        from chatcli.config import load_settings
-
-        settings = load_settings(flags)
-        for warning in settings.warnings:
-            self.warn(warning)
-        return settings
+from chatcli.session.environment import Environment
 
 
 def make_renderer(mode: str, reasoning: str, env: Environment, *, choices: int,

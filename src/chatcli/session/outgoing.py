@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, cast
 from chatcli.errors import UsageError
 
 if TYPE_CHECKING:
-    from chatcli.cli.output import Environment
     from chatcli.secrets import Ask, Override, SecretScanMode
+    from chatcli.session.environment import Environment
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chatcli.cli.outgoing import Piece, SecretPolicy, check
 from chatcli.errors import UsageError
 from chatcli.protocol.messages import ContentPart, Message, load_messages, user_message
+from chatcli.session.outgoing import Piece, SecretPolicy, check
 
 if TYPE_CHECKING:
-    from chatcli.cli.ask import AskRequest
-    from chatcli.cli.output import Environment
+    from chatcli.session.ask import AskRequest
+    from chatcli.session.environment import Environment
 
 
 def gather_messages(request: AskRequest, env: Environment,
