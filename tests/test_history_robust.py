@@ -385,7 +385,7 @@ def test_continuing_leaves_damaged_rows_out_with_one_warning(how: str,
 
 
 def test_the_repl_loads_and_continues_without_damaged_rows(fakeapi: FakeAPI) -> None:
-    from chatcli.session.ask import AskRequest
+    from chatcli.session.options import AskRequest
     from test_repl import err, repl
 
     cid = plant()
@@ -468,7 +468,7 @@ def test_userinfo_an_older_version_stored_is_never_shown() -> None:
 
 
 def test_repl_save_leaves_userinfo_out(fakeapi: FakeAPI, tmp_path: Path) -> None:
-    from chatcli.session.ask import AskRequest
+    from chatcli.session.options import AskRequest
     from test_repl import repl
 
     fakeapi.add(SSE(text_stream(["ok"])))
@@ -682,7 +682,7 @@ def test_a_data_directory_others_can_write_is_warned_about(fakeapi: FakeAPI) -> 
 
 
 def test_the_repl_warns_once_about_a_loose_data_directory(fakeapi: FakeAPI) -> None:
-    from chatcli.session.ask import AskRequest
+    from chatcli.session.options import AskRequest
     from test_repl import err, repl
 
     db_path().parent.mkdir(parents=True)

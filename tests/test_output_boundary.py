@@ -27,8 +27,8 @@ from chatcli.cli.app import app
 from chatcli.repl import open_session
 from chatcli.repl_commands import COMMANDS
 from chatcli.repl_prompt import chat
-from chatcli.session.ask import AskRequest
 from chatcli.session.environment import Environment
+from chatcli.session.options import AskRequest
 from clirun import run_cli
 from fakeapi import (
     JSON,

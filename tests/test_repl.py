@@ -26,8 +26,8 @@ from chatcli.history import HistoryStore
 from chatcli.repl import ChatSession, open_session
 from chatcli.repl_commands import last_code_block
 from chatcli.repl_prompt import ChatCompleter, build_prompt, chat
-from chatcli.session.ask import AskRequest
 from chatcli.session.environment import Environment
+from chatcli.session.options import AskRequest
 from clirun import process_env
 from fakeapi import (
     JSON,

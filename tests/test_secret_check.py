@@ -166,8 +166,8 @@ def repl_session(fakeapi: FakeAPI, keys: str, answers: str = "",
     from prompt_toolkit.output import DummyOutput
 
     from chatcli.repl_prompt import chat
-    from chatcli.session.ask import AskRequest
     from chatcli.session.environment import Environment
+    from chatcli.session.options import AskRequest
 
     env = Environment(stdin=io.StringIO(answers), stdout=io.StringIO(), stderr=io.StringIO(),
                       stdin_is_terminal=True, stdout_is_terminal=False, stderr_is_terminal=False)

@@ -76,7 +76,7 @@ def test_insecure_skips_the_check_with_a_warning(https: tuple[str, Path]) -> Non
 
 
 def test_the_repl_takes_the_same_tls_options(https: tuple[str, Path]) -> None:
-    from chatcli.session.ask import AskRequest
+    from chatcli.session.options import AskRequest
     from test_repl import out, repl
 
     url, cert = https

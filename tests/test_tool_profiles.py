@@ -15,8 +15,8 @@ from prompt_toolkit.output import DummyOutput
 
 from chatcli.config import Settings
 from chatcli.repl_prompt import chat
-from chatcli.session.ask import AskRequest
 from chatcli.session.environment import Environment
+from chatcli.session.options import AskRequest
 from chatcli.session.tooling import merged_tool_options
 from clirun import run_cli
 from fakeapi import SSE, FakeAPI, chunk, sse_bytes, text_stream, tool_delta

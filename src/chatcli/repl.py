@@ -20,9 +20,10 @@ from chatcli.protocol.messages import ContentPart, Message, build_request, user_
 from chatcli.protocol.result import TurnResult
 from chatcli.repl_commands import COMMANDS, without
 from chatcli.sanitize import is_safe, visible
-from chatcli.session.ask import AskRequest, request_fields
 from chatcli.session.conversation import Resumed, open_history
 from chatcli.session.environment import Environment
+from chatcli.session.fields import request_fields
+from chatcli.session.options import AskRequest
 from chatcli.session.outgoing import Piece, SecretPolicy, check
 from chatcli.session.output import make_renderer, report_outcome
 

@@ -27,8 +27,8 @@ from chatcli.paths import create_private_file
 from chatcli.repl import ChatSession, open_session
 from chatcli.repl_commands import COMMANDS, HISTORY_LIMIT
 from chatcli.sanitize import visible
-from chatcli.session.ask import AskRequest
 from chatcli.session.environment import Environment
+from chatcli.session.options import AskRequest
 
 
 class ChatCompleter(Completer):

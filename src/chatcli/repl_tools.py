@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from chatcli.config import Settings
     from chatcli.protocol.messages import Message
     from chatcli.repl import ChatSession
-    from chatcli.session.ask import AskRequest
+    from chatcli.session.options import AskRequest
     from chatcli.tools import Approval, ToolSet
     from chatcli.tools.mcp import McpTools
 

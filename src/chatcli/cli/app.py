@@ -274,7 +274,8 @@ def ask(
     debug: Debug = False,
 ) -> None:
     """Send a prompt and stream the answer (the default command)."""
-    from chatcli.session.ask import AskRequest, run_ask
+    from chatcli.session.ask import run_ask
+    from chatcli.session.options import AskRequest
 
     run = run_ask
     if ctx.info_name == "chat":  # the same options, the interactive loop
@@ -334,7 +335,7 @@ def config_show(
 @config_app.command("forget-drops")
 def config_forget_drops(debug: Debug = False) -> None:
     """Forget the request fields endpoints rejected (they are sent again)."""
-    from chatcli.session.ask import forget_drops
+    from chatcli.cli.info import forget_drops
 
     guarded(forget_drops)
 
@@ -345,6 +346,8 @@ def completion(
         metavar="SHELL", help="The shell to complete for.", show_default=False)],
 ) -> None:
     """Print a shell completion script (static: pressing TAB never runs chatcli)."""
+    from typer.main import get_command
+
     from chatcli.cli.completion import completion_script
 
-    guarded(lambda: typer.echo(completion_script(shell.value), nl=False))
+    guarded(lambda: typer.echo(completion_script(shell.value, get_command(app)), nl=False))

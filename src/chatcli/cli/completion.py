@@ -18,7 +18,6 @@ from typing import Literal
 
 from typer._click import Command, Context
 from typer.core import TyperArgument, TyperGroup, TyperOption
-from typer.main import get_command
 from typer.models import TyperPath
 
 PROG = "chatcli"
@@ -124,12 +123,9 @@ class Spec:
         return zip(starts, self.arguments, strict=False)
 
 
-def command_tree(root: Command | None = None, default: str | None = DEFAULT_COMMAND) -> Spec:
-    """The visible commands, options and arguments under ``root`` (the app by default)."""
-    if root is None:
-        from chatcli.cli.app import app  # not at the top: app.py imports this module
-
-        root = get_command(app)
+def command_tree(root: Command, default: str | None = DEFAULT_COMMAND) -> Spec:
+    """The visible commands, options and arguments under ``root`` (the app's command, handed
+    in by the app: this module never imports it)."""
     return Spec.read(root, (PROG,), None, default)
 
 
@@ -382,14 +378,14 @@ class _Fish(_Renderer):
 _RENDERERS: dict[str, type[_Bash | _Zsh | _Fish]] = {"bash": _Bash, "zsh": _Zsh, "fish": _Fish}
 
 
-def completion_script(shell: str, root: Command | None = None) -> str:
+def completion_script(shell: str, root: Command) -> str:
     """The completion script for ``shell`` (one of ``SHELLS``), ending with a newline."""
     if shell not in _RENDERERS:
         raise ValueError(f"unknown shell {shell!r}; expected one of {', '.join(SHELLS)}")
     return "\n".join(_RENDERERS[shell](command_tree(root)).script()) + "\n"
 
 
-def write_all(directory: Path, root: Command | None = None) -> list[Path]:
+def write_all(directory: Path, root: Command) -> list[Path]:
     """Write every shell's script into ``directory`` under its usual name."""
     paths = [directory / FILE_NAMES[shell] for shell in SHELLS]
     for shell, path in zip(SHELLS, paths, strict=True):

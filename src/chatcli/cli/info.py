@@ -75,3 +75,12 @@ def _describe_headers(headers: Any) -> str:
 
     shown = {name: redact_header(name, str(value)) for name, value in headers.items()}
     return json.dumps(shown, ensure_ascii=False)
+
+
+def forget_drops(env: Environment | None = None) -> None:
+    """``chatcli config forget-drops``: every remembered rejection is forgotten."""
+    env = env or Environment.from_process()
+    from chatcli.session.connect import param_drops_store
+
+    count = param_drops_store().forget()
+    env.stdout.write(f"forgot {count} rejected field{'s' if count != 1 else ''}\n")

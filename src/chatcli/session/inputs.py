@@ -16,8 +16,8 @@ from chatcli.protocol.messages import ContentPart, Message, load_messages, user_
 from chatcli.session.outgoing import Piece, SecretPolicy, check
 
 if TYPE_CHECKING:
-    from chatcli.session.ask import AskRequest
     from chatcli.session.environment import Environment
+    from chatcli.session.options import AskRequest
 
 
 def gather_messages(request: AskRequest, env: Environment,

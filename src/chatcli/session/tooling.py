@@ -20,7 +20,7 @@ from chatcli.session.output import make_renderer
 if TYPE_CHECKING:
     from chatcli.config import Settings
     from chatcli.engine.tool_loop import LoopResult
-    from chatcli.session.ask import AskRequest
+    from chatcli.session.options import AskRequest
     from chatcli.tools import Approval, Ask, ToolOutcome, ToolSet
     from chatcli.tools.mcp import McpTools
 
