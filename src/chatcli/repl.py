@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chatcli.config import Settings
+from chatcli.dotted import without
 from chatcli.engine.turn import run_turn
 from chatcli.errors import ChatcliError, UsageError
-from chatcli.protocol.messages import ContentPart, Message, build_request, user_message
+from chatcli.protocol.messages import REPLY_KEYS, ContentPart, Message, build_request, user_message
 from chatcli.protocol.result import TurnResult
-from chatcli.repl_commands import COMMANDS, without
+from chatcli.repl_commands import COMMANDS
 from chatcli.sanitize import is_safe, visible
 from chatcli.session.conversation import Resumed, open_history
 from chatcli.session.environment import Environment
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from chatcli.history import ConversationRecorder, HistoryStore, StoredMessage
     from chatcli.repl_tools import ReplTools
 
-REPLY_KEYS = ("content", "reasoning_content", "tool_calls", "refusal")  # as the recorder keeps
 
 
 @dataclass

@@ -13,12 +13,12 @@ import json
 import re
 import shlex
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, replace
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from chatcli.config import deep_merge
+from chatcli.dotted import MISSING, deep_merge, lookup, without
 from chatcli.errors import UsageError
 from chatcli.protocol.messages import Message, options_to_fields
 from chatcli.session.conversation import Resumed, load_messages
@@ -39,7 +39,6 @@ KEYS_HELP = ("keys: Enter sends · Alt-Enter or Ctrl-J: new line · Ctrl-X Ctrl-
              " · Ctrl-R: search input history · Ctrl-C: cancel · Ctrl-D: leave")
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 HISTORY_LIMIT = 20
-_MISSING = object()
 
 
 def command(name: str, args: str, help: str) -> Callable[[Callable[[ChatSession, str], None]],
@@ -102,10 +101,10 @@ def unset_field(session: ChatSession, arg: str) -> None:
         raise UsageError("usage: /unset KEY")
     if path[0] == "messages":
         raise UsageError("/unset cannot remove the messages")
-    if lookup(session.body(), path) is _MISSING:
+    if lookup(session.body(), path) is MISSING:
         raise UsageError(f"{arg} is not in the request")
     session.fields = without(session.fields, path)
-    if lookup(session.body(), path) is not _MISSING:  # it comes from the profile
+    if lookup(session.body(), path) is not MISSING:  # it comes from the profile
         session.removed.append(path)
     session.say(f"{arg} unset")
 
@@ -205,10 +204,11 @@ def save(session: ChatSession, arg: str) -> None:
     path = Path(arg).expanduser()
     conversation, stored = _as_stored(session)
     if path.suffix.lower() == ".json":  # the shape of `chatcli history export --format json`
-        document = {"conversation": asdict(conversation), "messages": [asdict(m) for m in stored]}
-        text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+        from chatcli.history.export import document
+
+        text = json.dumps(document(conversation, stored), ensure_ascii=False, indent=2) + "\n"
     else:
-        from chatcli.cli.history_commands import markdown_export
+        from chatcli.history.export import markdown_export
 
         text = markdown_export(conversation, stored)
     try:
@@ -283,29 +283,6 @@ def list_tools(session: ChatSession, arg: str) -> None:
 
 
 COMMANDS["exit"] = Command("", "leave (Ctrl-D does too)", None)
-
-
-def lookup(data: Mapping[str, Any], path: Sequence[str]) -> Any:
-    """The value at a dotted path, or ``_MISSING``."""
-    value: Any = data
-    for part in path:
-        if not isinstance(value, Mapping) or part not in value:
-            return _MISSING
-        value = value[part]
-    return value
-
-
-def without(data: Mapping[str, Any], path: Sequence[str]) -> dict[str, Any]:
-    """A copy of ``data`` without the dotted path, and without tables left empty."""
-    copy = dict(data)
-    head = path[0]
-    if head in copy and len(path) == 1:
-        del copy[head]
-    elif isinstance(copy.get(head), Mapping):
-        copy[head] = without(copy[head], path[1:])
-        if not copy[head]:
-            del copy[head]
-    return copy
 
 
 def _words(arg: str, usage: str) -> list[str]:

@@ -101,7 +101,7 @@ def exchange_with_tools(session: ChatSession, tools: ReplTools, message: Message
 
 def settle(session: ChatSession) -> None:
     """Make the conversation what was sent last, then the last reply, as the history has it."""
-    from chatcli.repl import REPLY_KEYS
+    from chatcli.protocol.messages import REPLY_KEYS
 
     if session.sent is None:
         return  # nothing went out: the user message waits, as in a plain exchange
@@ -128,7 +128,7 @@ def unanswered(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def without_removed(settings: Settings, removed: Sequence[Sequence[str]]) -> Settings:
     """The settings without the profile's params that ``/unset`` took out."""
-    from chatcli.repl_commands import without
+    from chatcli.dotted import without
 
     params, extra = dict(settings.params), dict(settings.extra_body)
     for path in removed:

@@ -20,6 +20,7 @@ from typing import Any
 
 from chatcli.config.keys import KEY_VARIABLES, resolve_key
 from chatcli.config.types import CHECKS, check_settings
+from chatcli.dotted import deep_merge
 from chatcli.errors import ConfigError
 from chatcli.paths import loose_directory_warning
 from chatcli.sanitize import is_secret_header, remember_secret
@@ -323,18 +324,6 @@ def withhold_variables(names: Sequence[str], *, keep: Sequence[str] = ()) -> lis
     for name in removed:
         del os.environ[name]
     return removed
-
-
-def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """A new dict: ``extra`` over ``base``, merging nested tables key by key."""
-    merged = dict(base)
-    for key, value in extra.items():
-        old = merged.get(key)
-        if isinstance(old, Mapping) and isinstance(value, Mapping):
-            merged[key] = deep_merge(old, value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:

@@ -11,11 +11,14 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NotRequired, TypedDict
 
-from chatcli.config import Settings, deep_merge
+from chatcli.config import Settings
+from chatcli.dotted import deep_merge
 from chatcli.errors import UsageError
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 ROLES: frozenset[str] = frozenset({"system", "developer", "user", "assistant", "tool"})
+# An assistant message with none of these is no reply (the history keeps none either).
+REPLY_KEYS = ("content", "reasoning_content", "tool_calls", "refusal")
 
 
 class ImageURL(TypedDict):

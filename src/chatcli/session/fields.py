@@ -45,7 +45,7 @@ def request_fields(request: AskRequest) -> dict[str, Any]:
         fields["tool_choice"] = (choice if choice in ("none", "auto", "required")
                                  else {"type": "function", "function": {"name": choice}})
     fields.update(_output_fields(request))
-    from chatcli.config import deep_merge
+    from chatcli.dotted import deep_merge
 
     return deep_merge(fields, options_to_fields(request.options))
 
