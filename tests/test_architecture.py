@@ -25,7 +25,7 @@ ALLOWED = {
     "rich": {"render/terminal.py", "render/console.py", "render/tool_outcome.py"},
     "markdown_it": {"render/markdown_blocks.py"},
     "sqlite3": {"history/store.py", "history/opening.py"},
-    "prompt_toolkit": {"repl_prompt.py"},
+    "prompt_toolkit": {"repl/prompt.py"},
     "mcp": {"tools/mcp.py", "tools/mcp_connection.py"},
     "subprocess": {"config/keys.py", "tools/command.py", "media/clipboard.py"},
     "tomllib": {"config/__init__.py"},
@@ -113,7 +113,7 @@ def test_readme_documents_every_exit_code() -> None:
 # Every way past the output guard, and where each may stand (``output_guard``, STYLE 9).
 RAW_WRITES = {
     r"\bsys\.(stdout|stderr)\b": {"__main__.py", "cli/__init__.py", "session/environment.py"},
-    r"\.write_trusted\(": {"output_guard.py", "repl_commands.py"},  # /copy's own OSC 52
+    r"\.write_trusted\(": {"output_guard.py", "repl/commands.py"},  # /copy's own OSC 52
     r"\bTrustedSink\(": {"render/console.py"},
     r"\bConsole\(": {"render/console.py"},  # only SafeConsole is ever built
     r"\btyper\.echo\(": {"cli/app.py"},  # the version and completion scripts: chatcli's text

@@ -165,7 +165,7 @@ def repl_session(fakeapi: FakeAPI, keys: str, answers: str = "",
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
-    from chatcli.repl_prompt import chat
+    from chatcli.repl.prompt import chat
     from chatcli.session.environment import Environment
     from chatcli.session.options import AskRequest
 

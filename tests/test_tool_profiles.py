@@ -14,7 +14,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from chatcli.config import Settings
-from chatcli.repl_prompt import chat
+from chatcli.repl.prompt import chat
 from chatcli.session.environment import Environment
 from chatcli.session.options import AskRequest
 from chatcli.session.tooling import merged_tool_options

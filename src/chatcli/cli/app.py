@@ -279,7 +279,7 @@ def ask(
 
     run = run_ask
     if ctx.info_name == "chat":  # the same options, the interactive loop
-        from chatcli.repl_prompt import run_chat as run
+        from chatcli.repl.prompt import run_chat as run
 
     guarded(lambda: run(AskRequest(
         prompt=list(prompt or []), system=system, files=[str(p) for p in file or []],

@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chatcli.dotted import MISSING, deep_merge, lookup, without
-from chatcli.errors import UsageError
+from chatcli.errors import ChatcliError, UsageError
 from chatcli.protocol.messages import Message, options_to_fields
+from chatcli.repl.exchange import exchange, send
 from chatcli.session.conversation import Resumed, load_messages
 
 if TYPE_CHECKING:
     from chatcli.history import Conversation, HistoryStore, StoredMessage
-    from chatcli.repl import ChatSession
+    from chatcli.repl.session import ChatSession
 
 
 class Command(NamedTuple):
@@ -154,7 +155,7 @@ def undo(session: ChatSession, arg: str) -> None:
 
 @command("retry", "", "ask for the last answer again")
 def retry(session: ChatSession, arg: str) -> None:
-    session.exchange(drop_last_exchange(session))
+    exchange(session, drop_last_exchange(session))
 
 
 def drop_last_exchange(session: ChatSession) -> Message:
@@ -277,7 +278,7 @@ def reasoning(session: ChatSession, arg: str) -> None:
 
 @command("tools", "", "list the loaded tools, where they come from and who approves them")
 def list_tools(session: ChatSession, arg: str) -> None:
-    from chatcli.repl_tools import describe_tools
+    from chatcli.repl.tools import describe_tools
 
     session.say(describe_tools(session.tools))
 
@@ -312,3 +313,31 @@ def last_code_block(text: str) -> str | None:
         else:
             lines.append(line)
     return "\n".join(lines) if fence is not None else found
+
+
+def handle(session: ChatSession, line: str, *, message: bool = False) -> bool:
+    """Do what a line asks: a slash command (unless ``message``), else send it. False
+    means leave. Errors and Ctrl-C end the line, never the session."""
+    try:
+        return _dispatch(session, line.strip(), message)
+    except ChatcliError as exc:
+        session.error(exc.describe())
+    except KeyboardInterrupt:
+        session.env.stderr.write("chatcli: interrupted\n")
+        session.env.stderr.flush()
+    return True
+
+def _dispatch(session: ChatSession, text: str, message: bool) -> bool:
+    if not text:
+        return True
+    if message or not text.startswith("/") or text.startswith("//"):
+        send(session, text[1:] if text.startswith("//") and not message else text)
+        return True
+    name, *arg = text[1:].split(None, 1) or [""]
+    command = COMMANDS.get(name)
+    if command is None:
+        raise UsageError(f"unknown command /{name}; /help lists the commands")
+    if command.run is None:
+        return False
+    command.run(session, arg[0].strip() if arg else "")
+    return True

@@ -9,18 +9,14 @@ prompt-toolkit's prompts and never inside one. Nothing here touches prompt-toolk
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chatcli.sanitize import visible
 from chatcli.session.environment import Environment
-from chatcli.session.output import report_outcome
 
 if TYPE_CHECKING:
     from chatcli.config import Settings
-    from chatcli.protocol.messages import Message
-    from chatcli.repl import ChatSession
     from chatcli.session.options import AskRequest
     from chatcli.tools import Approval, ToolSet
     from chatcli.tools.mcp import McpTools
@@ -73,67 +69,6 @@ def tools_for(request: AskRequest, settings: Settings, fields: dict[str, Any],
     ask = (ask_on_terminal(env.stdin, env.stdout)
            if env.stdin is not None and env.stdin_is_terminal else None)
     return ReplTools(request, toolset, approval_for(request, ask), mcp)
-
-
-def exchange_with_tools(session: ChatSession, tools: ReplTools, message: Message) -> None:
-    """One exchange as the tool loop: every round rendered, recorded and kept here.
-
-    Cut short (an error, Ctrl-C in a round or a tool run), the conversation keeps what
-    the history keeps; calls left without a result get a "not run" one, so the next
-    request is still one the server accepts.
-    """
-    from chatcli.session.tooling import run_with_tools
-
-    session.messages.append(message)
-    request = replace(tools.request, output=session.output, reasoning=session.reasoning,
-                      stream=session.stream, trace_id=session.trace_id)
-    settings = without_removed(session.settings, session.removed)
-    session.sent, session.turns = None, []
-    try:
-        loop = run_with_tools(request, session.env, session.client, settings,
-                              list(session.messages), dict(session.fields), tools.toolset,
-                              session, approval=tools.approval)
-    finally:
-        settle(session)
-    report_outcome(loop.last, session.env, usage=session.show_usage, verbose=session.verbose)
-    session.say_if_not_saved()
-
-
-def settle(session: ChatSession) -> None:
-    """Make the conversation what was sent last, then the last reply, as the history has it."""
-    from chatcli.protocol.messages import REPLY_KEYS
-
-    if session.sent is None:
-        return  # nothing went out: the user message waits, as in a plain exchange
-    messages: list[Any] = list(session.sent)
-    last = session.turns[-1] if session.turns else None
-    if last is not None and any(last.message.get(k) for k in REPLY_KEYS):
-        messages.append(last.message)
-    for turn in session.turns:  # the copies the loop sent back stand for each round's reply
-        kept = next((m for m in messages if m == turn.message), None)
-        if kept is not None:
-            session.replies.append((kept, turn.status, turn.completion.get("usage")))
-    session.messages = messages + unanswered(messages)
-    session.sent, session.turns = None, []
-
-
-def unanswered(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """A "not run" result for each call of the last message, if it asks for tools."""
-    last = messages[-1] if messages else {}
-    if last.get("role") != "assistant" or not last.get("tool_calls"):
-        return []
-    return [{"role": "tool", "tool_call_id": str(call.get("id", "")), "content": NOT_RUN}
-            for call in last["tool_calls"] if isinstance(call, Mapping)]
-
-
-def without_removed(settings: Settings, removed: Sequence[Sequence[str]]) -> Settings:
-    """The settings without the profile's params that ``/unset`` took out."""
-    from chatcli.dotted import without
-
-    params, extra = dict(settings.params), dict(settings.extra_body)
-    for path in removed:
-        params, extra = without(params, path), without(extra, path)
-    return replace(settings, params=params, extra_body=extra)
 
 
 def describe_tools(tools: ReplTools | None) -> str:

@@ -1,9 +1,9 @@
-"""The interactive REPL's state (``chatcli chat``): a ``ChatSession`` and how one is opened.
+"""The REPL's state (``chatcli chat``): a ``ChatSession`` and how one is opened.
 
-``ChatSession`` holds the conversation and runs each line (a message, or a
-slash command from ``repl_commands``) without knowing about keys or screens,
-so it is tested without a terminal. The prompt-toolkit loop around it is
-``repl_prompt``.
+``ChatSession`` holds the conversation, the request it would go out in, what
+is queued for the next message, and what the history keeps; what a line does
+is ``exchange`` (messages) and ``commands`` (slash commands), the keys and the
+screen ``prompt``. Nothing here knows about keys or screens.
 """
 
 from __future__ import annotations
@@ -15,29 +15,26 @@ from typing import TYPE_CHECKING, Any
 
 from chatcli.config import Settings
 from chatcli.dotted import without
-from chatcli.engine.turn import run_turn
-from chatcli.errors import ChatcliError, UsageError
-from chatcli.protocol.messages import REPLY_KEYS, ContentPart, Message, build_request, user_message
+from chatcli.errors import ChatcliError
+from chatcli.protocol.messages import ContentPart, Message, build_request
 from chatcli.protocol.result import TurnResult
-from chatcli.repl_commands import COMMANDS
 from chatcli.sanitize import is_safe, visible
 from chatcli.session.conversation import Resumed, open_history
 from chatcli.session.environment import Environment
 from chatcli.session.fields import request_fields
 from chatcli.session.options import AskRequest
 from chatcli.session.outgoing import Piece, SecretPolicy, check
-from chatcli.session.output import make_renderer, report_outcome
 
 if TYPE_CHECKING:
     from chatcli.endpoint.client import ChatClient
     from chatcli.history import ConversationRecorder, HistoryStore, StoredMessage
-    from chatcli.repl_tools import ReplTools
+    from chatcli.repl.tools import ReplTools
 
 
 
 @dataclass
 class ChatSession:
-    """What the REPL remembers between lines, and what a line does."""
+    """What the REPL remembers between lines."""
 
     settings: Settings
     client: ChatClient
@@ -111,33 +108,6 @@ class ChatSession:
                                  if isinstance(e, dict) and "id" in e and is_safe(str(e["id"])))
         return self.models
 
-    def handle(self, line: str, *, message: bool = False) -> bool:
-        """Do what a line asks: a slash command (unless ``message``), else send it. False
-        means leave. Errors and Ctrl-C end the line, never the session."""
-        try:
-            return self._dispatch(line.strip(), message)
-        except ChatcliError as exc:
-            self.error(exc.describe())
-        except KeyboardInterrupt:
-            self.env.stderr.write("chatcli: interrupted\n")
-            self.env.stderr.flush()
-        return True
-
-    def _dispatch(self, text: str, message: bool) -> bool:
-        if not text:
-            return True
-        if message or not text.startswith("/") or text.startswith("//"):
-            self.send(text[1:] if text.startswith("//") and not message else text)
-            return True
-        name, *arg = text[1:].split(None, 1) or [""]
-        command = COMMANDS.get(name)
-        if command is None:
-            raise UsageError(f"unknown command /{name}; /help lists the commands")
-        if command.run is None:
-            return False
-        command.run(self, arg[0].strip() if arg else "")
-        return True
-
     def say(self, text: str) -> None:
         self.env.stdout.write(text + "\n")
         self.env.stdout.flush()
@@ -146,51 +116,10 @@ class ChatSession:
         self.env.stderr.write(f"chatcli: error: {text}\n")
         self.env.stderr.flush()
 
-    def send(self, text: str) -> None:
-        """Send ``text`` and what is queued (piped text, /attach, /image) as a user message,
-        once the secret check lets it go; held back, the line returns to the prompt."""
-        try:
-            pieces, note = check([Piece("the message", text), *self.queued_text], self.secrets)
-        except UsageError:
-            self.pending_input = text  # nothing typed is lost; the attachments stay queued
-            raise
-        if note:
-            self.env.warn(note)
-        message = user_message("\n\n".join(p.render() for p in pieces if p.text),
-                               self.queued_parts)
-        self.queued_text, self.queued_parts = [], []
-        self.exchange(message)
-
     def take_pending(self) -> str:
         """The line to show in the next prompt (empty but after a held-back message)."""
         line, self.pending_input = self.pending_input, ""
         return line
-
-    def exchange(self, message: Message) -> None:
-        """One turn (with tools, the whole tool loop). The reply, even cut short, joins the
-        conversation as the history keeps it."""
-        if self.tools is not None:
-            from chatcli.repl_tools import exchange_with_tools
-
-            exchange_with_tools(self, self.tools, message)
-            return
-        self.messages.append(message)
-        body = self.body()
-        renderer = make_renderer(self.output, self.reasoning, self.env,
-                                 choices=int(body.get("n") or 1),
-                                 model=str(body.get("model", "")))
-        self.last_reply, self.turns = None, []
-        try:
-            result = run_turn(self.client, body, renderer, recorder=self,
-                              trace_id=self.trace_id)
-        finally:
-            reply = self.last_reply
-            if reply is not None and any(reply.message.get(k) for k in REPLY_KEYS):
-                self.messages.append(reply.message)
-                self.replies.append((reply.message, reply.status,
-                                     reply.completion.get("usage")))
-        report_outcome(result, self.env, usage=self.show_usage, verbose=self.verbose)
-        self.say_if_not_saved()
 
     def say_if_not_saved(self) -> None:
         """Once, when the history stopped taking this conversation (a full disk, say)."""
@@ -225,7 +154,7 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
     """A session as the command line sets it up: the attachments wait for the first
     message; the client and the history close when the block ends."""
     from chatcli.media.attachments import image_part, read_text_file
-    from chatcli.repl_tools import tools_for
+    from chatcli.repl.tools import tools_for
     from chatcli.session.connect import open_client
     from chatcli.session.tooling import merged_tool_options
 

@@ -24,8 +24,8 @@ from prompt_toolkit.output import Output, create_output
 from chatcli.config import data_dir
 from chatcli.errors import UsageError
 from chatcli.paths import create_private_file
-from chatcli.repl import ChatSession, open_session
-from chatcli.repl_commands import COMMANDS, HISTORY_LIMIT
+from chatcli.repl.commands import COMMANDS, HISTORY_LIMIT, handle
+from chatcli.repl.session import ChatSession, open_session
 from chatcli.sanitize import visible
 from chatcli.session.environment import Environment
 from chatcli.session.options import AskRequest
@@ -114,7 +114,7 @@ def run_loop(session: ChatSession, prompt: PromptSession[str]) -> None:
             continue
         except EOFError:
             return
-        if not session.handle(line):
+        if not handle(session, line):
             return
 
 
@@ -124,7 +124,7 @@ def chat(request: AskRequest, env: Environment, *, piped: str = "", input: Input
     with open_session(request, env, piped) as session:
         prompt = build_prompt(session, input=input, output=output, history=history)
         if request.prompt:
-            session.handle(" ".join(request.prompt), message=True)
+            handle(session, " ".join(request.prompt), message=True)
         run_loop(session, prompt)
     return session
 

@@ -1,0 +1,121 @@
+"""What a message line does: the secret check, then one exchange (with tools, the tool loop),
+and the conversation made what the history keeps.
+
+A reply cut short (an error, Ctrl-C) still joins the conversation as the history keeps
+it; tool calls left without a result get a "not run" one, so the next request is one
+the server accepts. Slash commands are ``commands``; nothing here reads keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from chatcli.config import Settings
+from chatcli.dotted import without
+from chatcli.engine.turn import run_turn
+from chatcli.errors import UsageError
+from chatcli.protocol.messages import REPLY_KEYS, Message, user_message
+from chatcli.repl.session import ChatSession
+from chatcli.repl.tools import NOT_RUN, ReplTools
+from chatcli.session.outgoing import Piece, check
+from chatcli.session.output import make_renderer, report_outcome
+
+
+def send(session: ChatSession, text: str) -> None:
+    """Send ``text`` and what is queued (piped text, /attach, /image) as a user message,
+    once the secret check lets it go; held back, the line returns to the prompt."""
+    try:
+        pieces, note = check([Piece("the message", text), *session.queued_text], session.secrets)
+    except UsageError:
+        session.pending_input = text  # nothing typed is lost; the attachments stay queued
+        raise
+    if note:
+        session.env.warn(note)
+    message = user_message("\n\n".join(p.render() for p in pieces if p.text),
+                           session.queued_parts)
+    session.queued_text, session.queued_parts = [], []
+    exchange(session, message)
+
+
+def exchange(session: ChatSession, message: Message) -> None:
+    """One turn (with tools, the whole tool loop). The reply, even cut short, joins the
+    conversation as the history keeps it."""
+    if session.tools is not None:
+        exchange_with_tools(session, session.tools, message)
+        return
+    session.messages.append(message)
+    body = session.body()
+    renderer = make_renderer(session.output, session.reasoning, session.env,
+                             choices=int(body.get("n") or 1),
+                             model=str(body.get("model", "")))
+    session.last_reply, session.turns = None, []
+    try:
+        result = run_turn(session.client, body, renderer, recorder=session,
+                          trace_id=session.trace_id)
+    finally:
+        reply = session.last_reply
+        if reply is not None and any(reply.message.get(k) for k in REPLY_KEYS):
+            session.messages.append(reply.message)
+            session.replies.append((reply.message, reply.status,
+                                 reply.completion.get("usage")))
+    report_outcome(result, session.env, usage=session.show_usage, verbose=session.verbose)
+    session.say_if_not_saved()
+
+
+def exchange_with_tools(session: ChatSession, tools: ReplTools, message: Message) -> None:
+    """One exchange as the tool loop: every round rendered, recorded and kept here.
+
+    Cut short (an error, Ctrl-C in a round or a tool run), the conversation keeps what
+    the history keeps; calls left without a result get a "not run" one, so the next
+    request is still one the server accepts.
+    """
+    from chatcli.session.tooling import run_with_tools
+
+    session.messages.append(message)
+    request = replace(tools.request, output=session.output, reasoning=session.reasoning,
+                      stream=session.stream, trace_id=session.trace_id)
+    settings = without_removed(session.settings, session.removed)
+    session.sent, session.turns = None, []
+    try:
+        loop = run_with_tools(request, session.env, session.client, settings,
+                              list(session.messages), dict(session.fields), tools.toolset,
+                              session, approval=tools.approval)
+    finally:
+        settle(session)
+    report_outcome(loop.last, session.env, usage=session.show_usage, verbose=session.verbose)
+    session.say_if_not_saved()
+
+
+def settle(session: ChatSession) -> None:
+    """Make the conversation what was sent last, then the last reply, as the history has it."""
+    if session.sent is None:
+        return  # nothing went out: the user message waits, as in a plain exchange
+    messages: list[Any] = list(session.sent)
+    last = session.turns[-1] if session.turns else None
+    if last is not None and any(last.message.get(k) for k in REPLY_KEYS):
+        messages.append(last.message)
+    for turn in session.turns:  # the copies the loop sent back stand for each round's reply
+        kept = next((m for m in messages if m == turn.message), None)
+        if kept is not None:
+            session.replies.append((kept, turn.status, turn.completion.get("usage")))
+    session.messages = messages + unanswered(messages)
+    session.sent, session.turns = None, []
+
+
+def unanswered(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A "not run" result for each call of the last message, if it asks for tools."""
+    last = messages[-1] if messages else {}
+    if last.get("role") != "assistant" or not last.get("tool_calls"):
+        return []
+    return [{"role": "tool", "tool_call_id": str(call.get("id", "")), "content": NOT_RUN}
+            for call in last["tool_calls"] if isinstance(call, Mapping)]
+
+
+def without_removed(settings: Settings, removed: Sequence[Sequence[str]]) -> Settings:
+    """The settings without the profile's params that ``/unset`` took out."""
+    params, extra = dict(settings.params), dict(settings.extra_body)
+    for path in removed:
+        params, extra = without(params, path), without(extra, path)
+    return replace(settings, params=params, extra_body=extra)
