@@ -126,3 +126,102 @@ def test_raw_writes_to_a_terminal_stand_only_where_they_are_meant(pattern: str) 
              if re.search(pattern, path.read_text())}
     stray = sorted(found - RAW_WRITES[pattern])
     assert not stray, f"{pattern} appears in {stray}"
+
+
+# The layers, lowest first (STYLE.md): a module imports only from its own layer or below,
+# lazily or under TYPE_CHECKING alike, and no two modules import each other round.
+LAYERS: list[tuple[str, ...]] = [
+    ("__init__", "errors", "sanitize", "paths", "output_guard", "dotted"),  # 0 foundation
+    ("config",),  # 1 settings
+    ("protocol", "secrets"),  # 2 the wire, and text checks: no I/O
+    ("endpoint", "history", "media", "tools"),  # 3 edges
+    ("engine", "render"),  # 4 one exchange, and how it looks
+    ("session",),  # 5 options become a conversation
+    ("cli", "repl", "__main__"),  # 6 front ends
+]
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" and len(parts) > 1 else parts)
+
+
+def layer_of(module: str) -> int:
+    unit = module.split(".")[0]
+    return next(number for number, units in enumerate(LAYERS) if unit in units)
+
+
+def internal_imports(path: Path) -> set[str]:
+    """Every chatcli module this file imports, at the top, in a function or for types."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("chatcli."))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and (
+                node.module == "chatcli" or node.module.startswith("chatcli.")):
+            for alias in node.names:  # "from chatcli.cli import x" imports the module cli.x
+                inner = PACKAGE.joinpath(*node.module.split(".")[1:], alias.name)
+                submodule = inner.with_suffix(".py").exists() or inner.is_dir()
+                if submodule:
+                    found.add(f"{node.module}.{alias.name}")
+                elif node.module != "chatcli":
+                    found.add(node.module)
+    return {name.removeprefix("chatcli.") for name in found}
+
+
+GRAPH = {module_name(path): internal_imports(path) for path in MODULES}
+
+
+def test_every_module_has_a_layer() -> None:
+    for module in GRAPH:
+        assert any(module.split(".")[0] in units for units in LAYERS), module
+
+
+@pytest.mark.parametrize("module", sorted(GRAPH))
+def test_imports_run_downhill(module: str) -> None:
+    upward = sorted(target for target in GRAPH[module] if layer_of(target) > layer_of(module))
+    assert not upward, f"{module} (layer {layer_of(module)}) imports {upward} from above"
+
+
+def test_nothing_but_the_command_line_imports_it() -> None:
+    importers = sorted(module for module, targets in GRAPH.items()
+                       if not module.startswith("cli") and module != "__main__"
+                       and any(t == "cli" or t.startswith("cli.") for t in targets))
+    assert not importers, f"{importers} import chatcli.cli"
+
+
+def test_no_import_cycle() -> None:
+    """Depth-first search over the module graph; a back edge is a cycle."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(GRAPH.get(module, ())):
+            target = target if target in GRAPH else target.rsplit(".", 1)[0]
+            if state.get(target) == 1:
+                cycle = [*path[path.index(target):], target] if target in path else [target]
+                raise AssertionError("import cycle: " + " -> ".join(cycle))
+            if target in GRAPH and target not in state:
+                visit(target, [*path, target])
+        state[module] = 2
+
+    for module in sorted(GRAPH):
+        if module not in state:
+            visit(module, [module])
+
+
+def test_the_package_map_names_what_exists() -> None:
+    """The map in the package docstring: every name on its left is a module or package."""
+    import chatcli
+
+    doc = chatcli.__doc__ or ""
+    section = doc.split("below", 1)[1]
+    named = [word for line in section.splitlines() if line.startswith("    ")
+             for word in line.strip().split("  ")[0].split()]
+    assert len(named) >= 16
+    for name in named:
+        assert (PACKAGE / f"{name}.py").exists() or (PACKAGE / name).is_dir(), name
+    assert sorted(named) == sorted(unit for units in LAYERS for unit in units
+                                   if unit not in ("__init__", "__main__"))
+    for word in ("turn", "round", "exchange", "conversation", "session"):
+        assert f"\n    {word} " in doc

@@ -24,9 +24,9 @@ from prompt_toolkit.output import DummyOutput
 from typer.main import get_command
 
 from chatcli.cli.app import app
-from chatcli.repl.session import open_session
 from chatcli.repl.commands import COMMANDS
 from chatcli.repl.prompt import chat
+from chatcli.repl.session import open_session
 from chatcli.session.environment import Environment
 from chatcli.session.options import AskRequest
 from clirun import run_cli

@@ -23,9 +23,9 @@ from prompt_toolkit.output import DummyOutput
 from chatcli.config import data_dir
 from chatcli.errors import UsageError
 from chatcli.history import HistoryStore
-from chatcli.repl.session import ChatSession, open_session
 from chatcli.repl.commands import last_code_block
 from chatcli.repl.prompt import ChatCompleter, build_prompt, chat
+from chatcli.repl.session import ChatSession, open_session
 from chatcli.session.environment import Environment
 from chatcli.session.options import AskRequest
 from clirun import process_env

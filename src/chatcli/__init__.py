@@ -1,4 +1,31 @@
-"""chatcli: a terminal chat client for any OpenAI-compatible endpoint."""
+"""chatcli: a terminal chat client for any OpenAI-compatible endpoint.
+
+Words, as the code uses them:
+
+    turn          one request and its streamed answer (``engine.turn.run_turn``)
+    round         one pass of the tool loop: the model asks for calls, they run, their
+                  results go back in the next turn
+    exchange      all that one user message costs: one turn, or every round of the loop
+    conversation  the messages sent and received so far, as the history keeps them
+    session       one run of a front end: settings, endpoint, conversation, tools (the
+                  REPL's ``repl.session.ChatSession`` lasts many exchanges)
+
+Packages and modules, lowest layer first; each imports only from its own layer or
+below (``tests/test_architecture.py`` holds it, lazy imports included):
+
+    errors sanitize paths output_guard dotted   foundation: failures, safe text, files
+    config     settings, their types and keys; the only reader of the environment
+    protocol   SSE, chunks into events, the accumulator, message types, TurnResult
+    secrets    credentials found in what is about to be sent
+    endpoint   the HTTP client, the request body, rejected fields, the model catalog
+    history    the SQLite store, the recorder, exports
+    media      attachments, the clipboard, spoken output
+    tools      tool definitions, approval, runners, MCP
+    engine     one turn, the tool loop, the doctor's probes
+    render     plain, JSON, events and terminal renderers
+    session    options, inputs, the secret check, the endpoint, conversations, tools, output
+    cli repl   the front ends: the command line (Typer) and the REPL (prompt-toolkit)
+"""
 
 import sys
 
