@@ -243,3 +243,12 @@ def test_invalid_base_url_is_a_config_error() -> None:
     assert result.exit_code == 3
     assert result.stderr == ("chatcli: error: base URL 'ftp://example.com/v1' must start with"
                              " http:// or https://\n")
+
+
+def test_a_string_error_keeps_its_message_field(fakeapi: FakeAPI) -> None:
+    fakeapi.add(Raw(500, b'{"error": "SyntaxError", "message": "Bad control character in'
+                    b' string literal"}', "application/json"))
+    result = run_cli(["--base-url", fakeapi.base_url, "--retries", "0", "--trace-id", "t", "hi"])
+    assert result.exit_code == 5
+    assert result.stderr == ("chatcli: error: HTTP 500: SyntaxError: Bad control character in"
+                             " string literal (trace id t)\n")

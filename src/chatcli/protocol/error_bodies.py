@@ -59,6 +59,9 @@ def _error_message(body: Any) -> str:
             code = error.get("code") or error.get("type")
             return f"{message} ({code})" if code and str(code) not in str(message) else str(message)
         if isinstance(error, str) and error:
+            message = body.get("message")  # {"error": "SyntaxError", "message": "Bad …"}
+            if isinstance(message, str) and message and message not in error:
+                return f"{error}: {message}"
             return error
         detail = body.get("detail")
         if detail:

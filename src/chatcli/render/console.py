@@ -50,3 +50,10 @@ def terminal_console(stream: GuardedStream, *, terminal: bool = True,
     return SafeConsole(file=cast(IO[str], TrustedSink(stream)), force_terminal=terminal,
                        highlight=False,
                        emoji=False, markup=False, width=width)
+
+
+def dim_line(stream: GuardedStream, text: str) -> None:
+    """One line of chatcli's own, dim (a hint, not an answer)."""
+    from rich.text import Text
+
+    terminal_console(stream).print(Text(text, style="dim"))

@@ -13,7 +13,7 @@ import json
 import re
 import shlex
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -190,6 +190,24 @@ def load(session: ChatSession, arg: str) -> None:
     session.switch_to(conversation.id, load_messages(store, conversation.id, session.env))
     session.say(f"loaded {conversation.id}: {conversation.title}"
                 f" ({len(session.messages)} messages)")
+    session.say(recap(session.messages))
+
+
+RECAP_MESSAGES = 6  # the last messages /load shows
+RECAP_CHARS = 300  # of each
+
+
+def recap(messages: Sequence[Mapping[str, Any]]) -> str:
+    """The end of a conversation, so that one loaded shows where it stands."""
+    from chatcli.history.export import plain_text
+
+    lines = [] if len(messages) <= RECAP_MESSAGES else [
+        f"  … {len(messages) - RECAP_MESSAGES} earlier messages"]
+    for message in messages[-RECAP_MESSAGES:]:
+        text = " ".join(plain_text(dict(message)).split())
+        cut = text if len(text) <= RECAP_CHARS else text[:RECAP_CHARS - 1] + "…"
+        lines.append(f"  [{message.get('role', '?')}] {cut}")
+    return "\n".join(lines)
 
 
 def _store(session: ChatSession) -> HistoryStore:

@@ -123,10 +123,22 @@ def chat(request: AskRequest, env: Environment, *, piped: str = "", input: Input
     """The whole REPL on the given streams; returns the session as it ended."""
     with open_session(request, env, piped) as session:
         prompt = build_prompt(session, input=input, output=output, history=history)
+        greet(env)
         if request.prompt:
             handle(session, " ".join(request.prompt), message=True)
         run_loop(session, prompt)
     return session
+
+
+GREETING = "/help lists the commands and keys · Ctrl-D or /exit leaves"
+
+
+def greet(env: Environment) -> None:
+    """One dim line on a terminal: how to get help, how to leave."""
+    if env.stdout_is_terminal:
+        from chatcli.render.console import dim_line
+
+        dim_line(env.stdout, GREETING)
 
 
 def run_chat(request: AskRequest, env: Environment | None = None) -> None:
