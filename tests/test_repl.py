@@ -30,6 +30,7 @@ from chatcli.session.environment import Environment
 from chatcli.session.options import AskRequest
 from clirun import process_env
 from fakeapi import (
+    CHAT_PATH,
     JSON,
     MODELS_PATH,
     SSE,
@@ -81,19 +82,25 @@ def repl(request: AskRequest, keys: str, env: Environment | None = None, *, pipe
     return session, env
 
 
+def no_catalog(fakeapi: FakeAPI, model: str = "gpt-4o-mini") -> None:
+    """The endpoint describes no model (a 404 for the catalog and for models/ID)."""
+    fakeapi.add(JSON({"error": {"message": "no"}}, status=404), path=f"/v1/model-catalog/{model}")
+    fakeapi.add(JSON({"error": {"message": "no"}}, status=404), path=f"/v1/models/{model}")
+
+
 def answer(*pieces: str, usage: dict[str, int] | None = None) -> SSE:
     return SSE(text_stream(list(pieces), usage=usage))
 
 
 def sent(fakeapi: FakeAPI, index: int = -1) -> dict[str, Any]:
-    chats = [r for r in fakeapi.requests if r.path != MODELS_PATH]
+    chats = [r for r in fakeapi.requests if r.path == CHAT_PATH]
     body: dict[str, Any] = chats[index].json()
     return body
 
 
 def user_texts(fakeapi: FakeAPI) -> list[Any]:
     return [sent(fakeapi, i)["messages"][-1]["content"]
-            for i in range(len([r for r in fakeapi.requests if r.path != MODELS_PATH]))]
+            for i in range(len([r for r in fakeapi.requests if r.path == CHAT_PATH]))]
 
 
 @pytest.fixture
@@ -388,6 +395,7 @@ def test_attach_and_image_queue_parts_for_the_next_message(
     (tmp_path / "pic.png").write_bytes(PNG)
     fakeapi.add(answer("seen"))
     fakeapi.add(answer("plain"))
+    no_catalog(fakeapi)  # images: the model's input modalities are looked up first
     keys = (f"/attach {tmp_path}/a.py {tmp_path}/missing.txt\r/attach {tmp_path}/a.py\r"
             f"/image {tmp_path}/pic.png https://example.test/cat.jpg\r/image {tmp_path}/a.py\r"
             "look\rand now?\r")

@@ -19,8 +19,9 @@ from chatcli.errors import UsageError
 from chatcli.protocol.messages import REPLY_KEYS, Message, user_message
 from chatcli.repl.session import ChatSession
 from chatcli.repl.tools import NOT_RUN, ReplTools
+from chatcli.session.connect import refuse_unsupported
 from chatcli.session.outgoing import Piece, check
-from chatcli.session.output import make_renderer, report_outcome
+from chatcli.session.output import make_renderer, report_outcome, save_audio
 
 
 def send(session: ChatSession, text: str) -> None:
@@ -35,6 +36,11 @@ def send(session: ChatSession, text: str) -> None:
         session.env.warn(note)
     message = user_message("\n\n".join(p.render() for p in pieces if p.text),
                            session.queued_parts)
+    try:
+        refuse_unsupported(session.client, [message], session.model)  # before anything is sent
+    except UsageError as refused:
+        session.pending_input, session.queued_parts = text, []  # the typed line comes back
+        raise UsageError(f"{refused}; the queued attachments were dropped") from None
     session.queued_text, session.queued_parts = [], []
     exchange(session, message)
 
@@ -61,6 +67,8 @@ def exchange(session: ChatSession, message: Message) -> None:
             session.replies.append((reply.message, reply.status,
                                  reply.completion.get("usage")))
     report_outcome(result, session.env, usage=session.show_usage, verbose=session.verbose)
+    if session.audio_out:
+        save_audio(result, session.audio_out, session.env)
     session.say_if_not_saved()
 
 
@@ -85,6 +93,8 @@ def exchange_with_tools(session: ChatSession, tools: ReplTools, message: Message
     finally:
         settle(session)
     report_outcome(loop.last, session.env, usage=session.show_usage, verbose=session.verbose)
+    if session.audio_out:
+        save_audio(loop.last, session.audio_out, session.env)
     session.say_if_not_saved()
 
 

@@ -23,7 +23,7 @@ from chatcli.session.conversation import Resumed, open_history
 from chatcli.session.environment import Environment
 from chatcli.session.fields import request_fields
 from chatcli.session.options import AskRequest
-from chatcli.session.outgoing import Piece, SecretPolicy, check
+from chatcli.session.outgoing import Piece, SecretPolicy
 
 if TYPE_CHECKING:
     from chatcli.endpoint.client import ChatClient
@@ -56,6 +56,7 @@ class ChatSession:
     queued_parts: list[ContentPart] = field(default_factory=list)
     secrets: SecretPolicy = field(default_factory=SecretPolicy)
     pending_input: str = ""  # a line the secret check kept back: the next prompt's text
+    audio_out: str | None = None  # --audio-out: each spoken answer is written there
     removed: list[list[str]] = field(default_factory=list)  # /unset keys the profile sets
     replies: list[tuple[Any, str, Any]] = field(default_factory=list)  # message, status, usage
     models: list[str] | None = field(default=None, repr=False)
@@ -151,23 +152,21 @@ class ChatSession:
 
 @contextmanager
 def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iterator[ChatSession]:
-    """A session as the command line sets it up: the attachments wait for the first
-    message; the client and the history close when the block ends."""
-    from chatcli.media.attachments import image_part, read_text_file
+    """A session as the command line sets it up: every input is read and checked now,
+    as ``ask`` does, and waits for the first message; the client and the history close
+    when the block ends."""
     from chatcli.repl.tools import tools_for
     from chatcli.session.connect import open_client
+    from chatcli.session.inputs import gather
     from chatcli.session.tooling import merged_tool_options
 
     settings = env.settings(request.flags)
     fields = request_fields(merged_tool_options(request, settings))
     tools = tools_for(request, settings, fields, env)
     policy = _secret_policy(request, settings, env)
-    opening = _opening_messages(request, piped, policy)
+    gathered = gather(request, env, policy, piped=piped, prompt=False)
     max_bytes = int(request.max_attachment_mb * 1_048_576)
-    queued = [Piece("stdin", piped)] if piped.strip() and request.messages != "-" else []
-    queued += [Piece(path, read_text_file(path, max_bytes), label=path)
-               for path in request.files]
-    parts = [image_part(source, max_bytes, request.image_detail) for source in request.images]
+    queued = [Piece("the command line", gathered.text, checked=True)] if gathered.text else []
     resumed = open_history(settings, env, wanted=request.history,
                            continue_last=request.continue_last, cid=request.cid)
     with open_client(env, settings, headers=request.headers, verbose=request.verbose,
@@ -179,11 +178,12 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
             reasoning=request.reasoning, stream=request.stream, show_usage=request.usage,
             verbose=request.verbose,
             trace_id=request.trace_id, max_bytes=max_bytes, image_detail=request.image_detail,
-            queued_text=queued, queued_parts=parts, tools=tools, secrets=policy)
+            queued_text=queued, queued_parts=gathered.parts, tools=tools, secrets=policy,
+            audio_out=request.audio_out)
         if resumed.store is not None and resumed.conversation_id is not None:
             cid = resumed.conversation_id
             session.switch_to(cid, resumed.store.messages(cid))
-        session.messages.extend(opening)
+        session.messages.extend(gathered.opening)
         try:
             yield session
         finally:
@@ -201,23 +201,3 @@ def _secret_policy(request: AskRequest, settings: Settings, env: Environment) ->
 
         ask = ask_on_terminal(env.stdin, env.stdout)
     return SecretPolicy(settings.secret_scan, request.allow_secrets, request.redact_secrets, ask)
-
-
-def _opening_messages(request: AskRequest, piped: str, policy: SecretPolicy) -> list[Message]:
-    """``--system``, then ``--messages`` (``-``: the piped text), once checked for secrets."""
-    from chatcli.protocol.messages import load_messages
-    from chatcli.session.inputs import read_text
-
-    pieces: list[Piece] = []
-    if request.system is not None:
-        pieces.append(Piece("--system", request.system))
-    if request.messages is not None:
-        pieces.append(Piece("stdin", piped) if request.messages == "-" else
-                      Piece(request.messages, read_text(request.messages, "--messages")))
-    checked, _ = check(pieces, policy)
-    messages: list[Message] = []
-    if request.system is not None:
-        messages.append({"role": "system", "content": checked.pop(0).text})
-    for piece in checked:  # --messages, if given
-        messages.extend(load_messages(piece.text, piece.origin))
-    return messages

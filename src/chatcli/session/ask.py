@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 from chatcli.protocol.messages import (
     build_request,
 )
-from chatcli.session.connect import open_client
+from chatcli.session.connect import open_client, refuse_unsupported
 from chatcli.session.conversation import open_history
 from chatcli.session.environment import Environment
 from chatcli.session.fields import request_fields
 from chatcli.session.inputs import gather_messages
 from chatcli.session.options import AskRequest
 from chatcli.session.outgoing import terminal_policy
-from chatcli.session.output import make_renderer, report_outcome
+from chatcli.session.output import make_renderer, report_outcome, save_audio
 from chatcli.session.tooling import has_runnable_tools
 
 if TYPE_CHECKING:
@@ -67,15 +67,7 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
         with open_client(env, settings, headers=request.headers, verbose=request.verbose,
                          ca_bundle=request.ca_bundle, insecure=request.insecure,
                          strict=request.strict_params, thinking=request.thinking) as client:
-            if any(isinstance(m.get("content"), list) for m in new_messages):
-                from chatcli.config import data_dir
-                from chatcli.endpoint.catalog import CACHE_FILE, refuse_unsupported_media
-
-                # Images, audio or files: refused here if the endpoint says the model
-                # cannot take them, rather than by a gateway 400 after the upload.
-                refuse_unsupported_media(client, new_messages,
-                                         str(fields.get("model") or settings.model),
-                                         data_dir() / CACHE_FILE)
+            refuse_unsupported(client, new_messages, str(fields.get("model") or settings.model))
             if toolset is not None:
                 from chatcli.session.tooling import run_with_tools
 
@@ -97,10 +89,4 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
             resumed.store.close()
     report_outcome(result, env, usage=request.usage, verbose=request.verbose)
     if request.audio_out:
-        from chatcli.media.audio_out import write_audio
-
-        if write_audio(result, request.audio_out) is None:
-            env.warn(f"--audio-out {request.audio_out}: the response held no audio"
-                     " (ask with --modalities text --modalities audio)")
-
-
+        save_audio(result, request.audio_out, env)

@@ -6,7 +6,8 @@ endpoint options; this is the one place that turns them into a ``ChatClient``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from chatcli.errors import UsageError
 from chatcli.sanitize import is_secret_header, remember_secret
@@ -29,6 +30,18 @@ def open_client(env: Environment, settings: Settings, *, headers: list[str],
         tls=tls_choice(ca_bundle, insecure, env), drops=param_drops_store(),
         on_drop=lambda message: env.log(f"chatcli: note: {message}"), strict=strict,
         thinking=thinking, thinking_style=settings.thinking_style)
+
+
+def refuse_unsupported(client: ChatClient, messages: Sequence[Mapping[str, Any]],
+                       model: str) -> None:
+    """Images, audio or files: refused here if the endpoint says the model cannot take
+    them, rather than by a gateway's 400 after the upload (looked up once a day)."""
+    if not any(isinstance(m.get("content"), list) for m in messages):
+        return
+    from chatcli.config import data_dir
+    from chatcli.endpoint.catalog import CACHE_FILE, refuse_unsupported_media
+
+    refuse_unsupported_media(client, messages, model, data_dir() / CACHE_FILE)
 
 
 def tls_choice(ca_bundle: str | None, insecure: bool, env: Environment) -> bool | str:

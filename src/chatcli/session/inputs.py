@@ -9,6 +9,7 @@ before anything is sent.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chatcli.errors import UsageError
@@ -20,20 +21,36 @@ if TYPE_CHECKING:
     from chatcli.session.options import AskRequest
 
 
-def gather_messages(request: AskRequest, env: Environment,
-                    policy: SecretPolicy) -> list[Message]:
-    """System message, ``--messages``, then the user message from prompt, stdin and files."""
+@dataclass(frozen=True)
+class Gathered:
+    """What the command line gave, checked: the opening messages (``--system``,
+    ``--messages``), the first user message's text and its parts (every attachment)."""
+
+    opening: list[Message]
+    text: str
+    parts: list[ContentPart]
+
+
+def gather(request: AskRequest, env: Environment, policy: SecretPolicy, *,
+           piped: str | None = None, prompt: bool = True) -> Gathered:
+    """Read and check every input the options name. ``piped``: stdin already read (the
+    REPL reads it before taking the terminal); ``prompt``: the prompt words belong to
+    the text (the REPL sends them as its first message instead)."""
     from chatcli.media.attachments import read_bytes, read_text_file, text_of
 
     max_bytes = int(request.max_attachment_mb * 1_048_576)
+    if piped is None:
+        piped = "" if env.stdin_is_terminal else env.read_stdin(max_bytes)
     pieces: dict[str, Piece] = {}
     if request.system is not None:
         pieces["system"] = Piece("--system", request.system)
-    if request.messages is not None:
-        pieces["messages"] = messages_piece(request.messages, env, max_bytes)
-    pieces["prompt"] = Piece("the prompt", " ".join(request.prompt))
-    if request.messages != "-" and not env.stdin_is_terminal:
-        pieces["stdin"] = Piece("stdin", env.read_stdin(max_bytes))
+    if request.messages == "-":  # stdin holds the messages, not context
+        pieces["messages"] = Piece("stdin", piped)
+    elif request.messages is not None:
+        pieces["messages"] = Piece(request.messages, read_text(request.messages, "--messages"))
+    pieces["prompt"] = Piece("the prompt", " ".join(request.prompt) if prompt else "")
+    if request.messages != "-" and piped:
+        pieces["stdin"] = Piece("stdin", piped)
     for number, path in enumerate(request.files):
         pieces[f"file {number}"] = Piece(path, read_text_file(path, max_bytes), label=path)
     documents = [(path, read_bytes(path, max_bytes)) for path in request.attach]
@@ -44,27 +61,33 @@ def gather_messages(request: AskRequest, env: Environment,
     checked, note = check(list(pieces.values()), policy)
     if note:
         env.warn(note)
-    sent = dict(zip(pieces, checked, strict=True))
-    return _assemble(request, sent, documents, max_bytes)
+    return _assemble(request, dict(zip(pieces, checked, strict=True)), documents, max_bytes)
 
 
-def messages_piece(source: str, env: Environment, max_bytes: int) -> Piece:
-    """``--messages FILE`` (``-``: stdin) as raw JSON text, checked before it is parsed."""
-    if source == "-":
-        return Piece("stdin", env.read_stdin(max_bytes))
-    return Piece(source, read_text(source, "--messages"))
+def gather_messages(request: AskRequest, env: Environment,
+                    policy: SecretPolicy) -> list[Message]:
+    """System message, ``--messages``, then the user message from prompt, stdin and files."""
+    gathered = gather(request, env, policy)
+    messages = list(gathered.opening)
+    if gathered.text or gathered.parts:
+        messages.append(user_message(gathered.text, gathered.parts))
+    elif request.messages is None:
+        raise UsageError("no prompt: give PROMPT words or pipe text on stdin")
+    if not any(m.get("role") != "system" for m in messages):
+        raise UsageError("no prompt: the messages hold only a system message")
+    return messages
 
 
 def _assemble(request: AskRequest, sent: dict[str, Piece],
-              documents: list[tuple[str, bytes]], max_bytes: int) -> list[Message]:
+              documents: list[tuple[str, bytes]], max_bytes: int) -> Gathered:
     from chatcli.media.attachments import file_part
 
-    messages: list[Message] = []
+    opening: list[Message] = []
     if "system" in sent:
-        messages.append({"role": "system", "content": sent["system"].text})
+        opening.append({"role": "system", "content": sent["system"].text})
     if "messages" in sent:
         piece = sent["messages"]
-        messages.extend(load_messages(piece.text, piece.origin))
+        opening.extend(load_messages(piece.text, piece.origin))
     text = sent["prompt"].text
     blocks = [sent["stdin"].text] if "stdin" in sent and sent["stdin"].text.strip() else []
     blocks += [piece.render() for key, piece in sent.items() if key.startswith("file ")]
@@ -75,13 +98,7 @@ def _assemble(request: AskRequest, sent: dict[str, Piece],
         checked = sent.get(f"attach {number}")
         parts.append(file_part(path, checked.text.encode("utf-8") if checked else data))
     parts += _parts_after_documents(request)
-    if text or parts:
-        messages.append(user_message(text, parts))
-    elif request.messages is None:
-        raise UsageError("no prompt: give PROMPT words or pipe text on stdin")
-    if not any(m.get("role") != "system" for m in messages):
-        raise UsageError("no prompt: the messages hold only a system message")
-    return messages
+    return Gathered(opening, text, parts)
 
 
 def _parts_before_documents(request: AskRequest, max_bytes: int) -> list[ContentPart]:

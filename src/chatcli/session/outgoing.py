@@ -27,6 +27,7 @@ class Piece:
     origin: str  # "the prompt", "stdin", a path: what a finding is said to be in
     text: str
     label: str | None = None
+    checked: bool = False  # checked already (the REPL's command-line context): sent as is
 
     def render(self) -> str:
         if self.label is None:
@@ -62,11 +63,12 @@ def check(pieces: Sequence[Piece], policy: SecretPolicy) -> tuple[list[Piece], s
     override = policy.override()
     from chatcli.secrets import might_contain_secrets, needs_scan
 
-    if not needs_scan(mode, override) or not any(might_contain_secrets(p.text) for p in pieces):
+    if not needs_scan(mode, override) or not any(
+            might_contain_secrets(p.text) for p in pieces if not p.checked):
         return list(pieces), None  # the usual case: a pre-filter pass, no rule loaded
     from chatcli.secrets import decide, redact, refusal, scan, summary
 
-    found = [scan(piece.text, piece.origin) for piece in pieces]
+    found = [[] if piece.checked else scan(piece.text, piece.origin) for piece in pieces]
     decision = decide([f for fs in found for f in fs], mode, policy.ask, override)
     if decision.action == "abort":
         if decision.asked:

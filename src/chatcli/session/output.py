@@ -95,3 +95,12 @@ def _number(value: object) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53:
         return value
     return None
+
+
+def save_audio(result: TurnResult, path: str, env: Environment) -> None:
+    """``--audio-out``: the answer's spoken audio into ``path``, or a warning that it had none."""
+    from chatcli.media.audio_out import write_audio
+
+    if write_audio(result, path) is None:
+        env.warn(f"--audio-out {path}: the response held no audio"
+                 " (ask with --modalities text --modalities audio)")
