@@ -11,6 +11,8 @@ greppable way past the guard. Nothing here decides what to show.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from typing import Any, Protocol, TextIO
 
 from chatcli.sanitize import visible, visible_json, whole_characters
@@ -112,3 +114,19 @@ def write_json(stream: GuardedStream, data: Any, *, indent: int | None = 2) -> N
     """Write ``data`` as one JSON document and a newline."""
     stream.write(json_text(data, terminal=stream.terminal, indent=indent) + "\n")
     stream.flush()
+
+
+def stream_is_terminal(stream: object, env: Mapping[str, str] | None = None) -> bool:
+    """Rich's notion of a terminal, without importing Rich: TTY_COMPATIBLE, FORCE_COLOR, isatty."""
+    env = os.environ if env is None else env
+    compatible = env.get("TTY_COMPATIBLE", "")
+    if compatible in ("0", "1"):
+        return compatible == "1"
+    force = env.get("FORCE_COLOR")
+    if force is not None:
+        return force != ""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except (OSError, ValueError):
+        return False

@@ -15,7 +15,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from chatcli.config import stream_is_terminal
 from chatcli.errors import (
     ChatcliError,
     ExitCode,
@@ -25,7 +24,7 @@ from chatcli.errors import (
     TerminateSignal,
     UsageError,
 )
-from chatcli.output_guard import guard_stream
+from chatcli.output_guard import guard_stream, stream_is_terminal
 from chatcli.sanitize import redact_secrets
 
 

@@ -362,19 +362,3 @@ def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         mcp_urls=tuple(values.get("mcp_urls", ())),
         sources=dict(sources),
     )
-
-
-def stream_is_terminal(stream: object, env: Mapping[str, str] | None = None) -> bool:
-    """Rich's notion of a terminal, without importing Rich: TTY_COMPATIBLE, FORCE_COLOR, isatty."""
-    env = os.environ if env is None else env
-    compatible = env.get("TTY_COMPATIBLE", "")
-    if compatible in ("0", "1"):
-        return compatible == "1"
-    force = env.get("FORCE_COLOR")
-    if force is not None:
-        return force != ""
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty()) if isatty is not None else False
-    except (OSError, ValueError):
-        return False

@@ -8,10 +8,13 @@ a failed write is kept in ``failed`` for the caller to report.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatcli.history.records import HistoryError, message_text, title_of
 from chatcli.history.store import HistoryStore
+
+if TYPE_CHECKING:
+    from chatcli.protocol.result import TurnResult
 
 
 class ConversationRecorder:
@@ -45,7 +48,7 @@ class ConversationRecorder:
             except Exception as exc:  # whatever it is, the answer goes on
                 self.failed = self._failure(exc)
 
-    def record_reply(self, result: Any) -> None:
+    def record_reply(self, result: TurnResult) -> None:
         """Append the reply of a ``turn.TurnResult``, complete or partial."""
         if self.failed is None:
             try:
@@ -73,7 +76,7 @@ class ConversationRecorder:
             self.store.append(self.conversation_id, message)
         self.known = len(messages)
 
-    def _record_reply(self, result: Any) -> None:
+    def _record_reply(self, result: TurnResult) -> None:
         if self.conversation_id is None:
             return
         message: dict[str, Any] = result.message

@@ -12,8 +12,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
-from chatcli.config import stream_is_terminal
-from chatcli.output_guard import GuardedStream, guard_stream
+from chatcli.output_guard import GuardedStream, guard_stream, stream_is_terminal
 
 if TYPE_CHECKING:
     from chatcli.config import Settings

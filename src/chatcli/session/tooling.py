@@ -19,7 +19,10 @@ from chatcli.session.output import make_renderer
 
 if TYPE_CHECKING:
     from chatcli.config import Settings
+    from chatcli.endpoint.client import ChatClient
     from chatcli.engine.tool_loop import LoopResult
+    from chatcli.engine.turn import Recorder
+    from chatcli.protocol.messages import Message
     from chatcli.session.options import AskRequest
     from chatcli.tools import Approval, Ask, ToolOutcome, ToolSet
     from chatcli.tools.mcp import McpTools
@@ -131,9 +134,10 @@ def approval_for(request: AskRequest, ask: Ask | None) -> Approval:
     return Approval(approve_all=request.yes, approved=request.approve, ask=ask)
 
 
-def run_with_tools(request: AskRequest, env: Environment, client: Any, settings: Any,
-                   messages: list[Any], fields: dict[str, Any], toolset: ToolSet,
-                   recorder: Any, approval: Approval | None = None) -> LoopResult:
+def run_with_tools(request: AskRequest, env: Environment, client: ChatClient,
+                   settings: Settings, messages: list[Message], fields: dict[str, Any],
+                   toolset: ToolSet, recorder: Recorder | None,
+                   approval: Approval | None = None) -> LoopResult:
     """Run the tool loop; in json mode print one object with every round's messages.
 
     ``approval`` lasts longer than one loop in the REPL; by default it asks on the terminal.
