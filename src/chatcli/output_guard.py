@@ -11,7 +11,6 @@ greppable way past the guard. Nothing here decides what to show.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from typing import Any, Protocol, TextIO
 
@@ -116,9 +115,9 @@ def write_json(stream: GuardedStream, data: Any, *, indent: int | None = 2) -> N
     stream.flush()
 
 
-def stream_is_terminal(stream: object, env: Mapping[str, str] | None = None) -> bool:
-    """Rich's notion of a terminal, without importing Rich: TTY_COMPATIBLE, FORCE_COLOR, isatty."""
-    env = os.environ if env is None else env
+def stream_is_terminal(stream: object, env: Mapping[str, str]) -> bool:
+    """Rich's notion of a terminal, without importing Rich: TTY_COMPATIBLE, FORCE_COLOR
+    (from ``config.terminal_variables``), else isatty."""
     compatible = env.get("TTY_COMPATIBLE", "")
     if compatible in ("0", "1"):
         return compatible == "1"

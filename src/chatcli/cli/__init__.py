@@ -146,7 +146,9 @@ def _write_traceback() -> None:
 def _write_err(text: str) -> None:
     """stderr, through the guard (server text in an error is escaped on a terminal), with
     every secret chatcli knows redacted (a traceback may quote a key or a header)."""
-    stderr = guard_stream(sys.stderr, stream_is_terminal(sys.stderr))
+    from chatcli.config import terminal_variables
+
+    stderr = guard_stream(sys.stderr, stream_is_terminal(sys.stderr, terminal_variables()))
     try:
         stderr.write(redact_secrets(text))
         stderr.flush()

@@ -362,3 +362,9 @@ def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         mcp_urls=tuple(values.get("mcp_urls", ())),
         sources=dict(sources),
     )
+
+
+def terminal_variables() -> dict[str, str]:
+    """The variables that say whether a stream counts as a terminal, as Rich reads them."""
+    return {name: os.environ[name] for name in ("TTY_COMPATIBLE", "FORCE_COLOR")
+            if name in os.environ}

@@ -39,11 +39,14 @@ class Environment:
 
     @classmethod
     def from_process(cls) -> Environment:
+        from chatcli.config import terminal_variables
+
+        variables = terminal_variables()
         return cls(
             stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr,
             stdin_is_terminal=sys.stdin is None or sys.stdin.isatty(),
-            stdout_is_terminal=stream_is_terminal(sys.stdout),
-            stderr_is_terminal=stream_is_terminal(sys.stderr),
+            stdout_is_terminal=stream_is_terminal(sys.stdout, variables),
+            stderr_is_terminal=stream_is_terminal(sys.stderr, variables),
         )
 
     def read_stdin(self, limit: int | None = None) -> str:
