@@ -85,7 +85,7 @@ def test_one_shot_exchange_is_recorded(fakeapi: FakeAPI) -> None:
     assert result.exit_code == 0
     [conversation] = store().conversations()
     assert (conversation.title, conversation.model, conversation.message_count) == (
-        "two plus two", "test-model", 3)
+        "two plus two", "m1", 3)  # the model asked for
     messages = store().messages(conversation.id)
     assert [m.message for m in messages] == [
         {"role": "system", "content": "Be terse."},
@@ -93,6 +93,7 @@ def test_one_shot_exchange_is_recorded(fakeapi: FakeAPI) -> None:
         {"role": "assistant", "content": "Four."}]
     reply = messages[-1]
     assert (reply.status, reply.finish_reason, reply.trace_id) == ("complete", "stop", "t-1")
+    assert reply.model == "test-model"  # the model the server said answered
     assert reply.usage == {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
     assert reply.duration is not None and reply.time_to_first_token is not None
 
@@ -168,8 +169,11 @@ def test_nothing_received_leaves_no_assistant_message(fakeapi: FakeAPI) -> None:
 
     fakeapi.add(Raw(400, b"bad", "text/plain"))
     assert run_cli(["--base-url", fakeapi.base_url, "hi"]).exit_code == 4
-    assert [m.message["role"] for m in store().messages(store().conversations()[0].id)] == [
-        "user"]
+    [conversation] = store().conversations()
+    assert [(m.message["role"], m.status) for m in store().transcript(conversation.id)] == [
+        ("user", "error")]  # kept, so nothing typed is lost, and marked
+    assert conversation.state == "failed"
+    assert store().messages(conversation.id) == []  # never replayed
 
 
 def test_partial_answer_is_kept_after_ctrl_c(fakeapi: FakeAPI) -> None:

@@ -487,7 +487,7 @@ def test_repl_save_leaves_userinfo_out(fakeapi: FakeAPI, tmp_path: Path) -> None
     ("http://host/v1", "http://host/v1"),
 ])
 def test_without_userinfo(url: str, kept: str) -> None:
-    from chatcli.history.records import without_userinfo
+    from chatcli.sanitize import without_userinfo
 
     assert without_userinfo(url) == kept
 
@@ -523,10 +523,10 @@ def test_lone_surrogates_in_every_column_are_stored() -> None:
                  finish_reason="stop \ud800", trace_id="t \ud800", model="n \udc00")
     [conversation] = store.conversations()
     assert (conversation.title, conversation.profile, conversation.model) == (
-        "title \ufffd", "p \ufffd", "n \ufffd")
+        "title \ufffd", "p \ufffd", "m \ufffd")
     [stored] = store.messages(cid)
-    assert (stored.message, stored.finish_reason, stored.trace_id) == (
-        {"role": "user", "content": "c \ud800"}, "stop \ufffd", "t \ufffd")
+    assert (stored.message, stored.finish_reason, stored.trace_id, stored.model) == (
+        {"role": "user", "content": "c \ud800"}, "stop \ufffd", "t \ufffd", "n \ufffd")
 
 
 def circular() -> dict[str, Any]:

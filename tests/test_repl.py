@@ -370,7 +370,7 @@ def test_a_system_message_set_mid_conversation_goes_first(
     assert [(m["role"], m["content"]) for m in sent(fakeapi)["messages"]] == [
         ("system", "answer in French"), ("user", "q1"), ("assistant", "a1"), ("user", "q2")]
     assert [content for _, content, _ in stored(store, session.conversation_id)] == [
-        "q1", "a1", "q2", "a2"]  # the stored conversation keeps its opening
+        "answer in French", "q1", "a1", "q2", "a2"]  # stored as sent
 
 
 def test_reasoning_hide_and_show_with_the_rich_renderer(fakeapi: FakeAPI) -> None:

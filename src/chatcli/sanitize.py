@@ -121,6 +121,13 @@ def strip_userinfo(url: str) -> str:
     return _USERINFO.sub(lambda m: m.group(1), url)
 
 
+def without_userinfo(url: str) -> str:
+    """``url`` with no ``user:password@`` left, however many ``@`` the password held."""
+    while (stripped := strip_userinfo(url)) != url:
+        url = stripped
+    return url
+
+
 def redact_secrets(text: str) -> str:
     """``text`` with every remembered secret redacted and URLs' userinfo hidden."""
     if _known:

@@ -37,9 +37,10 @@ def list_conversations(limit: int, as_json: bool, env: Environment | None = None
         write_json(env.stdout, [asdict(c) for c in found])
         return
     for conversation in found:
+        state = "" if conversation.state == "complete" else f"  [{conversation.state}]"
         env.stdout.write(f"{conversation.id}  {when(conversation.updated_at)}"
                          f"  {conversation.message_count:>4} msgs  {conversation.model or '-'}"
-                         f"  {conversation.title}\n")
+                         f"{state}  {conversation.title}\n")
 
 
 def show(prefix: str, as_json: bool, env: Environment | None = None) -> None:

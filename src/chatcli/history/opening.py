@@ -51,6 +51,11 @@ MIGRATIONS: tuple[str, ...] = (
         text, conversation_id UNINDEXED, message_id UNINDEXED
     );
     """,
+    # 2: the model the server said answered, on each answer (the conversation keeps the
+    # one that was asked for).
+    """
+    ALTER TABLE messages ADD COLUMN model TEXT;
+    """,
 )
 
 

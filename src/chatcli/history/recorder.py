@@ -39,6 +39,7 @@ class ConversationRecorder:
         self.profile = profile
         self.base_url = base_url
         self.failed: HistoryError | None = None
+        self.last_user: int | None = None  # the row of this request's user message
 
     def record_request(self, messages: Sequence[Mapping[str, Any]],
                        body: Mapping[str, Any]) -> None:
@@ -46,6 +47,15 @@ class ConversationRecorder:
             try:
                 self._record_request(messages, body)
             except Exception as exc:  # whatever it is, the answer goes on
+                self.failed = self._failure(exc)
+
+    def put_system(self, message: Mapping[str, Any]) -> None:
+        """A system message set once the conversation is stored: kept first, as it is sent."""
+        if self.failed is None and self.conversation_id is not None and self.known:
+            try:
+                if self.store.put_system(self.conversation_id, message):
+                    self.known += 1
+            except Exception as exc:  # whatever it is, the conversation goes on
                 self.failed = self._failure(exc)
 
     def record_reply(self, result: TurnResult) -> None:
@@ -72,8 +82,11 @@ class ConversationRecorder:
             self.conversation_id = self.store.create_conversation(
                 title_of(message_text(first)), profile=self.profile, base_url=self.base_url,
                 model=str(model) if model else None)
+        self.last_user = None
+        asked = str(model) if model else None
         for message in messages[self.known:]:
-            self.store.append(self.conversation_id, message)
+            row = self.store.append(self.conversation_id, message, asked_model=asked)
+            self.last_user = row if message.get("role") == "user" else None
         self.known = len(messages)
 
     def _record_reply(self, result: TurnResult) -> None:
@@ -82,6 +95,12 @@ class ConversationRecorder:
         message: dict[str, Any] = result.message
         if not any(message.get(k) for k in ("content", "reasoning_content", "tool_calls",
                                              "refusal")):
+            if result.status != "complete" and self.last_user is not None:
+                # Kept, so nothing typed is lost, but never sent again: the caller's
+                # conversation drops it too.
+                self.store.mark(self.last_user, result.status)
+                self.known -= 1
+            self.last_user = None
             return
         choice = result.completion["choices"][0]
         self.store.append(
@@ -90,3 +109,4 @@ class ConversationRecorder:
             trace_id=result.trace_id, time_to_first_token=result.time_to_first_token,
             duration=result.duration, model=result.completion.get("model"))
         self.known += 1
+        self.last_user = None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from chatcli.errors import ChatcliError
-from chatcli.sanitize import strip_userinfo
+from chatcli.sanitize import without_userinfo
 
 TITLE_WORDS = 8
 
@@ -35,8 +35,9 @@ class Conversation:
     updated_at: float
     profile: str | None
     base_url: str | None
-    model: str | None
+    model: str | None  # the model asked for
     message_count: int = 0
+    state: str = "complete"  # "failed" or "interrupted": its last request got no answer
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -55,6 +56,12 @@ class StoredMessage:
     trace_id: str | None = None
     time_to_first_token: float | None = None
     duration: float | None = None
+    model: str | None = None  # of an answer: the model the server said answered
+
+    @property
+    def unanswered(self) -> bool:
+        """A user message whose request failed before any answer: kept, never replayed."""
+        return self.message.get("role") == "user" and self.status != "complete"
 
 
 @dataclass(frozen=True)
@@ -70,13 +77,6 @@ class DamagedMessage:
 
 
 Entry: TypeAlias = StoredMessage | DamagedMessage
-
-
-def without_userinfo(url: str) -> str:
-    """``url`` with no ``user:password@`` left, however many ``@`` the password held."""
-    while (stripped := strip_userinfo(url)) != url:
-        url = stripped
-    return url
 
 
 def new_conversation_id() -> str:
@@ -146,17 +146,22 @@ def _usage(value: Any) -> dict[str, Any] | None:
 
 
 def conversation_from_row(row: Sequence[Any]) -> Conversation:
-    """id, title, created_at, updated_at, profile, base_url, model, message count."""
-    conversation_id, title, created, updated, profile, base_url, model, count = row
+    """id, title, created_at, updated_at, profile, base_url, model, message count, and the
+    role and status of its last message."""
+    conversation_id, title, created, updated, profile, base_url, model, count, role, status = row
+    state = "complete"
+    if role == "user" and status in ("error", "interrupted"):
+        state = "failed" if status == "error" else "interrupted"
     return Conversation(_text(conversation_id), _text(title) or "(untitled)",
                         _float(created) or 0.0, _float(updated) or 0.0, _str(profile),
-                        _str(base_url), _str(model), count if isinstance(count, int) else 0)
+                        _str(base_url), _str(model), count if isinstance(count, int) else 0,
+                        state)
 
 
 def entry_from_row(number: int, row: Sequence[Any]) -> Entry:
     """message, status, created_at, usage, finish_reason, trace_id, time to first token,
-    duration: a ``StoredMessage``, or a ``DamagedMessage`` when the message is not one."""
-    raw, status, created, usage, finish_reason, trace_id, first, duration = row
+    duration, model: a ``StoredMessage``, or a ``DamagedMessage`` when the message is not one."""
+    raw, status, created, usage, finish_reason, trace_id, first, duration, model = row
     created_at = _float(created) or 0.0
     text = _text(raw)
     try:
@@ -166,4 +171,5 @@ def entry_from_row(number: int, row: Sequence[Any]) -> Entry:
     if not isinstance(message, dict) or not isinstance(message.get("role"), str):
         return DamagedMessage(number, "not a message object", text, created_at)
     return StoredMessage(message, _str(status) or "complete", created_at, _usage(usage),
-                         _str(finish_reason), _str(trace_id), _float(first), _float(duration))
+                         _str(finish_reason), _str(trace_id), _float(first), _float(duration),
+                         _str(model))

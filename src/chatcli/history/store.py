@@ -30,9 +30,8 @@ from chatcli.history.records import (
     entry_from_row,
     message_text,
     new_conversation_id,
-    without_userinfo,
 )
-from chatcli.sanitize import whole_characters
+from chatcli.sanitize import whole_characters, without_userinfo
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -120,23 +119,68 @@ class HistoryStore:
                status: str = "complete", usage: Mapping[str, Any] | None = None,
                finish_reason: str | None = None, trace_id: str | None = None,
                time_to_first_token: float | None = None, duration: float | None = None,
-               model: str | None = None) -> None:
-        """Append one message (and index its text) in a transaction of its own."""
+               model: str | None = None, asked_model: str | None = None) -> int:
+        """Append one message (and index its text) in a transaction of its own; return its
+        row id. ``model`` is the one an answer came from, ``asked_model`` the one a request
+        asked for (the conversation's, from then on)."""
         now = time.time()
         with self._write() as db:
             cursor = db.execute(
                 "INSERT INTO messages (conversation_id, role, message, status, usage,"
-                " finish_reason, trace_id, time_to_first_token, duration, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " finish_reason, trace_id, time_to_first_token, duration, created_at, model)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation_id, _whole(str(message.get("role", ""))), _json(message),
                  _whole(status), json.dumps(usage) if usage else None, _whole(finish_reason),
-                 _whole(trace_id), time_to_first_token, duration, now))
-            text = whole_characters(message_text(message))
-            if text:
-                db.execute("INSERT INTO message_text (text, conversation_id, message_id)"
-                           " VALUES (?, ?, ?)", (text, conversation_id, cursor.lastrowid))
+                 _whole(trace_id), time_to_first_token, duration, now, _whole(model)))
+            row_id = int(cursor.lastrowid or 0)
+            self._index(db, conversation_id, row_id, message)
             db.execute("UPDATE conversations SET updated_at = ?, model = COALESCE(?, model)"
-                       " WHERE id = ?", (now, _whole(model), conversation_id))
+                       " WHERE id = ?", (now, _whole(asked_model), conversation_id))
+        return row_id
+
+    @staticmethod
+    def _index(db: sqlite3.Connection, conversation_id: str, row_id: int,
+               message: Mapping[str, Any]) -> None:
+        text = whole_characters(message_text(message))
+        if text:
+            db.execute("INSERT INTO message_text (text, conversation_id, message_id)"
+                       " VALUES (?, ?, ?)", (text, conversation_id, row_id))
+
+    def mark(self, row_id: int, status: str) -> None:
+        """Change a stored message's status (a user message whose request got no answer)."""
+        with self._write() as db:
+            db.execute("UPDATE messages SET status = ? WHERE id = ?", (_whole(status), row_id))
+
+    def put_system(self, conversation_id: str, message: Mapping[str, Any]) -> bool:
+        """Make ``message`` the conversation's system message, first, as it is sent: the
+        first row replaced if it is one, else put before the rest. True if it was added."""
+        with self._write() as db:
+            rows = db.execute("SELECT id, role FROM messages WHERE conversation_id = ?"
+                              " ORDER BY id", (conversation_id,)).fetchall()
+            if rows and rows[0][1] == "system":
+                db.execute("UPDATE messages SET message = ? WHERE id = ?",
+                           (_json(message), rows[0][0]))
+                db.execute("DELETE FROM message_text WHERE message_id = ?", (rows[0][0],))
+                self._index(db, conversation_id, rows[0][0], message)
+                return False
+            now = time.time()
+            cursor = db.execute(
+                "INSERT INTO messages (conversation_id, role, message, created_at)"
+                " VALUES (?, 'system', ?, ?)", (conversation_id, _json(message), now))
+            self._index(db, conversation_id, int(cursor.lastrowid or 0), message)
+            for old_id, _ in rows:  # the rest move after it, in their order
+                moved = db.execute(
+                    "INSERT INTO messages (conversation_id, role, message, status, usage,"
+                    " finish_reason, trace_id, time_to_first_token, duration, created_at, model)"
+                    " SELECT conversation_id, role, message, status, usage, finish_reason,"
+                    " trace_id, time_to_first_token, duration, created_at, model"
+                    " FROM messages WHERE id = ?", (old_id,))
+                db.execute("UPDATE message_text SET message_id = ? WHERE message_id = ?",
+                           (moved.lastrowid, old_id))
+                db.execute("DELETE FROM messages WHERE id = ?", (old_id,))
+            db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
+                       (now, conversation_id))
+        return True
 
     def delete(self, conversation_id: str) -> None:
         with self._write() as db:
@@ -169,8 +213,11 @@ class HistoryStore:
     def _conversations(self, where: str, args: Sequence[Any]) -> list[Conversation]:
         rows = self._read(
             "SELECT c.id, c.title, c.created_at, c.updated_at, c.profile, c.base_url, c.model,"
-            " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id)"
-            f" FROM conversations c {where}", args)
+            " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id),"
+            " last.role, last.status"
+            " FROM conversations c LEFT JOIN messages last ON last.id ="
+            " (SELECT MAX(id) FROM messages m WHERE m.conversation_id = c.id)"
+            f" {where}", args)
         return [conversation_from_row(row) for row in rows]
 
     def conversations(self, limit: int | None = None) -> list[Conversation]:
@@ -200,13 +247,15 @@ class HistoryStore:
         is a ``DamagedMessage``."""
         rows = self._read(
             "SELECT message, status, created_at, usage, finish_reason, trace_id,"
-            " time_to_first_token, duration FROM messages WHERE conversation_id = ?"
+            " time_to_first_token, duration, model FROM messages WHERE conversation_id = ?"
             " ORDER BY id", (conversation_id,))
         return [entry_from_row(number, row) for number, row in enumerate(rows, start=1)]
 
     def messages(self, conversation_id: str) -> list[StoredMessage]:
-        """The conversation as it replays: its messages, damaged rows left out."""
-        return [e for e in self.transcript(conversation_id) if isinstance(e, StoredMessage)]
+        """The conversation as it replays: its messages, damaged rows and user messages
+        that got no answer left out."""
+        return [e for e in self.transcript(conversation_id)
+                if isinstance(e, StoredMessage) and not e.unanswered]
 
     def search(self, text: str, limit: int = 50) -> list[tuple[Conversation, str]]:
         """Conversations whose messages match ``text`` (FTS5), with a snippet of each match."""

@@ -73,12 +73,14 @@ def set_system(session: ChatSession, arg: str) -> None:
     if not arg:
         session.say(str(messages[0].get("content")) if has_system else "(no system message)")
         return
+    system = {"role": "system", "content": arg}
     if has_system:
-        messages[0] = {"role": "system", "content": arg}
+        messages[0] = system
     else:
-        messages.insert(0, {"role": "system", "content": arg})
-        if session.recorder is not None and session.recorder.known:
-            session.recorder.known += 1  # the stored conversation keeps its opening
+        messages.insert(0, system)
+    if session.recorder is not None:
+        session.recorder.put_system(system)  # stored as it will be sent: first
+        session.say_if_not_saved()
     session.say("system message set")
 
 

@@ -66,6 +66,8 @@ def exchange(session: ChatSession, message: Message) -> None:
             session.messages.append(reply.message)
             session.replies.append((reply.message, reply.status,
                                  reply.completion.get("usage")))
+        elif reply is not None and reply.status != "complete":
+            session.messages.pop()  # no answer came: it is not sent again (history keeps it)
     report_outcome(result, session.env, usage=session.show_usage, verbose=session.verbose)
     if session.audio_out:
         save_audio(result, session.audio_out, session.env)
@@ -102,10 +104,16 @@ def settle(session: ChatSession) -> None:
     """Make the conversation what was sent last, then the last reply, as the history has it."""
     if session.sent is None:
         return  # nothing went out: the user message waits, as in a plain exchange
-    messages: list[Any] = list(session.sent)
+    # The loop sent copies: the messages already here stay the ones kept (and counted).
+    messages: list[Any] = [old if old == new else new for old, new in
+                           zip(session.messages, session.sent, strict=False)]
+    messages += list(session.sent[len(messages):])
     last = session.turns[-1] if session.turns else None
     if last is not None and any(last.message.get(k) for k in REPLY_KEYS):
         messages.append(last.message)
+    elif (last is not None and last.status != "complete" and messages
+          and messages[-1].get("role") == "user"):
+        messages.pop()  # no answer came: it is not sent again (history keeps it)
     for turn in session.turns:  # the copies the loop sent back stand for each round's reply
         kept = next((m for m in messages if m == turn.message), None)
         if kept is not None:

@@ -19,7 +19,7 @@ from chatcli.errors import ChatcliError
 from chatcli.protocol.messages import ContentPart, Message, build_request
 from chatcli.protocol.result import TurnResult
 from chatcli.sanitize import is_safe, visible
-from chatcli.session.conversation import Resumed, open_history
+from chatcli.session.conversation import Resumed, continued_settings, open_history
 from chatcli.session.environment import Environment
 from chatcli.session.fields import request_fields
 from chatcli.session.options import AskRequest
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from chatcli.endpoint.client import ChatClient
     from chatcli.history import ConversationRecorder, HistoryStore, StoredMessage
     from chatcli.repl.tools import ReplTools
+    from chatcli.session.inputs import Gathered
 
 
 
@@ -156,19 +157,41 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
     as ``ask`` does, and waits for the first message; the client and the history close
     when the block ends."""
     from chatcli.repl.tools import tools_for
-    from chatcli.session.connect import open_client
     from chatcli.session.inputs import gather
     from chatcli.session.tooling import merged_tool_options
 
     settings = env.settings(request.flags)
-    fields = request_fields(merged_tool_options(request, settings))
-    tools = tools_for(request, settings, fields, env)
-    policy = _secret_policy(request, settings, env)
-    gathered = gather(request, env, policy, piped=piped, prompt=False)
+    resumed = Resumed(None)  # opened first only to continue: its settings come first
+    if request.continue_last or request.cid is not None:
+        resumed = open_history(settings, env, wanted=request.history,
+                               continue_last=request.continue_last, cid=request.cid)
+    tools = None
+    try:
+        settings = continued_settings(settings, env, request.flags, resumed.conversation)
+        fields = request_fields(merged_tool_options(request, settings))
+        tools = tools_for(request, settings, fields, env)
+        policy = _secret_policy(request, settings, env)
+        gathered = gather(request, env, policy, piped=piped, prompt=False)
+        if resumed.store is None:  # refused input touches no history
+            resumed = open_history(settings, env, wanted=request.history)
+        with _opened(request, env, settings, fields, tools, policy, gathered,
+                     resumed) as session:
+            yield session
+    finally:
+        if tools is not None:
+            tools.close()
+        if resumed.store is not None:
+            resumed.store.close()
+
+
+@contextmanager
+def _opened(request: AskRequest, env: Environment, settings: Settings, fields: dict[str, Any],
+            tools: ReplTools | None, policy: SecretPolicy, gathered: Gathered,
+            resumed: Resumed) -> Iterator[ChatSession]:
+    from chatcli.session.connect import open_client
+
     max_bytes = int(request.max_attachment_mb * 1_048_576)
     queued = [Piece("the command line", gathered.text, checked=True)] if gathered.text else []
-    resumed = open_history(settings, env, wanted=request.history,
-                           continue_last=request.continue_last, cid=request.cid)
     with open_client(env, settings, headers=request.headers, verbose=request.verbose,
                      ca_bundle=request.ca_bundle, insecure=request.insecure,
                      strict=request.strict_params, thinking=request.thinking) as client:
@@ -184,13 +207,7 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
             cid = resumed.conversation_id
             session.switch_to(cid, resumed.store.messages(cid))
         session.messages.extend(gathered.opening)
-        try:
-            yield session
-        finally:
-            if tools is not None:
-                tools.close()
-            if resumed.store is not None:
-                resumed.store.close()
+        yield session
 
 
 def _secret_policy(request: AskRequest, settings: Settings, env: Environment) -> SecretPolicy:

@@ -13,7 +13,7 @@ from chatcli.protocol.messages import (
     build_request,
 )
 from chatcli.session.connect import open_client, refuse_unsupported
-from chatcli.session.conversation import open_history
+from chatcli.session.conversation import Resumed, continued_settings, open_history
 from chatcli.session.environment import Environment
 from chatcli.session.fields import request_fields
 from chatcli.session.inputs import gather_messages
@@ -28,39 +28,58 @@ if TYPE_CHECKING:
 
 
 def run_ask(request: AskRequest, env: Environment | None = None) -> None:
-
     env = env or Environment.from_process()
     settings = env.settings(request.flags)
-    if (settings.functions or settings.tool_cmds or settings.tools or settings.approve
-            or settings.mcp or settings.mcp_urls):
-        from chatcli.session.tooling import merged_tool_options
-
-        request = merged_tool_options(request, settings)  # the flags add to the profile's
-    fields = request_fields(request)
+    resumed = Resumed(None)  # opened first only to continue: its settings come first
+    if request.continue_last or request.cid is not None:
+        resumed = open_history(settings, env, wanted=request.history,
+                               continue_last=request.continue_last, cid=request.cid)
     mcp_tools = None
-    toolset = None
-    if has_runnable_tools(request):
-        from chatcli.session.tooling import keep_keys_from_tools, load_mcp, toolset_for
-
-        keep_keys_from_tools(request, settings, env)
-        mcp_tools = load_mcp(request, env)  # bad tools are usage errors before sending
-        toolset = toolset_for(request, fields, mcp_tools)
     try:
-        _run(request, env, settings, fields, toolset)
+        settings = continued_settings(settings, env, request.flags, resumed.conversation)
+        if (settings.functions or settings.tool_cmds or settings.tools or settings.approve
+                or settings.mcp or settings.mcp_urls):
+            from chatcli.session.tooling import merged_tool_options
+
+            request = merged_tool_options(request, settings)  # the flags add to the profile's
+        fields = request_fields(request)
+        toolset = None
+        if has_runnable_tools(request):
+            from chatcli.session.tooling import keep_keys_from_tools, load_mcp, toolset_for
+
+            keep_keys_from_tools(request, settings, env)
+            mcp_tools = load_mcp(request, env)  # bad tools are usage errors before sending
+            toolset = toolset_for(request, fields, mcp_tools)
+        _run(request, env, settings, fields, toolset, resumed)
     finally:
         if mcp_tools is not None:
             mcp_tools.close()
+        if resumed.store is not None:
+            resumed.store.close()
 
 
 def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict[str, Any],
-         toolset: ToolSet | None) -> None:
-    from chatcli.engine.turn import run_turn
+         toolset: ToolSet | None, resumed: Resumed) -> None:
+    """Gather, send and show; a history not opened yet is opened (and closed) here."""
 
     policy = terminal_policy(env, settings.secret_scan, allow=request.allow_secrets,
                              redact=request.redact_secrets)
-    new_messages = gather_messages(request, env, policy)
-    resumed = open_history(settings, env, wanted=request.history,
-                           continue_last=request.continue_last, cid=request.cid)
+    new_messages = gather_messages(request, env, policy)  # refused input touches no history
+    if resumed.store is None:
+        opened = open_history(settings, env, wanted=request.history)
+        try:
+            _send(request, env, settings, fields, toolset, opened, new_messages)
+        finally:
+            if opened.store is not None:
+                opened.store.close()
+    else:
+        _send(request, env, settings, fields, toolset, resumed, new_messages)
+
+
+def _send(request: AskRequest, env: Environment, settings: Settings, fields: dict[str, Any],
+          toolset: ToolSet | None, resumed: Resumed, new_messages: list[Any]) -> None:
+    from chatcli.engine.turn import run_turn
+
     messages: list[Any] = [*resumed.messages, *new_messages]
     recorder = resumed.recorder(settings)
     try:
@@ -85,8 +104,6 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
     finally:
         if recorder is not None and recorder.failed is not None:
             env.warn(f"the history was not saved: {recorder.failed.describe()}")
-        if resumed.store is not None:
-            resumed.store.close()
     report_outcome(result, env, usage=request.usage, verbose=request.verbose)
     if request.audio_out:
         save_audio(result, request.audio_out, env)

@@ -7,16 +7,18 @@ out of a resumed conversation, and a data directory others can write to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatcli.config import Settings, data_dir
-from chatcli.errors import UsageError
+from chatcli.errors import ConfigError, UsageError
+from chatcli.sanitize import without_userinfo
 from chatcli.session.environment import Environment
 
 if TYPE_CHECKING:
-    from chatcli.history import ConversationRecorder, HistoryStore, StoredMessage
+    from chatcli.history import Conversation, ConversationRecorder, HistoryStore, StoredMessage
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Resumed:
     store: HistoryStore | None
     conversation_id: str | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
+    conversation: Conversation | None = None
 
     def recorder(self, settings: Settings) -> ConversationRecorder | None:
         """What records the exchange: None without history, or when it cannot be written."""
@@ -79,17 +82,47 @@ def open_history(settings: Settings, env: Environment, *, wanted: bool,
     else:
         return Resumed(store)
     stored = [m.message for m in load_messages(store, conversation.id, env)]
-    return Resumed(store, conversation.id, stored)
+    return Resumed(store, conversation.id, stored, conversation)
+
+
+def continued_settings(settings: Settings, env: Environment, flags: Mapping[str, Any],
+                       conversation: Conversation | None) -> Settings:
+    """The settings a continued conversation goes on with: its own profile, base URL and
+    model, unless a flag says otherwise (``-P`` brings that profile's URL and model)."""
+    if conversation is None or settings.sources.get("profile") == "flag":
+        return settings
+    wanted: dict[str, Any] = {}
+    if conversation.profile and conversation.profile != settings.profile:
+        wanted["profile"] = conversation.profile
+    if conversation.base_url and settings.sources.get("base_url") != "flag" and (
+            settings.base_url is None
+            or conversation.base_url != without_userinfo(settings.base_url)):
+        wanted["base_url"] = conversation.base_url
+    if conversation.model and settings.sources.get("model") != "flag":
+        wanted["model"] = conversation.model
+    if not wanted:
+        return settings
+    try:
+        continued = env.settings({**flags, **wanted})
+    except ConfigError as exc:
+        env.warn(f"conversation {conversation.id} cannot go on as it was made ({exc});"
+                 " it goes on with the current settings")
+        return settings
+    if continued.base_url == without_userinfo(settings.base_url or "") and settings.base_url:
+        continued = replace(continued, base_url=settings.base_url)  # keep its credentials
+    return continued
 
 
 def load_messages(store: HistoryStore, conversation_id: str,
                   env: Environment) -> list[StoredMessage]:
-    """A stored conversation as it replays, with one warning if damaged rows are left out."""
+    """A stored conversation as it replays, with one warning if damaged rows are left out
+    (user messages that got no answer are left out quietly: they are not sent twice)."""
     from chatcli.history import StoredMessage
 
     entries = store.transcript(conversation_id)
     messages = [e for e in entries if isinstance(e, StoredMessage)]
     damaged = len(entries) - len(messages)
+    messages = [m for m in messages if not m.unanswered]
     if damaged:
         are = "message is" if damaged == 1 else "messages are"
         env.warn(f"conversation {conversation_id}: {damaged} damaged {are} left out of what"
