@@ -18,6 +18,7 @@ from chatcli import __version__
 from chatcli.cli.app_endpoint import doctor, models_app
 from chatcli.cli.app_history import history_app
 from chatcli.cli.guard import guarded
+from chatcli.cli.help_sections import SectionedCommand
 from chatcli.cli.options import (
     ApiKey,
     BaseUrl,
@@ -100,8 +101,9 @@ def endpoint(**values: Any) -> dict[str, Any]:
 
 
 @app.command("chat", context_settings={"allow_interspersed_args": True},
-             help="Chat interactively (a REPL); PROMPT, if given, is the first message.")
-@app.command(context_settings={"allow_interspersed_args": True})
+             help="Chat interactively (a REPL); PROMPT, if given, is the first message.",
+             cls=SectionedCommand)
+@app.command(context_settings={"allow_interspersed_args": True}, cls=SectionedCommand)
 def ask(
     ctx: typer.Context,
     prompt: Annotated[list[str] | None, typer.Argument(
