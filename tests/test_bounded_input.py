@@ -101,7 +101,7 @@ def test_json_nested_too_deeply_is_a_usage_error(tmp_path: Path, flag: str, labe
     result = run_cli([flag, str(path), "--base-url", "http://127.0.0.1:9/v1", "hi"])
     assert result.exit_code == 2, result.stderr
     assert result.stderr == (f"chatcli: error: {label.format(path=path)}: nested too deeply"
-                             " to read\n")
+                             " to read\nTry 'chatcli ask --help'.\n")
 
 
 @pytest.mark.parametrize("flag", ["-f", "-i", "--audio", "--attach"])
@@ -110,7 +110,7 @@ def test_a_device_that_never_ends_is_cut_at_the_size_limit(flag: str) -> None:
                       "http://127.0.0.1:9/v1", "hi"])
     assert result.exit_code == 2, result.stderr
     assert result.stderr == ("chatcli: error: /dev/zero: more than 1 MB is over the 1 MB limit"
-                             " (--max-attachment-mb)\n")
+                             " (--max-attachment-mb)\nTry 'chatcli ask --help'.\n")
 
 
 def test_a_pipe_bigger_than_the_limit_is_refused_though_stat_says_0(fakeapi: FakeAPI) -> None:
@@ -138,7 +138,8 @@ def test_stdin_over_the_limit_is_a_usage_error(fakeapi: FakeAPI) -> None:
     result = run_cli(["--max-attachment-mb", "1", "--base-url", fakeapi.base_url, "hi"],
                      stdin=b"y" * (2 * 1_048_576))
     assert result.exit_code == 2
-    assert result.stderr == "chatcli: error: stdin: more than 1 MB (--max-attachment-mb)\n"
+    assert result.stderr == ("chatcli: error: stdin: more than 1 MB (--max-attachment-mb)\n"
+                             "Try 'chatcli ask --help'.\n")
 
 
 def test_keep_alives_forever_end_at_max_time_with_the_partial_kept(fakeapi: FakeAPI) -> None:

@@ -28,7 +28,8 @@ def test_options_before_show_are_refused() -> None:
     result = run_cli(["models", "--base-url", "http://x/v1", "show", "a"])
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == ("chatcli: error: options go after the subcommand:"
-                             " chatcli models show MODEL [OPTIONS]\n")
+                             " chatcli models show MODEL [OPTIONS]\n"
+                             "Try 'chatcli models --help'.\n")
 
 
 def test_an_image_the_model_cannot_take_is_refused_before_sending(
@@ -41,7 +42,7 @@ def test_an_image_the_model_cannot_take_is_refused_before_sending(
                       "--base-url", fakeapi.base_url])
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == ("chatcli: error: model m does not take image input"
-                             " (the endpoint lists: text)\n")
+                             " (the endpoint lists: text)\nTry 'chatcli ask --help'.\n")
     assert [r.path for r in fakeapi.requests] == ["/v1/model-catalog/m"]
     fakeapi.add(SSE(text_stream(["ok"])), path=CHAT_PATH)
     text_only = run_cli(["hi", "-m", "m", "--no-history", "--base-url", fakeapi.base_url])

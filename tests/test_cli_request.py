@@ -80,7 +80,8 @@ def test_no_prompt_and_no_stdin_is_a_usage_error() -> None:
     result = run_cli(["--base-url", "http://127.0.0.1:9/v1"], stdin="")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == "chatcli: error: no prompt: give PROMPT words or pipe text on stdin\n"
+    assert result.stderr == ("chatcli: error: no prompt: give PROMPT words or pipe text on stdin\n"
+                             "Try 'chatcli ask --help'.\n")
 
 
 def test_a_terminal_stdin_is_never_read(fakeapi: FakeAPI) -> None:
@@ -364,13 +365,14 @@ def test_bad_flags_are_usage_errors_before_any_request(args: list[str], message:
         (["-i", "missing.png"], "missing.png: no such file"),
     ],
 )
-def test_bad_input_is_a_one_line_usage_error(args: list[str], message: str) -> None:
+def test_bad_input_is_a_usage_error_and_a_hint(args: list[str], message: str) -> None:
     result = run_cli(["--base-url", "http://127.0.0.1:9/v1", *args, "hi"])
     assert result.exit_code == 2, result.stderr
     assert result.stdout == ""
     assert result.stderr.startswith("chatcli: error: ")
-    assert message in result.stderr
-    assert result.stderr.count("\n") == 1
+    first, hint = result.stderr.splitlines()
+    assert message in first
+    assert hint == "Try 'chatcli ask --help'."
 
 
 def test_bad_files_name_the_path(tmp_path: Path) -> None:

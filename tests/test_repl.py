@@ -651,7 +651,8 @@ def test_no_terminal_at_all_is_a_usage_error() -> None:
     assert done.returncode == 2
     assert done.stdout == b""
     assert done.stderr == (b"chatcli: error: chatcli chat needs a terminal: stdin is not one,"
-                           b" and there is no /dev/tty\n")
+                           b" and there is no /dev/tty\n"
+                           b"In a pipe or a script, use chatcli ask (or chatcli PROMPT).\n")
 
 
 def spawn(args: list[str], extra: dict[str, str] | None = None) -> Any:

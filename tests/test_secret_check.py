@@ -40,7 +40,7 @@ def test_without_a_terminal_a_secret_on_stdin_is_refused_and_nothing_sent(
     assert result.exit_code == 2
     assert result.stderr == ("chatcli: error: stdin line 3 holds what looks like an AWS access"
                              " key id (aws-access-key); not sent (use --redact-secrets or"
-                             " --allow-secrets)\n")
+                             " --allow-secrets)\nTry 'chatcli ask --help'.\n")
     assert fakeapi.requests == []
     assert not (Path(os.environ["CHATCLI_DATA_DIR"]) / "history.db").exists()
 

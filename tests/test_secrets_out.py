@@ -157,7 +157,7 @@ def test_a_header_value_with_a_control_character_is_a_usage_error() -> None:
                       "hi"])
     assert result.exit_code == 2
     assert result.stderr == ("chatcli: error: header X-Api-Key: its value holds a control"
-                             " character (not shown)\n")
+                             " character (not shown)\nTry 'chatcli ask --help'.\n")
 
 
 def test_verbose_shortens_audio_base64(fakeapi: FakeAPI, tmp_path: Path) -> None:

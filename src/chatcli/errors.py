@@ -47,9 +47,10 @@ class ChatcliError(Exception):
 
     exit_code: ExitCode = ExitCode.INTERNAL
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.hint = hint  # a second line: what to try instead
 
     def describe(self) -> str:
         """The one line shown after ``chatcli: error:``."""

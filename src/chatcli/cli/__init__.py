@@ -84,16 +84,17 @@ def _undecodable_argument(args: list[str]) -> str | None:
 
 def _invoke(command: Any, args: list[str], debug: bool) -> int:
     from typer._click.exceptions import ClickException
+    from typer._click.exceptions import UsageError as ClickUsageError
     from typer.exceptions import Abort
 
     try:
         outcome = command.main(args, prog_name="chatcli", standalone_mode=False)
+    except ClickUsageError as exc:  # it may quote argv: through the guard like everything else
+        path = exc.ctx.command_path if exc.ctx is not None else "chatcli"
+        _write_err(f"chatcli: error: {exc.format_message()}\nTry '{path} --help'.\n")
+        return int(exc.exit_code)
     except ClickException as exc:
-        import io
-
-        shown = io.StringIO()
-        exc.show(file=shown)  # it may quote argv: through the guard like everything else
-        _write_err(shown.getvalue())
+        _write_err(f"chatcli: error: {exc.format_message()}\n")
         return int(exc.exit_code)
     except OutputClosed:
         return _closed_stdout()
@@ -101,6 +102,8 @@ def _invoke(command: Any, args: list[str], debug: bool) -> int:
         _write_err(f"chatcli: {exc.message}\n")
         return int(exc.exit_code)
     except ChatcliError as exc:
+        if isinstance(exc, UsageError) and exc.hint is None:
+            exc.hint = f"Try '{_command_path(command, args)} --help'."
         return report(exc, debug)
     except Abort:  # end of input where input was asked for
         return ExitCode.INTERRUPTED
@@ -116,8 +119,26 @@ def _invoke(command: Any, args: list[str], debug: bool) -> int:
 def report(exc: ChatcliError, debug: bool) -> int:
     if debug:
         _write_traceback()
-    _write_err(f"chatcli: error: {exc.describe()}\n")
+    hint = f"{exc.hint}\n" if exc.hint else ""
+    _write_err(f"chatcli: error: {exc.describe()}\n{hint}")
     return int(exc.exit_code)
+
+
+def _command_path(command: Any, args: list[str]) -> str:
+    """``chatcli ask``, ``chatcli history show``: the command ``args`` ran, for a hint."""
+    from chatcli.cli.command_words import command_line
+
+    try:
+        words = command_line(command.commands, command.commands["ask"], args)
+    except UsageError:
+        words = ["ask"]
+    path, current = ["chatcli"], command
+    for word in words:
+        current = getattr(current, "commands", {}).get(word)
+        if current is None:
+            break
+        path.append(word)
+    return " ".join(path)
 
 
 def _on_terminate(signum: int, frame: object) -> None:

@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from chatcli import __version__
 from chatcli.cli.app_endpoint import doctor, models_app
 from chatcli.cli.app_history import history_app
+from chatcli.cli.command_words import command_line
 from chatcli.cli.guard import guarded
 from chatcli.cli.help_sections import SectionedCommand
 from chatcli.cli.options import (
@@ -46,17 +47,13 @@ from chatcli.cli.options import (
     finite,
 )
 
-ROOT_OPTIONS = frozenset({"--help", "-h", "--version", "--install-completion",
-                          "--show-completion"})
-
 
 class DefaultCommandGroup(TyperGroup):
-    """Runs ``ask`` when the first word is not a command or a root option."""
+    """Runs ``ask`` when the first word is not a command or a root option; options
+    before a command go to it (``command_words``)."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if not args or (args[0] not in self.commands and args[0] not in ROOT_OPTIONS):
-            args = ["ask", *args]
-        return super().parse_args(ctx, args)
+        return super().parse_args(ctx, command_line(self.commands, self.commands["ask"], args))
 
 
 app = typer.Typer(

@@ -167,5 +167,7 @@ def _open_tty(closing: ExitStack, mode: Literal["r", "w"]) -> TextIO:
         stream = closing.enter_context(open("/dev/tty", mode, encoding="utf-8"))  # noqa: SIM115
     except OSError:
         raise UsageError("chatcli chat needs a terminal: stdin is not one, and there is"
-                         " no /dev/tty") from None
+                         " no /dev/tty",
+                         hint="In a pipe or a script, use chatcli ask (or chatcli PROMPT)."
+                         ) from None
     return stream
