@@ -19,7 +19,7 @@ from chatcli.errors import ChatcliError
 from chatcli.protocol.messages import ContentPart, Message, build_request
 from chatcli.protocol.result import TurnResult
 from chatcli.sanitize import is_safe, visible
-from chatcli.session.conversation import Resumed, continued_settings, open_history
+from chatcli.session.conversation import Resumed, continued, continued_settings, open_history
 from chatcli.session.environment import Environment
 from chatcli.session.fields import request_fields
 from chatcli.session.options import AskRequest
@@ -161,10 +161,7 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
     from chatcli.session.tooling import merged_tool_options
 
     settings = env.settings(request.flags)
-    resumed = Resumed(None)  # opened first only to continue: its settings come first
-    if request.continue_last or request.cid is not None:
-        resumed = open_history(settings, env, wanted=request.history,
-                               continue_last=request.continue_last, cid=request.cid)
+    resumed = continued(settings, env, request)
     tools = None
     try:
         settings = continued_settings(settings, env, request.flags, resumed.conversation)

@@ -13,7 +13,7 @@ from chatcli.protocol.messages import (
     build_request,
 )
 from chatcli.session.connect import open_client, refuse_unsupported
-from chatcli.session.conversation import Resumed, continued_settings, open_history
+from chatcli.session.conversation import Resumed, continued, continued_settings, open_history
 from chatcli.session.environment import Environment
 from chatcli.session.fields import request_fields
 from chatcli.session.inputs import gather_messages
@@ -30,10 +30,7 @@ if TYPE_CHECKING:
 def run_ask(request: AskRequest, env: Environment | None = None) -> None:
     env = env or Environment.from_process()
     settings = env.settings(request.flags)
-    resumed = Resumed(None)  # opened first only to continue: its settings come first
-    if request.continue_last or request.cid is not None:
-        resumed = open_history(settings, env, wanted=request.history,
-                               continue_last=request.continue_last, cid=request.cid)
+    resumed = continued(settings, env, request)
     mcp_tools = None
     try:
         settings = continued_settings(settings, env, request.flags, resumed.conversation)

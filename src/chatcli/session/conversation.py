@@ -19,6 +19,7 @@ from chatcli.session.environment import Environment
 
 if TYPE_CHECKING:
     from chatcli.history import Conversation, ConversationRecorder, HistoryStore, StoredMessage
+    from chatcli.session.options import AskRequest
 
 
 @dataclass
@@ -83,6 +84,15 @@ def open_history(settings: Settings, env: Environment, *, wanted: bool,
         return Resumed(store)
     stored = [m.message for m in load_messages(store, conversation.id, env)]
     return Resumed(store, conversation.id, stored, conversation)
+
+
+def continued(settings: Settings, env: Environment, request: AskRequest) -> Resumed:
+    """The conversation ``-c``/``--cid`` continue, opened before anything else, since its
+    settings come first; without them, nothing yet (refused input touches no history)."""
+    if not (request.continue_last or request.cid is not None):
+        return Resumed(None)
+    return open_history(settings, env, wanted=request.history,
+                        continue_last=request.continue_last, cid=request.cid)
 
 
 def continued_settings(settings: Settings, env: Environment, flags: Mapping[str, Any],
