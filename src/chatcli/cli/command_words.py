@@ -47,7 +47,7 @@ def _leading_options(command: Any, args: Sequence[str]) -> int:
     """How many of the first arguments are options of ``command`` (with their values)."""
     takes = {name: 0 if (param.is_flag or param.count) else param.nargs
              for param in command.params if param.param_type_name == "option"
-             for name in (*param.opts, *param.secondary_opts)}
+             for name in _names(param)}
     position = 0
     while position < len(args):
         word = args[position]
@@ -59,13 +59,17 @@ def _leading_options(command: Any, args: Sequence[str]) -> int:
 
 
 def _check_options_apply(command: Any, leading: Sequence[str], path: Sequence[str]) -> None:
-    accepted = {name for param in command.params for name in
-                (*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ()))}
+    accepted = {name for param in command.params for name in _names(param)}
     for word in leading:
         name = word.split("=", 1)[0]
         if name.startswith("-") and name not in accepted:
             raise UsageError(f"{name} does not apply to `chatcli {' '.join(path)}`",
                              hint=f"Try 'chatcli {' '.join(path)} --help'.")
+
+
+def _names(param: Any) -> tuple[str, ...]:
+    """Every spelling of an option: ``-m``, ``--model``, ``--no-stream``."""
+    return (*param.opts, *param.secondary_opts)
 
 
 def _refuse_mistyped_command(commands: Mapping[str, Any], words: Sequence[str]) -> None:
