@@ -24,7 +24,7 @@ from shapes import SHAPES, TOOL_SHAPES
 def rendered_bytes(text: str, width: int = 120) -> int:
     from rich.console import Console
 
-    from chatcli.render.terminal import markdown
+    from chatcli.render.answer_markdown import markdown
 
     out = io.StringIO()
     console = Console(file=out, width=width, height=40, force_terminal=True,

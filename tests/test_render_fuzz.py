@@ -17,7 +17,8 @@ from rich.control import Control
 from chatcli.protocol.events import Event, Finish, ReasoningDelta, TextDelta, ToolCallDelta
 from chatcli.protocol.result import TurnResult
 from chatcli.render import RenderOptions
-from chatcli.render.terminal import RichRenderer, markdown
+from chatcli.render.answer_markdown import markdown
+from chatcli.render.terminal import RichRenderer
 from terminal_allowlist import PAYLOADS, violations
 from test_fuzz import FUZZ
 from test_render_rich import console, ticking

@@ -17,9 +17,10 @@ import chatcli.render.markdown_blocks as markdown_blocks
 from chatcli.protocol.events import Event, Finish, TextDelta, ToolCallDelta
 from chatcli.protocol.result import TurnResult
 from chatcli.render import RenderOptions
+from chatcli.render.answer_markdown import AnswerMarkdown
 from chatcli.render.line_buffer import LineBuffer
 from chatcli.render.markdown_blocks import CodeLines, Finished, MarkdownBlocks
-from chatcli.render.terminal import AnswerMarkdown, RichRenderer
+from chatcli.render.terminal import RichRenderer
 from test_render_rich import console, one_go, render, ticking
 
 PYTHON = ("import json", "def main(argv: list[str]) -> int:", "    value = json.loads(argv[1])",

@@ -17,8 +17,9 @@ from rich.console import ColorSystem
 from chatcli.protocol.events import Event, Finish, ReasoningDelta, TextDelta, ToolCallDelta
 from chatcli.protocol.result import TurnResult
 from chatcli.render import RenderOptions
+from chatcli.render.answer_markdown import markdown
 from chatcli.render.console import SafeConsole
-from chatcli.render.terminal import RichRenderer, markdown
+from chatcli.render.terminal import RichRenderer
 from clirun import run_cli
 from fakeapi import SSE, FakeAPI, chunk, load_stream, sse_bytes, text_stream
 
@@ -117,7 +118,7 @@ def test_reasoning_is_shown_dim_before_the_answer_with_its_duration() -> None:
                            TextDelta("The answer.")]
     out = render(events, "The answer.")
     assert out.startswith("Let me think.\nStill thinking.\nthought for ")
-    assert out.endswith("\n\nThe answer." + " " * 69 + "\n")
+    assert out.endswith("\n\nThe answer.\n")  # no padding to the width
     took = float(re.search(r"thought for ([0-9.]+)s", out).group(1))  # type: ignore[union-attr]
     assert took > 0
 

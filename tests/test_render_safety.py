@@ -11,8 +11,8 @@ import pytest
 from rich.markdown import Markdown
 
 from chatcli.protocol.events import Event, Finish, TextDelta, ToolCallDelta
+from chatcli.render.answer_markdown import AnswerMarkdown, markdown
 from chatcli.render.markdown_blocks import block_parser
-from chatcli.render.terminal import AnswerMarkdown, markdown
 from terminal_allowlist import violations
 from test_render_rich import console, one_go, render
 

@@ -7,15 +7,22 @@ segments become the terminal's text: the text of every segment is passed
 through ``sanitize.visible``, and a hyperlink whose target holds a control
 character loses the link. Only segments Rich marks as control (cursor moves,
 erasing the live tail) and the styles' own colour codes pass unchanged.
+
+Rich also pads a rendered line with spaces to the console's width; ``unpadded``
+takes them off again. A line as wide as the terminal leaves the cursor where
+the next character wraps, and the ``^C`` a terminal echoes there would put the
+live tail's erase one line off.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import IO, cast
 
 from rich.console import Console
 from rich.segment import Segment
+from rich.style import Style
 
 from chatcli.output_guard import GuardedStream, TrustedSink
 from chatcli.sanitize import is_safe, visible
@@ -41,6 +48,67 @@ def safe_segments(segments: Iterable[Segment]) -> Iterator[Segment]:
         if not is_safe(text):
             text, changed = visible(text), True
         yield Segment(text, style) if changed else segment
+
+
+def unpadded(segments: Iterable[Segment]) -> Iterator[Segment]:
+    """``segments`` less the spaces that end each line and show nothing there (spaces
+    with a background, reverse or a line through them stay). Segments that end no line
+    pass unchanged, so the bytes are those of the padded render up to each line's end."""
+    held: list[Segment] = []  # the line's last segments, ending in spaces that may pad
+    for segment in segments:
+        text, style, control = segment
+        if control or not text:
+            yield from held
+            held.clear()
+            yield segment
+            continue
+        shows = _shows_on_space(style)
+        if "\n" in text:
+            pieces = text.split("\n")
+            yield from (held if pieces[0].rstrip(" ") or (shows and pieces[0]) else
+                        _trimmed(held))
+            held.clear()
+            if shows:
+                yield segment
+                continue
+            last = pieces.pop()
+            ended = "\n".join(piece.rstrip(" ") for piece in pieces) + "\n"
+            if last.endswith(" "):
+                yield Segment(ended, style)
+                held.append(Segment(last, style))
+            else:
+                yield segment if ended + last == text else Segment(ended + last, style)
+        elif shows or not text.endswith(" "):
+            yield from held
+            held.clear()
+            yield segment
+        else:
+            if text.strip(" "):
+                yield from held
+                held.clear()
+            held.append(segment)
+    yield from _trimmed(held)  # what ends the last line
+
+
+def _trimmed(held: list[Segment]) -> list[Segment]:
+    """``held`` (plain segments ending in spaces) without the spaces that end it."""
+    kept = list(held)
+    while kept:
+        stripped = kept[-1].text.rstrip(" ")
+        if stripped:
+            kept[-1] = Segment(stripped, kept[-1].style)
+            break
+        kept.pop()
+    return kept
+
+
+@lru_cache(maxsize=256)
+def _shows_on_space(style: Style | None) -> bool:
+    if style is None:
+        return False
+    background = style.bgcolor is not None and not style.bgcolor.is_default
+    return bool(background or style.reverse or style.underline or style.underline2
+                or style.strike or style.overline or style.frame or style.encircle)
 
 
 def terminal_console(stream: GuardedStream, *, terminal: bool = True,

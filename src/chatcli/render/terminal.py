@@ -10,98 +10,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
-from rich.markdown import CodeBlock, ImageItem, Markdown, MarkdownElement
 from rich.panel import Panel
 from rich.rule import Rule
 from rich.segment import Segment, Segments
 from rich.spinner import Spinner
-from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
 
 from chatcli.protocol.events import AudioDelta, Event, ReasoningDelta, TextDelta, ToolCallDelta
 from chatcli.protocol.result import TurnResult
 from chatcli.render import RenderOptions, sources
+from chatcli.render.answer_markdown import CODE_THEME, AnswerMarkdown, highlighted, markdown
+from chatcli.render.console import unpadded
 from chatcli.render.line_buffer import LineBuffer
 from chatcli.render.logprobs import LEGEND, least_likely, token_styles
-from chatcli.render.markdown_blocks import CodeLines, Finished, MarkdownBlocks, parse
+from chatcli.render.markdown_blocks import CodeLines, Finished, MarkdownBlocks
 from chatcli.render.tool_arguments import ToolView, shown_arguments
 from chatcli.sanitize import visible
 
-if TYPE_CHECKING:
-    from chatcli.render.markdown_blocks import Token
-
 TICK = 1 / 15  # seconds between looks for finished blocks and repaints of the tail
-CODE_THEME = "monokai"
 CODE_BATCH = 200  # code lines highlighted together when an open block gives up many
 CODE_CONTEXT = 30  # earlier lines given to the lexer before each batch, then dropped
-
-
-def highlighted(code: str, lexer: str, theme: str = CODE_THEME, skip: int = 0) -> Text:
-    """``code`` highlighted as a code block shows it (no wrap, no padding), less its first
-    ``skip`` lines (given as lexer context only) and the newline the lexer adds."""
-    text = Syntax(code, lexer, theme=theme, background_color="default").highlight(code)
-    if skip:  # counted in lines: the lexer expands tabs
-        plain, end = text.plain, -1
-        for _ in range(skip):
-            end = plain.index("\n", end + 1)
-        text = text[end + 1:]
-    if text.plain.endswith("\n"):
-        text.right_crop(1)
-    text.no_wrap = True
-    text.overflow = "ignore"
-    return text
-
-
-class UnwrappedCodeBlock(CodeBlock):
-    """Highlighted code with no padding and no hard wrap, so copied code stays intact."""
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        text = highlighted(str(self.text).rstrip("\n"), self.lexer_name, self.theme)
-        text.rstrip()
-        yield text
-
-
-class ShownImage(ImageItem):
-    """An image as its text with its URL beside it (Rich shows the text alone)."""
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        title = self.text or Text(self.destination.strip("/").rsplit("/", 1)[-1])
-        if self.hyperlinks:
-            title.stylize(Style(link=self.link or self.destination or None))
-        parts = [Text("🌆 "), title]
-        if self.destination and title.plain != self.destination:
-            parts += [Text(" ("), Text(self.destination, style="dim"), Text(")")]
-        yield Text.assemble(*parts, " ", end="")
-
-
-class AnswerMarkdown(Markdown):
-    """Rich's Markdown, parsed once by chatcli's parser into tokens that are safe to show."""
-
-    elements: ClassVar[dict[str, type[MarkdownElement]]] = {
-        **Markdown.elements, "fence": UnwrappedCodeBlock, "code_block": UnwrappedCodeBlock,
-        "image": ShownImage,
-    }
-
-    def __init__(self, markup: str, tokens: list[Token] | None = None,
-                 code_theme: str = CODE_THEME) -> None:
-        # Rich's __init__ would build a parser of its own and parse again: set what it sets.
-        self.markup = markup
-        self.parsed = parse(markup) if tokens is None else tokens
-        self.code_theme = code_theme
-        self.justify = None
-        self.style = "none"
-        self.hyperlinks = True
-        self.inline_code_lexer = None
-        self.inline_code_theme = code_theme
-
-
-def markdown(source: str) -> AnswerMarkdown:
-    return AnswerMarkdown(source)
 
 
 class RichRenderer:
@@ -252,8 +185,8 @@ class RichRenderer:
                                skip=len(self._code_context))
             if last:
                 text.rstrip()
-            self.console.print(Segments(self.console.render(text, self.console.options)),
-                               crop=False)
+            segments = unpadded(self.console.render(text, self.console.options))
+            self.console.print(Segments(segments), crop=False)  # as a one-go render: unpadded
             self._code_context = (self._code_context + batch)[-CODE_CONTEXT:]
 
     def _print_rest(self) -> None:
@@ -358,7 +291,7 @@ class RichRenderer:
             arguments = call.arguments.window(rows, chars)[0]  # atomic, for the Live's thread
             parts.append(Text(f"⚙ {call.name[:chars]}({arguments}", style="cyan"))
         lines = self.console.render_lines(Group(*parts), self.console.options, pad=False)
-        self.tail_lines = lines[-height:]
+        self.tail_lines = [list(unpadded(line)) for line in lines[-height:]]  # table cells pad
 
     @property
     def _thinking(self) -> bool:
@@ -382,7 +315,9 @@ class RichRenderer:
 
 
 class _LiveTail:
-    """What the ``Live`` shows: the painted tail and a spinner, both cheap to replay."""
+    """What the ``Live`` shows: the painted tail and a spinner, both cheap to replay, then
+    an empty line where the cursor waits: what the terminal echoes there (``^C``) cannot
+    wrap, so the next frame erases exactly the lines this one drew."""
 
     def __init__(self, renderer: RichRenderer) -> None:
         self.renderer = renderer
@@ -395,4 +330,5 @@ class _LiveTail:
             yield Segment.line()
         spinner = self.renderer.spinner()
         if spinner is not None:
-            yield spinner
+            yield spinner  # ends with its newline
+        yield Segment("")
