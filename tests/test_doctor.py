@@ -9,10 +9,13 @@ import json
 import socket
 from typing import Any
 
+import pytest
+
 from chatcli.cli.doctor_command import format_report, run_doctor_command
 from chatcli.config import Settings
 from chatcli.endpoint.client import ChatClient
-from chatcli.engine.doctor import PROBES, ProbeResult, Report, run_doctor
+from chatcli.engine.doctor import MAX_TOKENS, PROBES, ProbeResult, Report, run_doctor
+from chatcli.errors import NetworkError
 from chatcli.session.environment import Environment
 from fakeapi import (
     CHAT_PATH,
@@ -104,7 +107,7 @@ def test_a_full_featured_endpoint_passes_every_probe(fakeapi: FakeAPI) -> None:
         ("first token", "ok", "1000 ms"),
     ]
     bodies = [r.json() for r in fakeapi.requests if r.path == CHAT_PATH]
-    assert all(b["max_tokens"] <= 16 and b["model"] == "gpt-x" for b in bodies)
+    assert all(b["max_tokens"] == MAX_TOKENS and b["model"] == "gpt-x" for b in bodies)
     assert bodies[0]["stream_options"] == {"include_usage": True}
     assert bodies[1]["tool_choice"] == "required"
     assert bodies[2]["parallel_tool_calls"] is True
@@ -177,13 +180,17 @@ def test_without_a_models_list_a_chat_request_settles_authentication(fakeapi: Fa
                             ("first token", "ok", "1000 ms")]
 
 
-def test_an_unreachable_endpoint_gives_an_error_row_for_every_probe() -> None:
+def test_an_unreachable_endpoint_ends_the_run_at_the_reachable_probe() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    later = [p for p in PROBES if p.name != "reachable"]
     with strict_client(f"http://127.0.0.1:{port}/v1") as client:
-        report = run_doctor(client, "m", clock=ticking())
-    assert [r.name for r in report.results] == [p.name for p in PROBES]
+        with pytest.raises(NetworkError, match=r"^connection refused"):
+            run_doctor(client, "m", clock=ticking())
+        report = run_doctor(client, "m", later, clock=ticking())
+    # Past the gate, a network failure is one probe's row like any other.
+    assert [r.name for r in report.results] == [p.name for p in later]
     assert {r.status for r in report.results} == {"error"}
     assert all(r.found.startswith("connection refused") for r in report.results)
 

@@ -3,7 +3,9 @@
 The probes live in ``doctor.py`` and return data; this module builds the
 client (no retries, no fields dropped after a 400: a diagnosis reports what
 happens the first time, as sent) and
-formats the rows. A report is always printed: failures are rows, not errors.
+formats the rows. Failures are rows, not errors, so a report is printed and the
+exit code is 0, unless the endpoint cannot be reached at all: then the network
+error is the one line on stderr, with its exit code, and there is no report.
 """
 
 from __future__ import annotations

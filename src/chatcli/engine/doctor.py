@@ -2,8 +2,11 @@
 
 Each probe is data (a name and a function of a ``Session``), so the list can be
 run, reordered or cut by tests against scripted servers. A probe answers "ok" or
-"no" with what it found; any exception becomes an "error" row and the next probe
-runs. Requests go through ``ChatClient`` and ``run_turn`` with a renderer that
+"no" with what it found, or "inconclusive" when the answer that would have said
+"no" was cut off by the token limit; any exception becomes an "error" row and the
+next probe runs, except that an endpoint which cannot be reached at all (the
+"reachable" probe's network failure or timeout) ends the run with that error.
+Requests go through ``ChatClient`` and ``run_turn`` with a renderer that
 keeps chunks and shows nothing: this module never prints.
 """
 
@@ -16,7 +19,13 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from chatcli.engine.turn import run_turn
-from chatcli.errors import ChatcliError, RequestError, RequestRejected
+from chatcli.errors import (
+    ChatcliError,
+    NetworkError,
+    RequestError,
+    RequestRejected,
+    RequestTimeout,
+)
 from chatcli.protocol.events import Event, ReasoningDelta, Usage
 from chatcli.protocol.messages import Message, build_request
 from chatcli.protocol.result import TurnResult
@@ -24,9 +33,12 @@ from chatcli.protocol.result import TurnResult
 if TYPE_CHECKING:
     from chatcli.endpoint.client import ChatClient
 
-Status = Literal["ok", "no", "error"]
+Status = Literal["ok", "no", "inconclusive", "error"]
 Clock = Callable[[], float]
-MAX_TOKENS = 16
+# Every probe's token limit. A reasoning model thinks before it answers, and at a few
+# dozen tokens its tool calls or JSON never arrive; a plain model stops long before.
+MAX_TOKENS = 1024
+CUT_OFF = "answer cut off by the token limit (finish_reason: length)"
 # 4xx answers that mean "this feature is not supported" rather than a broken setup.
 NOT_FEATURE_STATUSES = frozenset({401, 403, 404, 408, 429})
 PIXEL_PNG = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42m"
@@ -119,6 +131,12 @@ class Exchange:
     def message(self) -> dict[str, Any]:
         return self.result.message
 
+    @property
+    def cut_off(self) -> bool:
+        """The answer ended at the token limit, so what is missing may only be late."""
+        return any(choice.get("finish_reason") == "length"
+                   for choice in self.result.completion["choices"])
+
 
 @dataclass
 class Session:
@@ -171,6 +189,11 @@ def _loads(raw: str) -> dict[str, Any] | None:
 
 def _user(text: str) -> list[Message]:
     return [{"role": "user", "content": text}]
+
+
+def _no(exchange: Exchange, found: str) -> Finding:
+    """A "no" finding, unless the answer was cut off: then an absence proves nothing."""
+    return Finding("inconclusive", CUT_OFF) if exchange.cut_off else Finding("no", found)
 
 
 def probe_reachable(session: Session) -> Finding:
@@ -236,9 +259,10 @@ def probe_reasoning(session: Session) -> Finding:
 
 
 def probe_first_token(session: Session) -> Finding:
-    latency = session.basic().result.time_to_first_token
+    exchange = session.basic()
+    latency = exchange.result.time_to_first_token
     if latency is None:
-        return Finding("no", "no content arrived")
+        return _no(exchange, "no content arrived")
     return Finding("ok", f"{latency * 1000:.0f} ms")
 
 
@@ -251,7 +275,7 @@ def probe_tools(session: Session) -> Finding:
     exchange = _tool_calls(session, "Call ping with n=1.", {})
     calls = exchange.message.get("tool_calls") or []
     if not calls:
-        return Finding("no", "answered with text, no tool call")
+        return _no(exchange, "answered with text, no tool call")
     how = "streamed" if exchange.streamed else "in one JSON reply"
     return Finding("ok", f"{calls[0]['function']['name']}, {how}")
 
@@ -260,31 +284,34 @@ def probe_parallel_tools(session: Session) -> Finding:
     exchange = _tool_calls(session, "Call ping twice at once: with n=1 and with n=2.",
                            {"parallel_tool_calls": True})
     count = len(exchange.message.get("tool_calls") or [])
-    return Finding("ok" if count >= 2 else "no", f"{count} call{'s' if count != 1 else ''}")
+    found = f"{count} call{'s' if count != 1 else ''}"
+    return Finding("ok", found) if count >= 2 else _no(exchange, found)
 
 
-def _json_reply(session: Session, response_format: Mapping[str, Any]) -> Any:
+def _json_reply(session: Session,
+                response_format: Mapping[str, Any]) -> tuple[Exchange, Any]:
+    """The exchange, and its content parsed as JSON (None when it is not)."""
     exchange = session.chat(_user('Reply with the JSON object {"ok": true} and nothing else.'),
                             {"response_format": dict(response_format)}, stream=False)
     content = exchange.message.get("content")
     try:
-        return json.loads(content) if isinstance(content, str) else None
+        return exchange, json.loads(content) if isinstance(content, str) else None
     except (ValueError, RecursionError):
-        return None
+        return exchange, None
 
 
 def probe_json_object(session: Session) -> Finding:
-    value = _json_reply(session, {"type": "json_object"})
+    exchange, value = _json_reply(session, {"type": "json_object"})
     if not isinstance(value, dict):
-        return Finding("no", "the reply is not a JSON object")
+        return _no(exchange, "the reply is not a JSON object")
     return Finding("ok", "a JSON object")
 
 
 def probe_json_schema(session: Session) -> Finding:
-    value = _json_reply(session, {"type": "json_schema", "json_schema": {
+    exchange, value = _json_reply(session, {"type": "json_schema", "json_schema": {
         "name": "probe", "schema": OK_SCHEMA, "strict": True}})
     if not isinstance(value, dict) or not isinstance(value.get("ok"), bool):
-        return Finding("no", "the reply does not match the schema")
+        return _no(exchange, "the reply does not match the schema")
     return Finding("ok", "matches the schema")
 
 
@@ -298,14 +325,19 @@ def probe_image(session: Session) -> Finding:
 
 @dataclass(frozen=True)
 class Probe:
-    """A named check; ``run`` raises or returns a ``Finding``."""
+    """A named check; ``run`` raises or returns a ``Finding``.
+
+    A ``gate`` probe that cannot connect at all (refused, DNS, TLS, timeout) ends the
+    run with that error: every later probe would fail the same way, one timeout each.
+    """
 
     name: str
     run: Callable[[Session], Finding]
+    gate: bool = False
 
 
 PROBES: tuple[Probe, ...] = (
-    Probe("reachable", probe_reachable),
+    Probe("reachable", probe_reachable, gate=True),
     Probe("authenticated", probe_authenticated),
     Probe("models listed", probe_models),
     Probe("streaming", probe_streaming),
@@ -321,10 +353,14 @@ PROBES: tuple[Probe, ...] = (
 
 
 def run_probe(probe: Probe, session: Session) -> ProbeResult:
-    """One probe, timed; what it raises becomes its row, never the end of the run."""
+    """One probe, timed; what it raises becomes its row, save a gate's network failure."""
     started = session.clock()
     try:
         finding = probe.run(session)
+    except (NetworkError, RequestTimeout) as exc:
+        if probe.gate:
+            raise
+        finding = Finding("error", _describe(exc))
     except RequestRejected as exc:
         rejected = exc.status is not None and exc.status not in NOT_FEATURE_STATUSES
         finding = Finding("no" if rejected else "error", _describe(exc))
@@ -343,7 +379,10 @@ def _describe(exc: ChatcliError) -> str:
 
 def run_doctor(client: ChatClient, model: str, probes: Sequence[Probe] = PROBES,
                clock: Clock = time.monotonic) -> Report:
-    """Run every probe in order against the client's endpoint and ``model``."""
+    """Run every probe in order against the client's endpoint and ``model``.
+
+    Raises the network error when a gate probe finds the endpoint unreachable.
+    """
     session = Session(client, model, clock)
     results = [run_probe(probe, session) for probe in probes]
     return Report(client.settings.base_url, model, results)
