@@ -11,7 +11,7 @@ import pytest
 from chatcli.config.types import THINKING_STYLES as CONFIG_STYLES
 from chatcli.protocol.dialects import THINKING_STYLES
 from clirun import run_cli
-from fakeapi import SSE, FakeAPI, Raw, text_stream
+from fakeapi import JSON, MODELS_PATH, SSE, FakeAPI, Raw, models, text_stream
 
 REFUSAL = json.dumps({"error": {"message": "Unsupported value: 'temperature' does not support"
                                 " 0.5 with this model.", "type": "invalid_request_error",
@@ -38,9 +38,11 @@ def test_config_and_dialects_agree_on_the_styles() -> None:
 ])
 def test_thinking_flag(fakeapi: FakeAPI, args: list[str], expected: bool | None) -> None:
     fakeapi.add(SSE(text_stream(["ok"])))
+    if args:  # the switch asks which server this is, once
+        fakeapi.add(JSON(models(["qwen3-max"])), MODELS_PATH)
     result = run_cli(cli(fakeapi, "-m", "qwen3-max", *args, "hi"))
     assert (result.exit_code, result.stdout, result.stderr) == (0, "ok\n", "")
-    assert fakeapi.requests[0].json().get("enable_thinking") is expected
+    assert fakeapi.requests[-1].json().get("enable_thinking") is expected
 
 
 def test_profile_thinking_style(fakeapi: FakeAPI, tmp_path: Path) -> None:

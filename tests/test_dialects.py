@@ -10,7 +10,7 @@ import pytest
 from chatcli.config import Settings
 from chatcli.endpoint.client import ChatClient
 from chatcli.protocol.dialects import THINKING_STYLES, apply_thinking, thinking_style_for
-from fakeapi import SSE, FakeAPI, text_stream
+from fakeapi import JSON, MODELS_PATH, SSE, FakeAPI, models, text_stream
 
 
 def body(model: str = "m", content: Any = "hi") -> dict[str, Any]:
@@ -118,6 +118,7 @@ def test_an_unknown_style_is_refused() -> None:
 def test_the_client_sends_the_switch_and_leaves_the_callers_body_alone(fakeapi: FakeAPI) -> None:
     fakeapi.add(SSE(text_stream(["ok"])))
     fakeapi.add(SSE(text_stream(["ok"])))
+    fakeapi.add(JSON(models(["deepseek-v4-pro"])), MODELS_PATH)  # asked once: no style set
     given = body("deepseek-v4-pro")
     before = copy.deepcopy(given)
     settings = Settings(base_url=fakeapi.base_url, retries=0)
@@ -125,7 +126,7 @@ def test_the_client_sends_the_switch_and_leaves_the_callers_body_alone(fakeapi: 
         client.open_chat(given).close()
     with ChatClient(settings, thinking=False, thinking_style="llmgw_thinking") as client:
         client.open_chat(given).close()
-    first, second = (r.json() for r in fakeapi.requests)
+    first, second = (r.json() for r in fakeapi.requests if r.method == "POST")
     assert first["messages"][-1]["content"] == "hi\n/think"
     assert second == {**before, "llmgw_thinking": False}
     assert given == before

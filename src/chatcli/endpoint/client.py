@@ -24,6 +24,7 @@ from chatcli.config import Settings
 from chatcli.endpoint.http_failures import request_id_of, retry_after, transport_error
 from chatcli.endpoint.param_drops import DropRetry, ParamDrops, error_param, target_key
 from chatcli.endpoint.request_body import request_bytes, shorten_payloads
+from chatcli.endpoint.thinking_switch import ThinkingSwitch
 from chatcli.errors import (
     ConfigError,
     ProtocolError,
@@ -33,7 +34,6 @@ from chatcli.errors import (
     UsageError,
     error_for_status,
 )
-from chatcli.protocol.dialects import apply_thinking
 from chatcli.protocol.error_bodies import describe_error_body, json_or_none
 from chatcli.sanitize import redact_header
 
@@ -130,7 +130,8 @@ class ChatClient:
         self.settings = settings
         self._log = log
         self._drops, self._on_drop, self._strict = drops, on_drop, strict
-        self._thinking, self._thinking_style = thinking, thinking_style
+        self._thinking = None if thinking is None else ThinkingSwitch(
+            thinking, thinking_style, self.list_models, on_drop)  # on_drop: the notes
         self._sleep = sleep
         self._jitter = jitter
         merged = {"User-Agent": f"chatcli/{__version__}", **settings.headers, **(headers or {})}
@@ -164,7 +165,7 @@ class ChatClient:
         """
         trace = trace_id or new_trace_id()
         if self._thinking is not None:
-            body = apply_thinking(body, self._thinking, self._thinking_style)
+            body = self._thinking.apply(body)
         retry = None if self._strict else DropRetry(
             self._drops, target_key(self.settings.profile, self.settings.base_url),
             str(body.get("model", "")), self._on_drop, self._log)

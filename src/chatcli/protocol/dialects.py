@@ -3,8 +3,9 @@
 There is no standard switch: Qwen takes ``enable_thinking``, a gateway takes
 ``llmgw_thinking``, vLLM and llama.cpp take it inside ``chat_template_kwargs``,
 GLM takes a ``thinking`` object and DeepSeek a ``/think`` directive in the prompt.
-Nothing here sends, prints or reads settings; ``reasoning_effort`` is a separate
-field and is never touched.
+The server, where its ``GET /models`` names it, says more than the model's name: a
+Qwen3 served by vLLM reads ``chat_template_kwargs``, not Qwen's own field. Nothing here
+sends, prints or reads settings; ``reasoning_effort`` is a separate field and is never touched.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ _BY_MODEL: Final = (
 )
 
 
+# ``owned_by`` in a ``GET /models`` entry, as servers that render a chat template set it.
+_BY_SERVER: Final = {"llamacpp": "chat_template_kwargs", "vllm": "chat_template_kwargs",
+                     "sglang": "chat_template_kwargs"}
+
+
 def thinking_style_for(model: str, configured: str | None = None) -> str:
     """The style a profile names, else the one the model's name implies, else Qwen's field."""
     if configured:
@@ -37,11 +43,26 @@ def thinking_style_for(model: str, configured: str | None = None) -> str:
             raise ValueError(f"unknown thinking style {configured!r}; "
                              f"expected one of {', '.join(THINKING_STYLES)}")
         return configured
+    return model_style(model) or DEFAULT_STYLE
+
+
+def model_style(model: str) -> str | None:
+    """The style the model's vendor documents, when its name says who that is."""
     name = model.lower().rsplit("/", 1)[-1]  # "Qwen/Qwen3-8B" names the model after the slash
     for prefix, style in _BY_MODEL:
         if name.startswith(prefix):
             return style
-    return DEFAULT_STYLE
+    return None
+
+
+def server_style(listing: Mapping[str, Any]) -> str | None:
+    """The style of the server a ``GET /models`` answer comes from, when it names one."""
+    data = listing.get("data")
+    for entry in data if isinstance(data, list) else []:
+        owner = entry.get("owned_by") if isinstance(entry, Mapping) else None
+        if isinstance(owner, str) and owner.lower() in _BY_SERVER:
+            return _BY_SERVER[owner.lower()]
+    return None
 
 
 def apply_thinking(body: Mapping[str, Any], on: bool, style: str | None) -> dict[str, Any]:
