@@ -23,7 +23,7 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
             own_options=(--help --version -h)
             default_command=ask
-            commands=(ask chat completion config doctor history models)
+            commands=(ask chat cmd completion config doctor history models)
             ;;
         'chatcli ask')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
@@ -56,6 +56,11 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --tool-choice --tool-cmd --tool-env --tool-timeout --tools --top-logprobs
                 --top-p --trace-id --usage --user --verbose --video --web-search --yes -H -O -P
                 -c -f -h -i -m -n -o -s -t -u -v)
+            ;;
+        'chatcli cmd')
+            options=(--api-key --base-url --ca-bundle --connect-timeout --debug --header --help
+                --insecure --model --no-history --no-interaction --profile --retries --shell
+                --timeout --trace-id --verbose --yes -H -P -h -m -v -y)
             ;;
         'chatcli completion')
             options=(--help -h)
@@ -232,6 +237,17 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --user') ;;
         'chatcli chat --video') ;;
         'chatcli chat --web-search') kind=choice choices=(low medium high) ;;
+        'chatcli cmd --api-key') ;;
+        'chatcli cmd --base-url') ;;
+        'chatcli cmd --ca-bundle') kind=file ;;
+        'chatcli cmd --connect-timeout') ;;
+        'chatcli cmd -H'|'chatcli cmd --header') ;;
+        'chatcli cmd -m'|'chatcli cmd --model') ;;
+        'chatcli cmd -P'|'chatcli cmd --profile') ;;
+        'chatcli cmd --retries') ;;
+        'chatcli cmd --shell') kind=choice choices=(bash zsh fish sh pwsh) ;;
+        'chatcli cmd --timeout') ;;
+        'chatcli cmd --trace-id') ;;
         'chatcli config show --api-key') ;;
         'chatcli config show --base-url') ;;
         'chatcli config show --connect-timeout') ;;

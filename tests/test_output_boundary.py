@@ -203,6 +203,14 @@ def test_doctor_in_both_shapes(fakeapi: FakeAPI) -> None:
         clean(result.stdout, result.stderr)
 
 
+def test_cmd_prints_a_hostile_command_escaped(fakeapi: FakeAPI) -> None:
+    fakeapi.add(hostile_answer())
+    result = run_cli(["cmd", "--no-interaction", "--base-url", fakeapi.base_url, "list"],
+                     env=TERMINAL)
+    assert result.exit_code == 0, result.stderr
+    clean(result.stdout, result.stderr)
+
+
 # Typed lines are the user's own; the hostile text reaches the REPL from the server, the
 # history (/load) and the command line (the system message and model below).
 REPL_LINES = [
@@ -249,7 +257,7 @@ def test_repl_completion_and_toolbar_never_carry_control_characters(fakeapi: Fak
 
 COVERED = {"ask", "chat", "models", "models show", "history list", "history show",
            "history search", "history export", "history delete", "history path",
-           "config show", "config forget-drops", "doctor", "completion"}
+           "config show", "config forget-drops", "doctor", "completion", "cmd"}
 
 
 def command_paths() -> set[str]:

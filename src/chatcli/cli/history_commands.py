@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chatcli.errors import UsageError
-from chatcli.history.export import document, markdown_export, plain_text, preview, when
+from chatcli.history.export import (
+    document,
+    markdown_export,
+    outcome_note,
+    plain_text,
+    preview,
+    when,
+)
 from chatcli.output_guard import json_text, write_json
 from chatcli.session.conversation import history_path
 from chatcli.session.environment import Environment
@@ -62,6 +69,7 @@ def show(prefix: str, as_json: bool, env: Environment | None = None) -> None:
                              f"{preview(entry.raw)}\n")
             continue
         status = "" if entry.status == "complete" else f" ({entry.status})"
+        status += outcome_note(entry.outcome)
         env.stdout.write(f"\n[{entry.message.get('role', '?')}]{status}\n"
                          f"{plain_text(entry.message)}\n")
 

@@ -368,3 +368,8 @@ def terminal_variables() -> dict[str, str]:
     """The variables that say whether a stream counts as a terminal, as Rich reads them."""
     return {name: os.environ[name] for name in ("TTY_COMPATIBLE", "FORCE_COLOR")
             if name in os.environ}
+
+
+def user_shell() -> str | None:
+    """``$SHELL``: the shell a generated command is written for and run in."""
+    return os.environ.get("SHELL") or None

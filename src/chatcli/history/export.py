@@ -59,6 +59,15 @@ def plain_text(message: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def outcome_note(outcome: dict[str, Any] | None) -> str:
+    """What became of a generated command, for reading: "(run: exit status 0)"."""
+    if not outcome:
+        return ""
+    if not outcome.get("ran"):
+        return " (not run)"
+    return f" (run: exit status {outcome.get('exit_status', '?')})"
+
+
 def markdown_export(conversation: Conversation, entries: Sequence[Entry]) -> str:
     """The conversation as a Markdown document: a heading per message, damaged rows fenced."""
 
@@ -75,5 +84,6 @@ def markdown_export(conversation: Conversation, entries: Sequence[Entry]) -> str
             continue
         role = str(entry.message.get("role", "?")).capitalize()
         status = "" if entry.status == "complete" else f" ({entry.status})"
-        lines += [f"## {role}{status}", "", plain_text(entry.message), ""]
+        lines += [f"## {role}{status}{outcome_note(entry.outcome)}", "",
+                  plain_text(entry.message), ""]
     return "\n".join(lines)

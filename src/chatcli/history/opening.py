@@ -56,6 +56,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE messages ADD COLUMN model TEXT;
     """,
+    # 3: what became of an answer outside the conversation (a generated shell command:
+    # whether it was run, and its exit status), as JSON.
+    """
+    ALTER TABLE messages ADD COLUMN outcome TEXT;
+    """,
 )
 
 

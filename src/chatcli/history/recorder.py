@@ -40,6 +40,7 @@ class ConversationRecorder:
         self.base_url = base_url
         self.failed: HistoryError | None = None
         self.last_user: int | None = None  # the row of this request's user message
+        self.last_reply: int | None = None  # the row of the last answer stored
 
     def record_request(self, messages: Sequence[Mapping[str, Any]],
                        body: Mapping[str, Any]) -> None:
@@ -64,6 +65,16 @@ class ConversationRecorder:
             try:
                 self._record_reply(result)
             except Exception as exc:  # whatever it is, the answer goes on
+                self.failed = self._failure(exc)
+
+    def record_outcome(self, outcome: Mapping[str, Any], row: int | None = None) -> None:
+        """What became of an answer, the last one unless ``row`` names another
+        (``HistoryStore.set_outcome``)."""
+        row = self.last_reply if row is None else row
+        if self.failed is None and row is not None:
+            try:
+                self.store.set_outcome(row, outcome)
+            except Exception as exc:  # whatever it is, the command's outcome stands
                 self.failed = self._failure(exc)
 
     def _failure(self, exc: Exception) -> HistoryError:
@@ -103,7 +114,7 @@ class ConversationRecorder:
             self.last_user = None
             return
         choice = result.completion["choices"][0]
-        self.store.append(
+        self.last_reply = self.store.append(
             self.conversation_id, message, status=result.status,
             usage=result.completion.get("usage"), finish_reason=choice.get("finish_reason"),
             trace_id=result.trace_id, time_to_first_token=result.time_to_first_token,

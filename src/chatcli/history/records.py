@@ -57,6 +57,7 @@ class StoredMessage:
     time_to_first_token: float | None = None
     duration: float | None = None
     model: str | None = None  # of an answer: the model the server said answered
+    outcome: dict[str, Any] | None = None  # e.g. {"ran": true, "exit_status": 0}
 
     @property
     def unanswered(self) -> bool:
@@ -134,8 +135,9 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _usage(value: Any) -> dict[str, Any] | None:
-    """A stored usage object; anything else (not JSON, not an object) is no usage."""
+def _object(value: Any) -> dict[str, Any] | None:
+    """A stored JSON object (usage, outcome); anything else (not JSON, not an object) is
+    none."""
     if value is None:
         return None
     try:
@@ -160,8 +162,9 @@ def conversation_from_row(row: Sequence[Any]) -> Conversation:
 
 def entry_from_row(number: int, row: Sequence[Any]) -> Entry:
     """message, status, created_at, usage, finish_reason, trace_id, time to first token,
-    duration, model: a ``StoredMessage``, or a ``DamagedMessage`` when the message is not one."""
-    raw, status, created, usage, finish_reason, trace_id, first, duration, model = row
+    duration, model, outcome: a ``StoredMessage``, or a ``DamagedMessage`` when the message
+    is not one."""
+    raw, status, created, usage, finish_reason, trace_id, first, duration, model, outcome = row
     created_at = _float(created) or 0.0
     text = _text(raw)
     try:
@@ -170,6 +173,6 @@ def entry_from_row(number: int, row: Sequence[Any]) -> Entry:
         return DamagedMessage(number, "not JSON", text, created_at)
     if not isinstance(message, dict) or not isinstance(message.get("role"), str):
         return DamagedMessage(number, "not a message object", text, created_at)
-    return StoredMessage(message, _str(status) or "complete", created_at, _usage(usage),
+    return StoredMessage(message, _str(status) or "complete", created_at, _object(usage),
                          _str(finish_reason), _str(trace_id), _float(first), _float(duration),
-                         _str(model))
+                         _str(model), _object(outcome))

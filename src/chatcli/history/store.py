@@ -146,6 +146,12 @@ class HistoryStore:
             db.execute("INSERT INTO message_text (text, conversation_id, message_id)"
                        " VALUES (?, ?, ?)", (text, conversation_id, row_id))
 
+    def set_outcome(self, row_id: int, outcome: Mapping[str, Any]) -> None:
+        """What became of a stored answer afterwards (a shell command run or not)."""
+        with self._write() as db:
+            db.execute("UPDATE messages SET outcome = ? WHERE id = ?",
+                       (json.dumps(dict(outcome)), row_id))
+
     def mark(self, row_id: int, status: str) -> None:
         """Change a stored message's status (a user message whose request got no answer)."""
         with self._write() as db:
@@ -247,7 +253,8 @@ class HistoryStore:
         is a ``DamagedMessage``."""
         rows = self._read(
             "SELECT message, status, created_at, usage, finish_reason, trace_id,"
-            " time_to_first_token, duration, model FROM messages WHERE conversation_id = ?"
+            " time_to_first_token, duration, model, outcome FROM messages"
+            " WHERE conversation_id = ?"
             " ORDER BY id", (conversation_id,))
         return [entry_from_row(number, row) for number, row in enumerate(rows, start=1)]
 
