@@ -23,7 +23,7 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
             own_options=(--help --version -h)
             default_command=ask
-            commands=(ask chat cmd completion config doctor history models)
+            commands=(ask chat cmd completion config doctor history models shell-integration)
             ;;
         'chatcli ask')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
@@ -112,6 +112,9 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             options=(--api-key --base-url --ca-bundle --connect-timeout --debug --header --help
                 --insecure --json --profile --retries --timeout --trace-id --verbose -H -P -h
                 -v)
+            ;;
+        'chatcli shell-integration')
+            options=(--help -h)
             ;;
     esac
 }
@@ -292,6 +295,9 @@ _chatcli_argument() {  # kind and choices of positional argument $2 (from 0)
     kind=none choices=()
     case $1 in
         'chatcli completion')
+            (( $2 >= 0 && $2 < 1 )) && kind=choice choices=(bash zsh fish)
+            ;;
+        'chatcli shell-integration')
             (( $2 >= 0 && $2 < 1 )) && kind=choice choices=(bash zsh fish)
             ;;
     esac

@@ -14,85 +14,86 @@ complete -c chatcli -n '__fish_use_subcommand' -a config -d 'Inspect the resolve
 complete -c chatcli -n '__fish_use_subcommand' -a doctor -d 'Probe what the endpoint and model do, with a handful of tiny requests.'
 complete -c chatcli -n '__fish_use_subcommand' -a history -d 'List, show, search, export and delete past conversations.'
 complete -c chatcli -n '__fish_use_subcommand' -a models -d 'List the models the endpoint offers, or describe one.'
+complete -c chatcli -n '__fish_use_subcommand' -a shell-integration -d 'Print a snippet for your shell\'s rc file: Alt-E turns the command line\'s description into a command (chatcli cmd), left there to edit and run.'
 complete -c chatcli -n '__fish_use_subcommand' -l version -d 'Print the version and exit.'
 
 # chatcli ask
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l allow-secrets -d 'Send credentials found in what is sent, without asking.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l approve -d 'Run calls of this tool without asking (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l attach -d 'Attach a file, e.g. a PDF, as a file part (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l audio -d 'Attach a WAV or MP3 file as input audio (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l audio-format -d 'Spoken output format, e.g. wav or mp3.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l audio-out -d 'Write the spoken answer to FILE.' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l audio-voice -d 'Voice for spoken output, e.g. alloy.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l clipboard -d 'Attach the image on the clipboard.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l connect-timeout -d 'Connect timeout [default: 10].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -s c -l continue -d 'Continue the most recent conversation.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l debug -d 'Show tracebacks for errors.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -s f -l file -d 'Inline a text file (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l functions -d 'Every public function in the file becomes a tool that runs (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -s H -l header -d 'Extra request header (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -s h -l help -d 'Show this message and exit.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -s i -l image -d 'Attach an image (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l image-detail -d 'Image detail level.' -x -a 'low high auto'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l insecure -d 'Do not check TLS certificates (a warning says so).'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l logit-bias -d 'Token bias, -100 to 100 (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l logprobs -d 'Ask for log probabilities.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l max-attachment-mb -d 'Largest file or image accepted.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l max-tokens -d 'Most tokens to generate.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l max-tool-result-kb -d 'Most of one tool result sent back to the model; the rest is cut.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l max-tool-rounds -d 'Most rounds of tool calls before chatcli stops.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l mcp -d 'Tools of the MCP server this command starts (stdio; repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l mcp-url -d 'Tools of the MCP server at this URL (streamable HTTP; repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l messages -d 'Start from a JSON array of messages (\'-\' for stdin).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l metadata -d 'Metadata to store with it (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l modalities -d 'Output modalities, e.g. text and audio (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -s n -d 'Number of choices.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l no-history -d 'Do not keep this exchange in the history.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l prediction -d 'Predicted output (text of FILE) to speed up edits.' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l reasoning -d 'Show the model\'s thinking.' -x -a 'auto show hide'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l reasoning-effort -d 'Reasoning effort.' -x -a 'low medium high'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l redact-secrets -d 'Replace credentials found in what is sent by placeholders.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l response-format -d 'Response format.' -x -a 'text json_object'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l retries -d 'Retries before the answer starts [default: 2].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l schema -d 'JSON Schema for structured output (strict).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l seed -d 'Sampling seed.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l service-tier -d 'Service tier, e.g. auto, default, flex.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l stop -d 'Stop sequence (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l store -l no-store -d 'Ask the server to store (or not) the completion.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l stream -l no-stream -d 'Stream the answer.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l strict-params -d 'Send every field as given; never drop or rename one.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -s s -l system -d 'System message.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -s t -l temperature -d 'Sampling temperature (0-2).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l thinking -l no-thinking -d 'Ask for thinking on or off, in the model\'s dialect (default: not sent).'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l timeout -d 'Read timeout [default: 600].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l tool-choice -d 'Tool choice.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l tool-cmd -d 'Tool NAME (schema from --tools) runs COMMAND: arguments as JSON on stdin, result from stdout (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l tool-env -d 'A key variable tools may still see (they see none by default; repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l tool-timeout -d 'Time limit of one tool call.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l tools -d 'JSON array of tool definitions.' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l top-logprobs -d 'Alternatives per token (0-20).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l top-p -d 'Nucleus sampling (0-1).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -s u -l usage -d 'Print token usage and timing to stderr.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l user -d 'End-user identifier.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -s v -l verbose -d 'Log the request and response headers to stderr.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l video -d 'Attach a video by URL (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l web-search -d 'Search the web, with this context size.' -x -a 'low medium high'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models' -l yes -d 'Run every tool call without asking.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l allow-secrets -d 'Send credentials found in what is sent, without asking.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l approve -d 'Run calls of this tool without asking (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l attach -d 'Attach a file, e.g. a PDF, as a file part (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l audio -d 'Attach a WAV or MP3 file as input audio (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l audio-format -d 'Spoken output format, e.g. wav or mp3.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l audio-out -d 'Write the spoken answer to FILE.' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l audio-voice -d 'Voice for spoken output, e.g. alloy.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l clipboard -d 'Attach the image on the clipboard.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l connect-timeout -d 'Connect timeout [default: 10].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s c -l continue -d 'Continue the most recent conversation.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l debug -d 'Show tracebacks for errors.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s f -l file -d 'Inline a text file (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l functions -d 'Every public function in the file becomes a tool that runs (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s H -l header -d 'Extra request header (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s i -l image -d 'Attach an image (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l image-detail -d 'Image detail level.' -x -a 'low high auto'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l insecure -d 'Do not check TLS certificates (a warning says so).'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l logit-bias -d 'Token bias, -100 to 100 (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l logprobs -d 'Ask for log probabilities.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-attachment-mb -d 'Largest file or image accepted.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-tokens -d 'Most tokens to generate.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-tool-result-kb -d 'Most of one tool result sent back to the model; the rest is cut.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-tool-rounds -d 'Most rounds of tool calls before chatcli stops.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l mcp -d 'Tools of the MCP server this command starts (stdio; repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l mcp-url -d 'Tools of the MCP server at this URL (streamable HTTP; repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l messages -d 'Start from a JSON array of messages (\'-\' for stdin).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l metadata -d 'Metadata to store with it (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l modalities -d 'Output modalities, e.g. text and audio (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s n -d 'Number of choices.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l no-history -d 'Do not keep this exchange in the history.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l prediction -d 'Predicted output (text of FILE) to speed up edits.' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l reasoning -d 'Show the model\'s thinking.' -x -a 'auto show hide'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l reasoning-effort -d 'Reasoning effort.' -x -a 'low medium high'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l redact-secrets -d 'Replace credentials found in what is sent by placeholders.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l response-format -d 'Response format.' -x -a 'text json_object'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l retries -d 'Retries before the answer starts [default: 2].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l schema -d 'JSON Schema for structured output (strict).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l seed -d 'Sampling seed.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l service-tier -d 'Service tier, e.g. auto, default, flex.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l stop -d 'Stop sequence (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l store -l no-store -d 'Ask the server to store (or not) the completion.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l stream -l no-stream -d 'Stream the answer.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l strict-params -d 'Send every field as given; never drop or rename one.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s s -l system -d 'System message.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s t -l temperature -d 'Sampling temperature (0-2).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l thinking -l no-thinking -d 'Ask for thinking on or off, in the model\'s dialect (default: not sent).'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l timeout -d 'Read timeout [default: 600].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l tool-choice -d 'Tool choice.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l tool-cmd -d 'Tool NAME (schema from --tools) runs COMMAND: arguments as JSON on stdin, result from stdout (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l tool-env -d 'A key variable tools may still see (they see none by default; repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l tool-timeout -d 'Time limit of one tool call.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l tools -d 'JSON array of tool definitions.' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l top-logprobs -d 'Alternatives per token (0-20).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l top-p -d 'Nucleus sampling (0-1).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s u -l usage -d 'Print token usage and timing to stderr.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l user -d 'End-user identifier.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s v -l verbose -d 'Log the request and response headers to stderr.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l video -d 'Attach a video by URL (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l web-search -d 'Search the web, with this context size.' -x -a 'low medium high'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l yes -d 'Run every tool call without asking.'
 
 # chatcli chat
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l allow-secrets -d 'Send credentials found in what is sent, without asking.'
@@ -295,3 +296,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from models; and __fish_seen_subc
 complete -c chatcli -n '__fish_seen_subcommand_from models; and __fish_seen_subcommand_from show' -l timeout -d 'Read timeout [default: 600].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from models; and __fish_seen_subcommand_from show' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from models; and __fish_seen_subcommand_from show' -s v -l verbose -d 'Log the request and response headers to stderr.'
+
+# chatcli shell-integration
+complete -c chatcli -n '__fish_seen_subcommand_from shell-integration' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n '__fish_seen_subcommand_from shell-integration' -a 'bash zsh fish'

@@ -121,7 +121,8 @@ RAW_WRITES = {
                            "session/shell_command.py"},  # and cmd's copy
     r"\bTrustedSink\(": {"render/console.py"},
     r"\bConsole\(": {"render/console.py"},  # only SafeConsole is ever built
-    r"\btyper\.echo\(": {"cli/app.py"},  # the version and completion scripts: chatcli's text
+    # the version, completion scripts and shell snippets: chatcli's own text
+    r"\btyper\.echo\(": {"cli/app.py", "cli/app_shell.py"},
 }
 
 

@@ -185,6 +185,7 @@ def test_config_show_and_the_other_commands(tmp_path: Path) -> None:
     (directory / "config.toml").write_text(
         f"model = {toml_h}\nheaders = {{ X-Team = {toml_h} }}\nparams = {{ note = {toml_h} }}\n")
     for args in (["config", "show"], ["config", "forget-drops"], ["completion", "bash"],
+                 ["shell-integration", "bash"],
                  ["--help"], ["--version"]):
         result = run_cli(args, env=TERMINAL)
         assert result.exit_code == 0, (args, result.stderr)
@@ -257,7 +258,8 @@ def test_repl_completion_and_toolbar_never_carry_control_characters(fakeapi: Fak
 
 COVERED = {"ask", "chat", "models", "models show", "history list", "history show",
            "history search", "history export", "history delete", "history path",
-           "config show", "config forget-drops", "doctor", "completion", "cmd"}
+           "config show", "config forget-drops", "doctor", "completion", "cmd",
+           "shell-integration"}
 
 
 def command_paths() -> set[str]:

@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 from chatcli import __version__
 from chatcli.cli.app_endpoint import doctor, models_app
 from chatcli.cli.app_history import history_app
-from chatcli.cli.app_shell import cmd
+from chatcli.cli.app_shell import cmd, shell_integration
 from chatcli.cli.command_words import command_line
 from chatcli.cli.guard import guarded
 from chatcli.cli.help_sections import SectionedCommand
@@ -75,6 +75,7 @@ app.add_typer(history_app, name="history")
 app.add_typer(models_app, name="models")
 app.command()(doctor)
 app.command()(cmd)
+app.command("shell-integration")(shell_integration)
 
 
 

@@ -23,6 +23,7 @@ from chatcli.cli.options import (
     Model,
     Profile,
     Retries,
+    Shell,
     Timeout,
     TraceId,
     Verbose,
@@ -86,3 +87,14 @@ def cmd(
 
     guarded(work)
     return status
+
+
+def shell_integration(
+    shell: Annotated[Shell, typer.Argument(
+        metavar="SHELL", help="bash, zsh or fish.", show_default=False)],
+) -> None:
+    """Print a snippet for your shell's rc file: Alt-E turns the command line's
+    description into a command (chatcli cmd), left there to edit and run."""
+    from chatcli.cli.shell_integration import snippet
+
+    guarded(lambda: typer.echo(snippet(shell.value), nl=False))
