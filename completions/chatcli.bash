@@ -14,13 +14,13 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --logprobs --max-attachment-mb --max-completion-tokens --max-time --max-tokens
                 --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
                 --modalities --model --no-history --no-parallel-tool-calls --no-store
-                --no-stream --no-thinking --option --output --parallel-tool-calls --prediction
-                --presence-penalty --profile --reasoning --reasoning-effort --redact-secrets
-                --response-format --retries --schema --seed --service-tier --stop --store
-                --stream --strict-params --system --temperature --thinking --timeout
-                --tool-choice --tool-cmd --tool-env --tool-timeout --tools --top-logprobs
-                --top-p --trace-id --usage --user --verbose --version --video --web-search --yes
-                -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
+                --no-stream --no-thinking --notify --option --output --parallel-tool-calls
+                --prediction --presence-penalty --profile --reasoning --reasoning-effort
+                --redact-secrets --response-format --retries --schema --seed --service-tier
+                --stop --store --stream --strict-params --system --temperature --thinking
+                --timeout --tool-choice --tool-cmd --tool-env --tool-timeout --tools
+                --top-logprobs --top-p --trace-id --usage --user --verbose --version --video
+                --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
             own_options=(--help --version -h)
             default_command=ask
             commands=(ask chat cmd completion config doctor history models shell-integration)
@@ -33,13 +33,13 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --logprobs --max-attachment-mb --max-completion-tokens --max-time --max-tokens
                 --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
                 --modalities --model --no-history --no-parallel-tool-calls --no-store
-                --no-stream --no-thinking --option --output --parallel-tool-calls --prediction
-                --presence-penalty --profile --reasoning --reasoning-effort --redact-secrets
-                --response-format --retries --schema --seed --service-tier --stop --store
-                --stream --strict-params --system --temperature --thinking --timeout
-                --tool-choice --tool-cmd --tool-env --tool-timeout --tools --top-logprobs
-                --top-p --trace-id --usage --user --verbose --video --web-search --yes -H -O -P
-                -c -f -h -i -m -n -o -s -t -u -v)
+                --no-stream --no-thinking --notify --option --output --parallel-tool-calls
+                --prediction --presence-penalty --profile --reasoning --reasoning-effort
+                --redact-secrets --response-format --retries --schema --seed --service-tier
+                --stop --store --stream --strict-params --system --temperature --thinking
+                --timeout --tool-choice --tool-cmd --tool-env --tool-timeout --tools
+                --top-logprobs --top-p --trace-id --usage --user --verbose --video --web-search
+                --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
             ;;
         'chatcli chat')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
@@ -49,13 +49,13 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --logprobs --max-attachment-mb --max-completion-tokens --max-time --max-tokens
                 --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
                 --modalities --model --no-history --no-parallel-tool-calls --no-store
-                --no-stream --no-thinking --option --output --parallel-tool-calls --prediction
-                --presence-penalty --profile --reasoning --reasoning-effort --redact-secrets
-                --response-format --retries --schema --seed --service-tier --stop --store
-                --stream --strict-params --system --temperature --thinking --timeout
-                --tool-choice --tool-cmd --tool-env --tool-timeout --tools --top-logprobs
-                --top-p --trace-id --usage --user --verbose --video --web-search --yes -H -O -P
-                -c -f -h -i -m -n -o -s -t -u -v)
+                --no-stream --no-thinking --notify --option --output --parallel-tool-calls
+                --prediction --presence-penalty --profile --reasoning --reasoning-effort
+                --redact-secrets --response-format --retries --schema --seed --service-tier
+                --stop --store --stream --strict-params --system --temperature --thinking
+                --timeout --tool-choice --tool-cmd --tool-env --tool-timeout --tools
+                --top-logprobs --top-p --trace-id --usage --user --verbose --video --web-search
+                --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v)
             ;;
         'chatcli cmd')
             options=(--api-key --base-url --ca-bundle --connect-timeout --debug --header --help

@@ -58,6 +58,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s n -d 'Number of choices.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l no-history -d 'Do not keep this exchange in the history.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l notify -d 'Ring the bell (and notify the desktop) when the answer or a tool question arrives.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'
@@ -136,6 +137,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l modalities -d 'Outp
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s n -d 'Number of choices.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l no-history -d 'Do not keep this exchange in the history.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l notify -d 'Ring the bell (and notify the desktop) when the answer or a tool question arrives.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'

@@ -31,7 +31,8 @@ ALLOWED = {
     "prompt_toolkit": {"repl/prompt.py"},
     "mcp": {"tools/mcp.py", "tools/mcp_connection.py"},
     "subprocess": {"config/keys.py", "tools/command.py", "media/clipboard.py",
-                   "session/shell_command.py"},  # runs the command the user chose
+                   "session/shell_command.py",  # runs the command the user chose
+                   "session/notify.py"},  # notify-send, osascript
     "tomllib": {"config/__init__.py"},
 }
 
@@ -118,7 +119,8 @@ def test_readme_documents_every_exit_code() -> None:
 RAW_WRITES = {
     r"\bsys\.(stdout|stderr)\b": {"__main__.py", "cli/__init__.py", "session/environment.py"},
     r"\.write_trusted\(": {"output_guard.py", "repl/commands.py",  # /copy's own OSC 52
-                           "session/shell_command.py"},  # and cmd's copy
+                           "session/shell_command.py",  # and cmd's copy
+                           "session/notify.py"},  # the bell
     r"\bTrustedSink\(": {"render/console.py"},
     r"\bConsole\(": {"render/console.py"},  # only SafeConsole is ever built
     # the version, completion scripts and shell snippets: chatcli's own text

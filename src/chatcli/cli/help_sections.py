@@ -22,7 +22,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
                           "audio_voice", "audio_format", "web_search", "prediction", "store",
                           "metadata", "service_tier", "logprobs", "top_logprobs", "option",
                           "stream"),
-    "Output": ("output", "reasoning", "usage", "audio_out", "verbose", "debug", "help"),
+    "Output": ("output", "reasoning", "usage", "notify", "audio_out", "verbose", "debug", "help"),
     "Endpoint": ("base_url", "api_key", "profile", "header", "trace_id", "timeout",
                  "connect_timeout", "max_time", "retries", "ca_bundle", "insecure"),
     "Tools": ("tools", "tool_choice", "functions", "tool_cmd", "yes", "approve", "tool_timeout",

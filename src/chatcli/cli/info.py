@@ -59,6 +59,7 @@ def show_config(flags: dict[str, Any], env: Environment | None = None) -> None:
         ("mcp_urls", json.dumps(list(settings.mcp_urls), ensure_ascii=False)),
         ("tool_env", json.dumps(list(settings.tool_env), ensure_ascii=False)),
         ("max_time", f"{settings.max_time:g}" if settings.max_time else "(none)"),
+        ("notify_after", f"{settings.notify_after:g}" if settings.notify_after else "(off)"),
         ("secret_scan", settings.secret_scan),
     ]
     width = max(len(name) for name, _ in rows)

@@ -31,7 +31,7 @@ DEFAULT_MODEL = "gpt-4o-mini"
 PROFILE_KEYS = frozenset(
     {"base_url", "api_key", "api_key_env", "api_key_cmd", "model", "headers", "params",
      "extra_body", "timeout", "connect_timeout", "retries", "include_usage", "history",
-     "thinking_style", "max_time", "secret_scan", "tool_env",
+     "thinking_style", "max_time", "secret_scan", "tool_env", "notify_after",
      *("functions", "tool_cmds", "tools", "approve", "mcp", "mcp_urls")}
 )
 
@@ -59,6 +59,7 @@ class Settings:
     thinking_style: str | None = None  # one of THINKING_STYLES; None: by model name
     max_time: float | None = None  # a whole request's deadline, in seconds
     secret_scan: str = "ask"  # one of SECRET_SCAN_MODES
+    notify_after: float | None = None  # bell and notification for answers this slow
     tool_env: tuple[str, ...] = ()  # key variables tool commands may still see
     key_variables: tuple[str, ...] = ()  # variables that hold API keys: kept from tools
     functions: tuple[str, ...] = ()
@@ -350,6 +351,7 @@ def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         include_usage=bool(values.get("include_usage", True)),
         history=bool(values.get("history", True)),
         thinking_style=values.get("thinking_style"),
+        notify_after=values.get("notify_after"),
         max_time=float(values["max_time"]) if values.get("max_time") is not None else None,
         secret_scan=str(values.get("secret_scan", "ask")),
         tool_env=tuple(values.get("tool_env", ())),

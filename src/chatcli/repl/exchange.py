@@ -17,6 +17,7 @@ from chatcli.dotted import without
 from chatcli.engine.turn import run_turn
 from chatcli.errors import UsageError
 from chatcli.protocol.messages import REPLY_KEYS, Message, user_message
+from chatcli.protocol.result import TurnResult
 from chatcli.repl.session import ChatSession
 from chatcli.repl.tools import NOT_RUN, ReplTools
 from chatcli.session.connect import refuse_unsupported
@@ -48,6 +49,8 @@ def send(session: ChatSession, text: str) -> None:
 def exchange(session: ChatSession, message: Message) -> None:
     """One turn (with tools, the whole tool loop). The reply, even cut short, joins the
     conversation as the history keeps it."""
+    if session.notifier is not None:
+        session.notifier.reset()
     if session.tools is not None:
         exchange_with_tools(session, session.tools, message)
         return
@@ -69,6 +72,7 @@ def exchange(session: ChatSession, message: Message) -> None:
         elif reply is not None and reply.status != "complete":
             session.messages.pop()  # no answer came: it is not sent again (history keeps it)
     report_outcome(result, session.env, usage=session.show_usage, verbose=session.verbose)
+    answered(session, result)
     if session.audio_out:
         save_audio(result, session.audio_out, session.env)
     session.say_if_not_saved()
@@ -95,6 +99,7 @@ def exchange_with_tools(session: ChatSession, tools: ReplTools, message: Message
     finally:
         settle(session)
     report_outcome(loop.last, session.env, usage=session.show_usage, verbose=session.verbose)
+    answered(session, loop.last)
     if session.audio_out:
         save_audio(loop.last, session.audio_out, session.env)
     session.say_if_not_saved()
@@ -137,3 +142,9 @@ def without_removed(settings: Settings, removed: Sequence[Sequence[str]]) -> Set
     for path in removed:
         params, extra = without(params, path), without(extra, path)
     return replace(settings, params=params, extra_body=extra)
+
+
+def answered(session: ChatSession, result: TurnResult) -> None:
+    """The bell, when the answer took long enough to ask for it (``--notify``)."""
+    if session.notifier is not None:
+        session.notifier.arrived(str(result.message.get("content") or ""))

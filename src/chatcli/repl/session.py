@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from chatcli.history import ConversationRecorder, HistoryStore, StoredMessage
     from chatcli.repl.tools import ReplTools
     from chatcli.session.inputs import Gathered
+    from chatcli.session.notify import Notifier
 
 
 
@@ -58,6 +59,7 @@ class ChatSession:
     secrets: SecretPolicy = field(default_factory=SecretPolicy)
     pending_input: str = ""  # a line the secret check kept back: the next prompt's text
     audio_out: str | None = None  # --audio-out: each spoken answer is written there
+    notifier: Notifier | None = None  # --notify / notify_after: the bell for answers
     removed: list[list[str]] = field(default_factory=list)  # /unset keys the profile sets
     replies: list[tuple[Any, str, Any]] = field(default_factory=list)  # message, status, usage
     models: list[str] | None = field(default=None, repr=False)
@@ -186,6 +188,7 @@ def _opened(request: AskRequest, env: Environment, settings: Settings, fields: d
             tools: ReplTools | None, policy: SecretPolicy, gathered: Gathered,
             resumed: Resumed) -> Iterator[ChatSession]:
     from chatcli.session.connect import open_client
+    from chatcli.session.notify import notifier_for
 
     max_bytes = int(request.max_attachment_mb * 1_048_576)
     queued = [Piece("the command line", gathered.text, checked=True)] if gathered.text else []
@@ -199,7 +202,8 @@ def _opened(request: AskRequest, env: Environment, settings: Settings, fields: d
             verbose=request.verbose,
             trace_id=request.trace_id, max_bytes=max_bytes, image_detail=request.image_detail,
             queued_text=queued, queued_parts=gathered.parts, tools=tools, secrets=policy,
-            audio_out=request.audio_out)
+            audio_out=request.audio_out,
+            notifier=notifier_for(env, request.notify, settings.notify_after))
         if resumed.store is not None and resumed.conversation_id is not None:
             cid = resumed.conversation_id
             session.switch_to(cid, resumed.store.messages(cid))

@@ -76,9 +76,11 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
 def _send(request: AskRequest, env: Environment, settings: Settings, fields: dict[str, Any],
           toolset: ToolSet | None, resumed: Resumed, new_messages: list[Any]) -> None:
     from chatcli.engine.turn import run_turn
+    from chatcli.session.notify import notifier_for
 
     messages: list[Any] = [*resumed.messages, *new_messages]
     recorder = resumed.recorder(settings)
+    notifier = notifier_for(env, request.notify, settings.notify_after)
     try:
         with open_client(env, settings, headers=request.headers, verbose=request.verbose,
                          ca_bundle=request.ca_bundle, insecure=request.insecure,
@@ -102,5 +104,7 @@ def _send(request: AskRequest, env: Environment, settings: Settings, fields: dic
         if recorder is not None and recorder.failed is not None:
             env.warn(f"the history was not saved: {recorder.failed.describe()}")
     report_outcome(result, env, usage=request.usage, verbose=request.verbose)
+    if notifier is not None:
+        notifier.arrived(str(result.message.get("content") or ""))
     if request.audio_out:
         save_audio(result, request.audio_out, env)

@@ -47,6 +47,7 @@ class AskRequest:
     output: str = "auto"
     reasoning: str = "auto"
     usage: bool = False
+    notify: bool = False  # bell and notification when the answer is in
     headers: list[str] = field(default_factory=list)
     trace_id: str | None = None
     verbose: bool = False

@@ -127,6 +127,17 @@ def terminal_asker(env: Environment) -> Ask | None:
     return ask_on_terminal(*streams) if streams is not None else None
 
 
+def announced(ask: Ask | None, request: AskRequest, settings: Settings,
+              env: Environment) -> Ask | None:
+    """``ask``, with the bell first when ``--notify``/``notify_after`` says so."""
+    from chatcli.session.notify import notifier_for
+
+    notifier = notifier_for(env, request.notify, settings.notify_after)
+    if ask is None or notifier is None:
+        return ask
+    return notifier.before(ask, lambda call: f"run {call.name}? (a tool call waits)")
+
+
 def approval_for(request: AskRequest, ask: Ask | None) -> Approval:
     """``--yes`` and ``--approve`` (the profile's ``approve`` merged in), else ``ask``."""
     from chatcli.tools import Approval
@@ -146,7 +157,8 @@ def run_with_tools(request: AskRequest, env: Environment, client: ChatClient,
     from chatcli.render.json_modes import JsonRenderer
 
     if approval is None:
-        approval = approval_for(request, terminal_asker(env))
+        approval = approval_for(request, announced(terminal_asker(env), request, settings,
+                                                   env))
     rich = request.output == "rich" or (request.output == "auto" and env.stdout_is_terminal)
     as_json = request.output == "json"
 
