@@ -119,6 +119,7 @@ def test_readme_documents_every_exit_code() -> None:
 RAW_WRITES = {
     r"\bsys\.(stdout|stderr)\b": {"__main__.py", "cli/__init__.py", "session/environment.py"},
     r"\.write_trusted\(": {"output_guard.py", "repl/commands.py",  # /copy's own OSC 52
+                           "render/console.py",  # a retry line, erasing a spinner
                            "session/shell_command.py",  # and cmd's copy
                            "session/notify.py"},  # the bell
     r"\bTrustedSink\(": {"render/console.py"},

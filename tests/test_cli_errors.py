@@ -40,14 +40,16 @@ def test_error_status_and_body_shapes(fakeapi: FakeAPI, status: int, shape: str)
     result = run_cli(cli(fakeapi, "--retries", "0", "hi"))
     assert result.exit_code == (4 if status < 500 else 5)
     assert result.stdout == ""
-    assert result.stderr == f"chatcli: error: HTTP {status}: {message} (trace id {TRACE})\n"
+    tried = f" — POST {fakeapi.base_url}/chat/completions" if status == 404 else ""
+    assert result.stderr == f"chatcli: error: HTTP {status}: {message}{tried} (trace id {TRACE})\n"
 
 
 def test_empty_error_body_uses_the_reason_phrase(fakeapi: FakeAPI) -> None:
     fakeapi.add(Raw(404, b"", ""))
     result = run_cli(cli(fakeapi, "--retries", "0", "hi"))
     assert (result.exit_code, result.stderr) == (
-        4, f"chatcli: error: HTTP 404: Not Found (trace id {TRACE})\n")
+        4, f"chatcli: error: HTTP 404: Not Found — POST {fakeapi.base_url}/chat/completions"
+           f" (trace id {TRACE})\n")
 
 
 def test_server_request_id_is_reported(fakeapi: FakeAPI) -> None:
@@ -64,7 +66,8 @@ def test_rate_limit_retries_then_exits_6(fakeapi: FakeAPI) -> None:
                         headers={"Retry-After": "0"}))
     result = run_cli(cli(fakeapi, "hi"))
     assert result.exit_code == 6
-    assert result.stderr == f"chatcli: error: HTTP 429: slow down (trace id {TRACE})\n"
+    assert result.stderr == (f"chatcli: error: HTTP 429: slow down (after 3 attempts,"
+                             f" trace id {TRACE})\n")
     assert len(fakeapi.requests) == 3
     assert {r.header("X-Trace-ID") for r in fakeapi.requests} == {TRACE}
 

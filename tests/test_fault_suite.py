@@ -149,5 +149,6 @@ def test_rate_limited_with_an_http_date_until_retries_run_out(fakeapi: FakeAPI) 
                         "application/json", headers={"Retry-After": past}))
     result = run_cli(["--base-url", fakeapi.base_url, "--trace-id", "t", "hi"])
     assert result.exit_code == 6
-    assert result.stderr == "chatcli: error: HTTP 429: slow down (429) (trace id t)\n"
+    assert result.stderr == ("chatcli: error: HTTP 429: slow down (429)"
+                             " (after 3 attempts, trace id t)\n")
     assert len(fakeapi.requests) == 3

@@ -111,16 +111,21 @@ class RequestError(ChatcliError):
         self.retry_after = retry_after
         # The request field the server blamed (an OpenAI error object's ``param``).
         self.param = param
+        # What was tried, set by the client where it helps: "POST http://host/v1/…"
+        # (credentials already removed), and how many attempts were made when retried.
+        self.tried: str | None = None
+        self.attempts: int | None = None
 
     def describe(self) -> str:
         head = f"HTTP {self.status}: " if self.status is not None else ""
-        ids = []
+        where = f" — {self.tried}" if self.tried else ""
+        ids = [f"after {self.attempts} attempts"] if self.attempts and self.attempts > 1 else []
         if self.trace_id:
             ids.append(f"trace id {self.trace_id}")
         if self.request_id:
             ids.append(f"request id {self.request_id}")
         tail = f" ({', '.join(ids)})" if ids else ""
-        return f"{head}{self.message}{tail}"
+        return f"{head}{self.message}{where}{tail}"
 
 
 class RequestRejected(RequestError):

@@ -21,7 +21,14 @@ import httpx
 
 from chatcli import __version__
 from chatcli.config import Settings
-from chatcli.endpoint.http_failures import request_id_of, retry_after, transport_error
+from chatcli.endpoint.http_failures import (
+    RetryNotice,
+    missing_v1_hint,
+    request_id_of,
+    retry_after,
+    transport_error,
+    tried,
+)
 from chatcli.endpoint.param_drops import DropRetry, ParamDrops, error_param, target_key
 from chatcli.endpoint.request_body import request_bytes, shorten_payloads
 from chatcli.endpoint.thinking_switch import ThinkingSwitch
@@ -123,6 +130,7 @@ class ChatClient:
         tls: bool | str = True,
         drops: ParamDrops | None = None,
         on_drop: Callable[[str], None] | None = None,
+        on_retry: Callable[[RetryNotice], None] | None = None,
         strict: bool = False,
         thinking: bool | None = None,
         thinking_style: str | None = None,
@@ -130,6 +138,7 @@ class ChatClient:
         self.settings = settings
         self._log = log
         self._drops, self._on_drop, self._strict = drops, on_drop, strict
+        self._on_retry = on_retry  # told before each wait; the caller decides how to show it
         self._thinking = None if thinking is None else ThinkingSwitch(
             thinking, thinking_style, self.list_models, on_drop)  # on_drop: the notes
         self._sleep = sleep
@@ -225,14 +234,17 @@ class ChatClient:
                 raise ConfigError(f"invalid base URL {self.settings.base_url!r}: {exc}") from exc
             except httpx.TransportError as exc:
                 error = transport_error(exc, trace_id, None, mid_body=False)
+                error.tried = tried(method, request.url)
                 if deadline is not None and time.monotonic() >= deadline:
-                    raise RequestTimeout(f"no answer within --max-time {max_time:g}s"
-                                         f" ({error.message})", trace_id=trace_id) from exc
+                    late = RequestTimeout(f"no answer within --max-time {max_time:g}s"
+                                          f" ({error.message})", trace_id=trace_id)
+                    late.tried = error.tried
+                    raise _counted(late, attempt) from exc
                 if attempt < self.settings.retries:
                     self._wait(attempt, None, error, deadline)
                     attempt += 1
                     continue
-                raise error from exc
+                raise _counted(error, attempt) from exc
             self._log_response(response, started)
             if response.status_code < 300:
                 return ResponseStream(response, trace_id, started, deadline, max_time)
@@ -244,12 +256,15 @@ class ChatClient:
                 url = str(target)
                 continue
             error = self._status_error(response, trace_id)
+            if response.status_code == 404:  # the wrong URL, more often than a missing model
+                error.tried = tried(method, request.url)
+                error.hint = missing_v1_hint(self.settings.base_url, request.url)
             patient = error.retry_after is None or error.retry_after <= MAX_RETRY_AFTER
             if _retryable(response.status_code) and attempt < self.settings.retries and patient:
                 self._wait(attempt, error.retry_after, error, deadline)
                 attempt += 1
                 continue
-            raise error
+            raise _counted(error, attempt)
 
     def _strip_credentials(self, request: httpx.Request) -> None:
         for name in ("Authorization", "Proxy-Authorization", "X-Api-Key", "Api-Key",
@@ -281,8 +296,10 @@ class ChatClient:
         backoff = min(8.0, 0.5 * 2**attempt) * (0.5 + self._jitter())
         delay = hinted if hinted is not None else backoff
         if deadline is not None and time.monotonic() + delay >= deadline:
-            raise error  # waiting would outlast --max-time: the error as it stands
-        if self._log:
+            raise _counted(error, attempt)  # waiting would outlast --max-time: as it stands
+        if self._on_retry:
+            self._on_retry(RetryNotice(delay, attempt + 2, self.settings.retries + 1, error))
+        elif self._log:
             self._log(f"retrying in {delay:.1f}s after: {error.describe()}")
         self._sleep(delay)
 
@@ -334,6 +351,12 @@ def _redirect_target(response: httpx.Response, method: str) -> httpx.URL | None:
 
 def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
     return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
+def _counted(error: RequestError, attempt: int) -> RequestError:
+    """``error`` saying how many attempts were made, when it was more than one."""
+    error.attempts = attempt + 1
+    return error
 
 
 def _retryable(status: int) -> bool:

@@ -1,5 +1,6 @@
 """What went wrong with one HTTP exchange, as chatcli's errors: transport failures named
-for what they were, the server's request id, and how long it asks us to wait.
+for what they were, the URL that was tried (never its credentials), the server's request
+id, and how long it asks us to wait.
 
 Pure mapping from httpx's exceptions and headers; nothing here sends or prints.
 """
@@ -7,13 +8,45 @@ Pure mapping from httpx's exceptions and headers; nothing here sends or prints.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from chatcli.errors import NetworkError, ProtocolError, RequestError, RequestTimeout
+from chatcli.sanitize import redact_secrets, without_userinfo
 
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "openai-request-id", "x-oneapi-request-id")
+
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """A failed attempt about to be made again: what failed, and how long we wait first."""
+
+    delay: float
+    attempt: int  # the attempt about to be made, counting from 1
+    attempts: int  # as many as the settings allow
+    error: RequestError
+
+
+def shown_url(url: httpx.URL | str) -> str:
+    """``url`` as it may be shown: no userinfo, no credential-like query parameter."""
+    return redact_secrets(without_userinfo(str(url)))
+
+
+def tried(method: str, url: httpx.URL | str) -> str:
+    """``POST http://host/v1/chat/completions``: the request that failed, for its error."""
+    return f"{method} {shown_url(url)}"
+
+
+def missing_v1_hint(base_url: str, url: httpx.URL) -> str | None:
+    """For a 404: most OpenAI-compatible servers answer under ``/v1``, and a base URL
+    without it (``http://host:8080``) is the usual reason the endpoint is not found."""
+    if not url.path.rstrip("/").endswith(("/chat/completions", "/models")):
+        return None
+    if "v1" in httpx.URL(base_url).path.split("/"):
+        return None
+    return f"did you mean {shown_url(base_url.rstrip('/') + '/v1')}?"
 
 
 def request_id_of(headers: httpx.Headers) -> str | None:

@@ -125,3 +125,10 @@ def dim_line(stream: GuardedStream, text: str) -> None:
     from rich.text import Text
 
     terminal_console(stream).print(Text(text, style="dim"))
+
+
+def status_line(stream: GuardedStream, text: str) -> None:
+    """One dim line of chatcli's own on a terminal, from the line's start: a spinner
+    waiting there is erased first (it draws itself again on the next line)."""
+    stream.write_trusted(f"\r\x1b[2K\x1b[2m{visible(text)}\x1b[0m\n")
+    stream.flush()

@@ -1,21 +1,23 @@
 """The client every command opens: headers, TLS choice and rejected fields, from flags.
 
 ``ask``, ``chat``, ``models``, ``models show`` and ``doctor`` take the same
-endpoint options; this is the one place that turns them into a ``ChatClient``.
+endpoint options; this is the one place that turns them into a ``ChatClient``, and
+decides how its retries are shown: one dim line on a terminal's stderr each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from chatcli.errors import UsageError
-from chatcli.sanitize import is_secret_header, remember_secret
+from chatcli.sanitize import is_secret_header, redact_secrets, remember_secret
 from chatcli.session.environment import Environment
 
 if TYPE_CHECKING:
     from chatcli.config import Settings
     from chatcli.endpoint.client import ChatClient
+    from chatcli.endpoint.http_failures import RetryNotice
     from chatcli.endpoint.param_drops import ParamDrops
 
 
@@ -28,8 +30,22 @@ def open_client(env: Environment, settings: Settings, *, headers: list[str],
     return ChatClient(
         settings, headers=parse_headers(headers), log=env.log if verbose else None,
         tls=tls_choice(ca_bundle, insecure, env), drops=param_drops_store(),
-        on_drop=lambda message: env.log(f"chatcli: note: {message}"), strict=strict,
+        on_drop=lambda message: env.log(f"chatcli: note: {message}"),
+        on_retry=retry_shower(env) if env.stderr_is_terminal else None, strict=strict,
         thinking=thinking, thinking_style=settings.thinking_style)
+
+
+def retry_shower(env: Environment) -> Callable[[RetryNotice], None]:
+    """Each retry as one dim line on a terminal's stderr, so a slow answer says why it is
+    slow. A script's stderr gets them with ``--verbose`` only; the error that ends the
+    retries says how many attempts were made."""
+    def show(notice: RetryNotice) -> None:
+        from chatcli.render.console import status_line
+
+        status_line(env.stderr, redact_secrets(
+            f"chatcli: retrying in {notice.delay:.1f}s (attempt {notice.attempt} of"
+            f" {notice.attempts}): {notice.error.describe()}"))
+    return show
 
 
 def refuse_unsupported(client: ChatClient, messages: Sequence[Mapping[str, Any]],
