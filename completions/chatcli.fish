@@ -33,6 +33,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l connect-timeout -d 'Connect timeout [default: 10].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s c -l continue -d 'Continue the most recent conversation.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l debug -d 'Show tracebacks for errors.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l dry-run -d 'Print the request as it would be sent (JSON on stdout; URL and headers on stderr), and send nothing.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s f -l file -d 'Inline a text file (repeatable).' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
@@ -112,6 +113,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l clipboard -d 'Attac
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l connect-timeout -d 'Connect timeout [default: 10].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s c -l continue -d 'Continue the most recent conversation.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l debug -d 'Show tracebacks for errors.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l dry-run -d 'Print the request as it would be sent (JSON on stdout; URL and headers on stderr), and send nothing.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s f -l file -d 'Inline a text file (repeatable).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
@@ -181,6 +183,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l base-url -d 'API bas
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l connect-timeout -d 'Connect timeout [default: 10].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l debug -d 'Show tracebacks for errors.'
+complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l dry-run -d 'Print the request as it would be sent, and send nothing.'
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -s H -l header -d 'Extra request header (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -s h -l help -d 'Show this message and exit.'
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l insecure -d 'Do not check TLS certificates (a warning says so).'

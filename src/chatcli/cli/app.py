@@ -248,6 +248,9 @@ def ask(
         "--reasoning", help="Show the model's thinking.")] = ReasoningChoice.auto,
     usage: Annotated[bool, typer.Option(
         "-u", "--usage", help="Print token usage and timing to stderr.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the request as it would be sent (JSON on stdout; URL and"
+        " headers on stderr), and send nothing.")] = False,
     notify: Annotated[bool, typer.Option(
         "--notify", help="Ring the bell (and notify the desktop) when the answer or a"
         " tool question arrives.")] = False,
@@ -298,7 +301,8 @@ def ask(
         tools=str(tools) if tools else None, tool_choice=tool_choice,
         parallel_tool_calls=parallel_tool_calls, logprobs=logprobs, top_logprobs=top_logprobs,
         options=list(option or []), stream=stream, output=output.value,
-        reasoning=reasoning.value, usage=usage, notify=notify, headers=list(header or []),
+        reasoning=reasoning.value, usage=usage, notify=notify, dry_run=dry_run,
+        headers=list(header or []),
         trace_id=trace_id,
         verbose=verbose, history=not no_history, continue_last=continue_last, cid=cid,
         functions=[str(f) for f in functions or []], tool_cmds=list(tool_cmd or []), yes=yes,

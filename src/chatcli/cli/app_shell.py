@@ -53,6 +53,9 @@ def cmd(
     ] = False,
     no_history: Annotated[bool, typer.Option(
         "--no-history", help="Do not keep the command in the history.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the request as it would be sent, and send nothing.")
+    ] = False,
     model: Model = None,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
@@ -79,7 +82,7 @@ def cmd(
         nonlocal status
         status = run_cmd(CmdRequest(
             description=list(description or []), shell=shell.value if shell else None,
-            yes=yes, interaction=not no_interaction, history=not no_history,
+            yes=yes, interaction=not no_interaction, history=not no_history, dry_run=dry_run,
             headers=list(header or []), verbose=verbose, trace_id=trace_id,
             ca_bundle=ca_bundle, insecure=insecure,
             flags=dict(base_url=base_url, api_key=api_key, profile=profile, model=model,

@@ -23,7 +23,9 @@ from chatcli import __version__
 from chatcli.config import Settings
 from chatcli.endpoint.http_failures import (
     RetryNotice,
+    counted,
     missing_v1_hint,
+    read_bounded,
     request_id_of,
     retry_after,
     transport_error,
@@ -175,9 +177,7 @@ class ChatClient:
         trace = trace_id or new_trace_id()
         if self._thinking is not None:
             body = self._thinking.apply(body)
-        retry = None if self._strict else DropRetry(
-            self._drops, target_key(self.settings.profile, self.settings.base_url),
-            str(body.get("model", "")), self._on_drop, self._log)
+        retry = self._drop_retry(body)
         current = retry.first(body) if retry else dict(body)
         while True:
             content = request_bytes(current)
@@ -190,6 +190,31 @@ class ChatClient:
                 if again is None:
                     raise
                 current = again
+
+    def prepared(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The body as ``open_chat`` would send it first, asking the server nothing: the
+        thinking switch as the profile or the model's name spells it, the fields this
+        endpoint refused before left out (``--dry-run``)."""
+        if self._thinking is not None:
+            body = self._thinking.apply(body, ask_server=False)
+        retry = self._drop_retry(body)
+        return retry.first(body) if retry else dict(body)
+
+    def thinking_unasked(self) -> bool:
+        """Whether the thinking switch would ask the server its dialect before sending."""
+        return self._thinking is not None and self._thinking.would_ask()
+
+    def request_headers(self, trace_id: str) -> dict[str, str]:
+        """The headers a chat request carries, credentials redacted (``--dry-run``)."""
+        headers = {**self._http.headers, "X-Trace-ID": trace_id,
+                   "Content-Type": "application/json"}
+        return {name: redact_header(name, value) for name, value in headers.items()}
+
+    def _drop_retry(self, body: Mapping[str, Any]) -> DropRetry | None:
+        if self._strict:
+            return None
+        return DropRetry(self._drops, target_key(self.settings.profile, self.settings.base_url),
+                         str(body.get("model", "")), self._on_drop, self._log)
 
     def list_models(self, trace_id: str | None = None) -> dict[str, Any]:
         """``GET /models`` as parsed JSON."""
@@ -239,12 +264,12 @@ class ChatClient:
                     late = RequestTimeout(f"no answer within --max-time {max_time:g}s"
                                           f" ({error.message})", trace_id=trace_id)
                     late.tried = error.tried
-                    raise _counted(late, attempt) from exc
+                    raise counted(late, attempt) from exc
                 if attempt < self.settings.retries:
                     self._wait(attempt, None, error, deadline)
                     attempt += 1
                     continue
-                raise _counted(error, attempt) from exc
+                raise counted(error, attempt) from exc
             self._log_response(response, started)
             if response.status_code < 300:
                 return ResponseStream(response, trace_id, started, deadline, max_time)
@@ -264,7 +289,7 @@ class ChatClient:
                 self._wait(attempt, error.retry_after, error, deadline)
                 attempt += 1
                 continue
-            raise _counted(error, attempt)
+            raise counted(error, attempt)
 
     def _strip_credentials(self, request: httpx.Request) -> None:
         for name in ("Authorization", "Proxy-Authorization", "X-Api-Key", "Api-Key",
@@ -279,7 +304,7 @@ class ChatClient:
             return RequestRejected(f"redirected to {where} (not followed; check --base-url)",
                                    status=response.status_code, trace_id=trace_id,
                                    request_id=request_id)
-        raw = _read_bounded(response, MAX_ERROR_BODY)
+        raw = read_bounded(response, MAX_ERROR_BODY)
         message = describe_error_body(raw, response.headers.get("content-type", ""))
         if not message:
             message = response.reason_phrase or "no details in the response"
@@ -296,7 +321,7 @@ class ChatClient:
         backoff = min(8.0, 0.5 * 2**attempt) * (0.5 + self._jitter())
         delay = hinted if hinted is not None else backoff
         if deadline is not None and time.monotonic() + delay >= deadline:
-            raise _counted(error, attempt)  # waiting would outlast --max-time: as it stands
+            raise counted(error, attempt)  # waiting would outlast --max-time: as it stands
         if self._on_retry:
             self._on_retry(RetryNotice(delay, attempt + 2, self.settings.retries + 1, error))
         elif self._log:
@@ -353,28 +378,5 @@ def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
     return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
 
 
-def _counted(error: RequestError, attempt: int) -> RequestError:
-    """``error`` saying how many attempts were made, when it was more than one."""
-    error.attempts = attempt + 1
-    return error
-
-
 def _retryable(status: int) -> bool:
     return status in RETRY_STATUSES or status >= 500
-
-
-def _read_bounded(response: httpx.Response, limit: int) -> bytes:
-    """At most ``limit`` bytes of the (decoded) body; the response is closed after."""
-    pieces: list[bytes] = []
-    size = 0
-    try:
-        for piece in response.iter_bytes():
-            pieces.append(piece)
-            size += len(piece)
-            if size >= limit:
-                break
-    except httpx.HTTPError:
-        pass
-    finally:
-        response.close()
-    return b"".join(pieces)[:limit]

@@ -107,3 +107,26 @@ def transport_error(
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
         return NetworkError(f"connection dropped {where} ({detail})", **ids)
     return NetworkError(f"network failure {where}: {detail}", **ids)
+
+
+def counted(error: RequestError, attempt: int) -> RequestError:
+    """``error`` saying how many attempts were made, when it was more than one."""
+    error.attempts = attempt + 1
+    return error
+
+
+def read_bounded(response: httpx.Response, limit: int) -> bytes:
+    """At most ``limit`` bytes of the (decoded) body; the response is closed after."""
+    pieces: list[bytes] = []
+    size = 0
+    try:
+        for piece in response.iter_bytes():
+            pieces.append(piece)
+            size += len(piece)
+            if size >= limit:
+                break
+    except httpx.HTTPError:
+        pass
+    finally:
+        response.close()
+    return b"".join(pieces)[:limit]

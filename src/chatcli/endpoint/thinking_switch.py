@@ -35,12 +35,19 @@ class ThinkingSwitch:
         self._server: str | None = None
         self._asked = self._noted = False
 
-    def apply(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return apply_thinking(body, self.on, self.style(str(body.get("model", ""))))
+    def apply(self, body: Mapping[str, Any], *, ask_server: bool = True) -> dict[str, Any]:
+        style = self.style(str(body.get("model", "")), ask_server=ask_server)
+        return apply_thinking(body, self.on, style)
 
-    def style(self, model: str) -> str:
+    def would_ask(self) -> bool:
+        """Whether a real request would first ask the server (no style is configured)."""
+        return not self.configured and not self._asked
+
+    def style(self, model: str, *, ask_server: bool = True) -> str:
         if self.configured:
             return thinking_style_for(model, self.configured)
+        if not ask_server and not self._asked:
+            return model_style(model) or DEFAULT_STYLE  # a dry run sends nothing
         if not self._asked:
             self._asked = True
             try:

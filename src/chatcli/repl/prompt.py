@@ -144,6 +144,11 @@ def greet(env: Environment) -> None:
 def run_chat(request: AskRequest, env: Environment | None = None) -> None:
     """``chatcli chat``: keys from the terminal, answers rendered on it."""
     env = env or Environment.from_process()
+    if request.dry_run:  # the first turn is the one-shot request: shown the same way
+        from chatcli.session.ask import run_ask
+
+        run_ask(request, env)
+        return
     with ExitStack() as closing:
         keys = env.stdin if _is_tty(env.stdin) else _open_tty(closing, "r")
         screen = env.stdout.stream if _is_tty(env.stdout.stream) else _open_tty(closing, "w")

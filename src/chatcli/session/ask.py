@@ -62,6 +62,9 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
     policy = terminal_policy(env, settings.secret_scan, allow=request.allow_secrets,
                              redact=request.redact_secrets)
     new_messages = gather_messages(request, env, policy)  # refused input touches no history
+    if request.dry_run:
+        _show(request, env, settings, fields, toolset, [*resumed.messages, *new_messages])
+        return
     if resumed.store is None:
         opened = open_history(settings, env, wanted=request.history)
         try:
@@ -71,6 +74,19 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
                 opened.store.close()
     else:
         _send(request, env, settings, fields, toolset, resumed, new_messages)
+
+
+def _show(request: AskRequest, env: Environment, settings: Settings, fields: dict[str, Any],
+          toolset: ToolSet | None, messages: list[Any]) -> None:
+    """``--dry-run``: the first request as it would be sent; nothing sent or stored."""
+    from chatcli.session.dry_run import show_request
+
+    sent_fields = toolset.request_fields(fields) if toolset is not None else fields
+    body = build_request(settings, messages, sent_fields, stream=request.stream)
+    with open_client(env, settings, headers=request.headers, verbose=request.verbose,
+                     ca_bundle=request.ca_bundle, insecure=request.insecure,
+                     strict=request.strict_params, thinking=request.thinking) as client:
+        show_request(client, body, env, request.trace_id)
 
 
 def _send(request: AskRequest, env: Environment, settings: Settings, fields: dict[str, Any],

@@ -48,6 +48,7 @@ class AskRequest:
     reasoning: str = "auto"
     usage: bool = False
     notify: bool = False  # bell and notification when the answer is in
+    dry_run: bool = False  # print the first request as it would be sent; send nothing
     headers: list[str] = field(default_factory=list)
     trace_id: str | None = None
     verbose: bool = False

@@ -51,6 +51,7 @@ class CmdRequest:
     shell: str | None = None
     yes: bool = False
     interaction: bool = True
+    dry_run: bool = False
     history: bool = True
     headers: list[str] = field(default_factory=list)
     verbose: bool = False
@@ -81,6 +82,14 @@ def run_cmd(request: CmdRequest, env: Environment | None = None) -> int:
     messages: list[Message] = [
         {"role": "system", "content": system_prompt(shell, system_of())},
         {"role": "user", "content": user}]
+    if request.dry_run:
+        from chatcli.session.dry_run import show_request
+
+        with open_client(env, settings, headers=request.headers, verbose=request.verbose,
+                         ca_bundle=request.ca_bundle, insecure=request.insecure) as client:
+            show_request(client, build_request(settings, messages, {}, stream=True), env,
+                         request.trace_id)
+        return 0
     opened = open_history(settings, env, wanted=request.history)
     recorder = opened.recorder(settings)
     try:
