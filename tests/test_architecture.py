@@ -23,7 +23,7 @@ ALLOWED = {
     "typer": {"cli/__init__.py", "cli/app.py", "cli/app_history.py", "cli/options.py",
               "cli/completion.py", "cli/app_endpoint.py", "cli/help_sections.py"},
     "rich": {"render/terminal.py", "render/answer_markdown.py", "render/console.py",
-             "render/tool_outcome.py"},
+             "render/tool_outcome.py", "render/extract_view.py"},
     "markdown_it": {"render/markdown_blocks.py"},
     "sqlite3": {"history/store.py", "history/opening.py"},
     "prompt_toolkit": {"repl/prompt.py"},

@@ -47,6 +47,10 @@ class AskRequest:
     output: str = "auto"
     reasoning: str = "auto"
     usage: bool = False
+    extract: bool = False  # -x: only the answer's code goes to stdout (session.extract)
+    extract_last: bool = False
+    code: bool = False
+    lang: str | None = None
     headers: list[str] = field(default_factory=list)
     trace_id: str | None = None
     verbose: bool = False
