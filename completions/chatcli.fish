@@ -30,10 +30,13 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l clipboard -d 'Attach the image on the clipboard.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l code -d 'Ask for code only, in one block (implies -x).'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l connect-timeout -d 'Connect timeout [default: 10].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s c -l continue -d 'Continue the most recent conversation.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l debug -d 'Show tracebacks for errors.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l dry-run -d 'Print the request as it would be sent (JSON on stdout; URL and headers on stderr), and send nothing.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s x -l extract -d 'Print only the answer\'s code blocks, once the answer is complete.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l extract-last -d 'Print only the answer\'s last code block (implies -x).'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s f -l file -d 'Inline a text file (repeatable).' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
@@ -43,6 +46,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s i -l image -d 'Attach an image (repeatable).' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l image-detail -d 'Image detail level.' -x -a 'low high auto'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l insecure -d 'Do not check TLS certificates (a warning says so).'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l lang -d 'The language --code asks for, e.g. python.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l logit-bias -d 'Token bias, -100 to 100 (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l logprobs -d 'Ask for log probabilities.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-attachment-mb -d 'Largest file or image accepted.' -x
@@ -110,10 +114,13 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l base-url -d 'API ba
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l clipboard -d 'Attach the image on the clipboard.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l code -d 'Ask for code only, in one block (implies -x).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l connect-timeout -d 'Connect timeout [default: 10].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s c -l continue -d 'Continue the most recent conversation.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l debug -d 'Show tracebacks for errors.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l dry-run -d 'Print the request as it would be sent (JSON on stdout; URL and headers on stderr), and send nothing.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s x -l extract -d 'Print only the answer\'s code blocks, once the answer is complete.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l extract-last -d 'Print only the answer\'s last code block (implies -x).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s f -l file -d 'Inline a text file (repeatable).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
@@ -123,6 +130,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -s h -l help -d 'Show 
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s i -l image -d 'Attach an image (repeatable).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l image-detail -d 'Image detail level.' -x -a 'low high auto'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l insecure -d 'Do not check TLS certificates (a warning says so).'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l lang -d 'The language --code asks for, e.g. python.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l logit-bias -d 'Token bias, -100 to 100 (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l logprobs -d 'Ask for log probabilities.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-attachment-mb -d 'Largest file or image accepted.' -x

@@ -25,7 +25,7 @@ ALLOWED = {
               "cli/app_shell.py"},
     "rich": {"render/terminal.py", "render/answer_markdown.py", "render/console.py",
              "render/command_view.py",
-             "render/tool_outcome.py"},
+             "render/tool_outcome.py", "render/extract_view.py"},
     "markdown_it": {"render/markdown_blocks.py"},
     "sqlite3": {"history/store.py", "history/opening.py"},
     "prompt_toolkit": {"repl/prompt.py"},

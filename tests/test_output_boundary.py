@@ -104,7 +104,8 @@ def seeded(fakeapi: FakeAPI, tmp_path: Path) -> Iterator[tuple[FakeAPI, str]]:
 
 
 ASK_MODES = [[], ["-O", "plain"], ["-O", "json"], ["-O", "events"], ["-O", "rich"],
-             ["-u", "-v", "--reasoning", "show"], ["-O", "plain", "--reasoning", "show", "-v"]]
+             ["-u", "-v", "--reasoning", "show"], ["-O", "plain", "--reasoning", "show", "-v"],
+             ["-x"], ["-x", "-O", "plain", "--reasoning", "show"], ["--extract-last", "-O", "rich"]]
 
 
 @pytest.mark.parametrize("mode", ASK_MODES, ids=lambda m: " ".join(m) or "auto")
@@ -217,7 +218,8 @@ def test_cmd_prints_a_hostile_command_escaped(fakeapi: FakeAPI) -> None:
 REPL_LINES = [
     "/help", "hello", "/model", "/system", "/set temperature 0.5", "/unset temperature",
     "/usage", "/tools", "/reasoning hide", "/reasoning show", "/history", "/copy",
-    "/copy code", "/retry", "/undo", "/clear", "/nosuchcommand", "/paste",
+    "/copy code", "/extract", "/extract 1 {extract}", "/retry", "/undo", "/clear",
+    "/nosuchcommand", "/paste",
     "/image /nonexistent.png", "/attach {attach}", "hello again", "/history", "/load {cid}",
     "/system", "/save {save}", "/model m", "/exit",
 ]
@@ -229,7 +231,8 @@ def test_every_repl_command(seeded: tuple[FakeAPI, str], tmp_path: Path) -> None
         fakeapi.add(hostile_answer())
     attach = tmp_path / "notes.txt"
     attach.write_text(UTF8_H, encoding="utf-8")
-    keys = "\r".join(line.format(attach=attach, cid=conversation, save=tmp_path / "s.md")
+    keys = "\r".join(line.format(attach=attach, cid=conversation, save=tmp_path / "s.md",
+                                  extract=tmp_path / "x.txt")
                      for line in REPL_LINES) + "\r"
     env = Environment(stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO(),
                       stdin_is_terminal=True, stdout_is_terminal=True, stderr_is_terminal=True)
@@ -242,6 +245,7 @@ def test_every_repl_command(seeded: tuple[FakeAPI, str], tmp_path: Path) -> None
     stdout, stderr = env.stdout.stream.getvalue(), env.stderr.stream.getvalue()
     clean(stdout, stderr, osc52=True)
     assert "copied" in stdout and "loaded" in stdout and "\\x1b]52" in stdout
+    assert " of code to " in stdout
     assert not violations(session.toolbar())
 
 

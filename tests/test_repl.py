@@ -23,7 +23,6 @@ from prompt_toolkit.output import DummyOutput
 from chatcli.config import data_dir
 from chatcli.errors import UsageError
 from chatcli.history import HistoryStore
-from chatcli.repl.commands import last_code_block
 from chatcli.repl.prompt import ChatCompleter, build_prompt, chat
 from chatcli.repl.session import ChatSession, open_session
 from chatcli.session.environment import Environment
@@ -307,8 +306,8 @@ def test_help_lists_every_command(fakeapi: FakeAPI) -> None:
     _, env = repl(ask(fakeapi), "/help\r")
     for name in ("/help", "/model [NAME]", "/system [TEXT]", "/set KEY VALUE", "/unset KEY",
                  "/attach PATH…", "/image PATH|URL…", "/clear", "/undo", "/retry", "/history",
-                 "/load ID", "/save FILE", "/copy [code]", "/usage", "/reasoning show|hide",
-                 "/tools", "/exit", "Ctrl-X Ctrl-E"):
+                 "/load ID", "/save FILE", "/copy [code]", "/extract [N] [FILE]", "/usage",
+                 "/reasoning show|hide", "/tools", "/exit", "Ctrl-X Ctrl-E"):
         assert name in out(env), name
 
 
@@ -543,12 +542,6 @@ def test_copy_writes_the_answer_or_its_code_block_as_osc_52(fakeapi: FakeAPI) ->
     assert err(env) == "chatcli: error: usage: /copy [code]\n"
 
 
-def test_last_code_block() -> None:
-    assert last_code_block("```sh\na\n```\ntext\n````\nb\n```\nc\n````\n") == "b\n```\nc"
-    assert last_code_block("no code ```here``` at all") is None
-    assert last_code_block("cut short:\n```py\nx = 1\ny") == "x = 1\ny"
-
-
 def test_usage_and_toolbar_count_the_conversation_tokens(fakeapi: FakeAPI) -> None:
     fakeapi.add(answer("a", usage=USAGE))
     fakeapi.add(answer("b", usage={"prompt_tokens": 20, "completion_tokens": 6,
@@ -617,7 +610,8 @@ def test_completion_of_commands_models_words_and_paths(fakeapi: FakeAPI, tmp_pat
         completer = ChatCompleter(session)
         assert complete(completer, "/") == [f"/{name}" for name in (
             "help", "model", "system", "set", "unset", "attach", "image", "paste", "clear", "undo",
-            "retry", "history", "load", "save", "copy", "usage", "reasoning", "tools", "exit")]
+            "retry", "history", "load", "save", "copy", "extract", "usage", "reasoning", "tools",
+            "exit")]
         assert complete(completer, "/re") == ["/retry", "/reasoning"]
         assert fakeapi.requests == []  # the models are fetched only when needed
         assert complete(completer, "/model gpt") == ["gpt-a", "gpt-b"]

@@ -254,6 +254,16 @@ def ask(
     notify: Annotated[bool, typer.Option(
         "--notify", help="Ring the bell (and notify the desktop) when the answer or a"
         " tool question arrives.")] = False,
+    extract: Annotated[bool, typer.Option(
+        "-x", "--extract",
+        help="Print only the answer's code blocks, once the answer is complete.")] = False,
+    extract_last: Annotated[bool, typer.Option(
+        "--extract-last", help="Print only the answer's last code block (implies -x).")
+    ] = False,
+    code: Annotated[bool, typer.Option(
+        "--code", help="Ask for code only, in one block (implies -x).")] = False,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", metavar="LANG", help="The language --code asks for, e.g. python.")] = None,
     continue_last: Annotated[bool, typer.Option(
         "-c", "--continue", help="Continue the most recent conversation.")] = False,
     cid: Annotated[str | None, typer.Option(
@@ -302,8 +312,8 @@ def ask(
         parallel_tool_calls=parallel_tool_calls, logprobs=logprobs, top_logprobs=top_logprobs,
         options=list(option or []), stream=stream, output=output.value,
         reasoning=reasoning.value, usage=usage, notify=notify, dry_run=dry_run,
-        headers=list(header or []),
-        trace_id=trace_id,
+        extract=extract, extract_last=extract_last, code=code, lang=lang,
+        headers=list(header or []), trace_id=trace_id,
         verbose=verbose, history=not no_history, continue_last=continue_last, cid=cid,
         functions=[str(f) for f in functions or []], tool_cmds=list(tool_cmd or []), yes=yes,
         approve=list(approve or []), tool_timeout=tool_timeout,

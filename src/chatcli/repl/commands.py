@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import shlex
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -23,6 +22,7 @@ from chatcli.errors import ChatcliError, UsageError
 from chatcli.protocol.messages import Message, options_to_fields
 from chatcli.repl.exchange import exchange, send
 from chatcli.session.conversation import Resumed, load_messages
+from chatcli.session.extract import code_block
 
 if TYPE_CHECKING:
     from chatcli.history import Conversation, HistoryStore, StoredMessage
@@ -38,7 +38,6 @@ class Command(NamedTuple):
 COMMANDS: dict[str, Command] = {}
 KEYS_HELP = ("keys: Enter sends · Alt-Enter or Ctrl-J: new line · Ctrl-X Ctrl-E: edit in $EDITOR"
              " · Ctrl-R: search input history · Ctrl-C: cancel · Ctrl-D: leave")
-FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 HISTORY_LIMIT = 20
 
 
@@ -262,20 +261,62 @@ def _as_stored(session: ChatSession) -> tuple[Conversation, list[StoredMessage]]
 def copy(session: ChatSession, arg: str) -> None:
     if arg not in ("", "code"):
         raise UsageError("usage: /copy [code]")
-    answer: Mapping[str, Any] = next(
-        (m for m in reversed(session.messages) if m.get("role") == "assistant"), {})
-    content = answer.get("content")
-    text = content if isinstance(content, str) else ""
-    if not text:
-        raise UsageError("there is no answer to copy")
+    text = _last_answer(session, "there is no answer to copy")
     if arg == "code":
-        text = last_code_block(text) or ""
-        if not text:
-            raise UsageError("the last answer has no code block")
+        text = code_block(text, None).code
     encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
     # OSC 52 sets the terminal's clipboard: chatcli's own sequence, past the guard on purpose
     session.env.stdout.write_trusted(f"\x1b]52;c;{encoded}\a")
     session.say(f"copied {len(text)} characters to the clipboard")
+
+
+@command("extract", "[N] [FILE]", "write the last answer's Nth code block (default: the last)"
+         " to FILE; without FILE, show it")
+def extract(session: ChatSession, arg: str) -> None:
+    number, target = _extract_words(arg)
+    block = code_block(_last_answer(session, "there is no answer to extract from"), number)
+    if target is None and not session.env.stdout_is_terminal:
+        session.say(block.code)
+        return
+    if target is None:
+        from chatcli.render.console import terminal_console
+        from chatcli.render.extract_view import print_code
+
+        print_code(terminal_console(session.env.stdout), [block])
+        return
+    from chatcli.render.code_blocks import as_file
+
+    path = Path(target).expanduser()
+    try:
+        path.write_text(as_file([block]), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror}") from exc
+    lines = block.code.count("\n") + 1
+    session.say(f"wrote {lines} line{'s' if lines > 1 else ''} of code to {path}")
+
+
+def _extract_words(arg: str) -> tuple[int | None, str | None]:
+    """``[N] [>] [FILE]``: the block's number (1-based) and the file, each perhaps absent."""
+    words = shlex.split(arg) if arg.strip() else []
+    number = int(words.pop(0)) if words and words[0].isdigit() else None
+    if words and words[0].startswith(">"):
+        words[0] = words[0][1:]
+        if not words[0]:
+            words.pop(0)
+        if not words:
+            raise UsageError("usage: /extract [N] [FILE]: > needs a FILE after it")
+    if len(words) > 1 or number == 0:
+        raise UsageError("usage: /extract [N] [FILE] (N counts from 1)")
+    return number, words[0] if words else None
+
+
+def _last_answer(session: ChatSession, missing: str) -> str:
+    answer: Mapping[str, Any] = next(
+        (m for m in reversed(session.messages) if m.get("role") == "assistant"), {})
+    content = answer.get("content")
+    if not isinstance(content, str) or not content:
+        raise UsageError(missing)
+    return content
 
 
 @command("usage", "", "tokens used in this conversation so far")
@@ -314,25 +355,6 @@ def _words(arg: str, usage: str) -> list[str]:
     if not words:
         raise UsageError(f"usage: {usage}")
     return words
-
-
-def last_code_block(text: str) -> str | None:
-    """The body of the last fenced code block in Markdown ``text`` (an unclosed one counts:
-    the answer may have been cut short)."""
-    found: str | None = None
-    fence: str | None = None
-    lines: list[str] = []
-    for line in text.splitlines():
-        match = FENCE.match(line)
-        if fence is None:
-            if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
-                fence, lines = match.group(1), []
-        elif (match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence)
-              and not match.group(2).strip()):
-            found, fence = "\n".join(lines), None
-        else:
-            lines.append(line)
-    return "\n".join(lines) if fence is not None else found
 
 
 def handle(session: ChatSession, line: str, *, message: bool = False) -> bool:

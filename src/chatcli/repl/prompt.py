@@ -48,7 +48,7 @@ class ChatCompleter(Completer):
             for command, spec in COMMANDS.items():
                 if command.startswith(name):
                     yield Completion(f"/{command}", -len(text), display_meta=spec.help)
-        elif name in ("attach", "image", "save"):
+        elif name in ("attach", "image", "save", "extract"):
             word = rest.rsplit(" ", 1)[-1]
             yield from self.paths.get_completions(Document(word, len(word)), complete_event)
         elif " " not in rest:
@@ -144,6 +144,11 @@ def greet(env: Environment) -> None:
 def run_chat(request: AskRequest, env: Environment | None = None) -> None:
     """``chatcli chat``: keys from the terminal, answers rendered on it."""
     env = env or Environment.from_process()
+    from chatcli.session.extract import extracting
+
+    if extracting(request) or request.lang is not None:
+        raise UsageError("-x, --extract-last, --code and --lang are for one answer (chatcli ask)",
+                         hint="In chat, /extract writes a code block of the last answer.")
     if request.dry_run:  # the first turn is the one-shot request: shown the same way
         from chatcli.session.ask import run_ask
 

@@ -7,6 +7,7 @@ before any request is sent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chatcli.protocol.messages import (
@@ -15,6 +16,7 @@ from chatcli.protocol.messages import (
 from chatcli.session.connect import open_client, refuse_unsupported
 from chatcli.session.conversation import Resumed, continued, continued_settings, open_history
 from chatcli.session.environment import Environment
+from chatcli.session.extract import INCOMPLETE, check_extract, extracting, write_code
 from chatcli.session.fields import request_fields
 from chatcli.session.inputs import gather_messages
 from chatcli.session.options import AskRequest
@@ -24,11 +26,13 @@ from chatcli.session.tooling import has_runnable_tools
 
 if TYPE_CHECKING:
     from chatcli.config import Settings
+    from chatcli.protocol.result import TurnResult
     from chatcli.tools import ToolSet
 
 
 def run_ask(request: AskRequest, env: Environment | None = None) -> None:
     env = env or Environment.from_process()
+    check_extract(request)
     settings = env.settings(request.flags)
     resumed = continued(settings, env, request)
     mcp_tools = None
@@ -97,6 +101,7 @@ def _send(request: AskRequest, env: Environment, settings: Settings, fields: dic
     messages: list[Any] = [*resumed.messages, *new_messages]
     recorder = resumed.recorder(settings)
     notifier = notifier_for(env, request.notify, settings.notify_after)
+    extract = extracting(request)
     try:
         with open_client(env, settings, headers=request.headers, verbose=request.verbose,
                          ca_bundle=request.ca_bundle, insecure=request.insecure,
@@ -105,22 +110,35 @@ def _send(request: AskRequest, env: Environment, settings: Settings, fields: dic
             if toolset is not None:
                 from chatcli.session.tooling import run_with_tools
 
-                result = run_with_tools(request, env, client, settings, messages, fields,
-                                        toolset, recorder).last
+                result = _held_back(extract, env, lambda: run_with_tools(
+                    request, env, client, settings, messages, fields, toolset, recorder).last)
             else:
                 body = build_request(settings, messages, fields, stream=request.stream)
                 renderer = make_renderer(request.output, request.reasoning, env,
                                          choices=int(body.get("n") or 1),
                                          model=str(body.get("model", "")),
                                          logprobs=request.logprobs,
-                                         top_logprobs=request.top_logprobs or 0)
-                result = run_turn(client, body, renderer, trace_id=request.trace_id,
-                                  recorder=recorder)
+                                         top_logprobs=request.top_logprobs or 0,
+                                         extract=extract)
+                result = _held_back(extract, env, lambda: run_turn(
+                    client, body, renderer, trace_id=request.trace_id, recorder=recorder))
     finally:
         if recorder is not None and recorder.failed is not None:
             env.warn(f"the history was not saved: {recorder.failed.describe()}")
+    if extract:
+        write_code(result, request, env)
     report_outcome(result, env, usage=request.usage, verbose=request.verbose)
     if notifier is not None:
         notifier.arrived(str(result.message.get("content") or ""))
     if request.audio_out:
         save_audio(result, request.audio_out, env)
+
+
+def _held_back(extract: bool, env: Environment, run: Callable[[], TurnResult]) -> TurnResult:
+    """Run the exchange; with ``-x``, a failure or Ctrl-C says first that stdout got nothing."""
+    try:
+        return run()
+    except BaseException:
+        if extract:
+            env.warn(INCOMPLETE)
+        raise

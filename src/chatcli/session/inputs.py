@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from chatcli.errors import UsageError
 from chatcli.protocol.messages import ContentPart, Message, load_messages, user_message
+from chatcli.session.extract import system_message
 from chatcli.session.outgoing import Piece, SecretPolicy, check
 
 if TYPE_CHECKING:
@@ -42,8 +43,9 @@ def gather(request: AskRequest, env: Environment, policy: SecretPolicy, *,
     if piped is None:
         piped = "" if env.stdin_is_terminal else env.read_stdin(max_bytes)
     pieces: dict[str, Piece] = {}
-    if request.system is not None:
-        pieces["system"] = Piece("--system", request.system)
+    system = system_message(request)  # --system, and what --code asks for
+    if system is not None:
+        pieces["system"] = Piece("--system", system)
     if request.messages == "-":  # stdin holds the messages, not context
         pieces["messages"] = Piece("stdin", piped)
     elif request.messages is not None:

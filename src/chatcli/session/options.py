@@ -49,6 +49,10 @@ class AskRequest:
     usage: bool = False
     notify: bool = False  # bell and notification when the answer is in
     dry_run: bool = False  # print the first request as it would be sent; send nothing
+    extract: bool = False  # -x: only the answer's code goes to stdout (session.extract)
+    extract_last: bool = False
+    code: bool = False
+    lang: str | None = None
     headers: list[str] = field(default_factory=list)
     trace_id: str | None = None
     verbose: bool = False

@@ -16,10 +16,14 @@ from chatcli.session.environment import Environment
 
 
 def make_renderer(mode: str, reasoning: str, env: Environment, *, choices: int,
-                  model: str, logprobs: bool = False, top_logprobs: int = 0) -> Renderer:
-    """The renderer for ``-O mode``; ``auto`` is rich on a terminal, plain otherwise."""
+                  model: str, logprobs: bool = False, top_logprobs: int = 0,
+                  extract: bool = False) -> Renderer:
+    """The renderer for ``-O mode``; ``auto`` is rich on a terminal, plain otherwise.
+    With ``extract`` stdout gets nothing while the answer streams (``session.extract``)."""
     options = RenderOptions(reasoning=cast(ReasoningMode, reasoning), choices=choices,
                             model=model, logprobs=logprobs, top_logprobs=top_logprobs)
+    if extract:
+        return _preview(env, options)
     if mode == "auto":
         mode = "rich" if env.stdout_is_terminal else "plain"
     if mode == "rich":
@@ -42,6 +46,29 @@ def make_renderer(mode: str, reasoning: str, env: Environment, *, choices: int,
 
     return PlainRenderer(env.stdout, env.stderr, options, out_is_terminal=env.stdout_is_terminal,
                          err_is_terminal=env.stderr_is_terminal)
+
+
+def _preview(env: Environment, options: RenderOptions) -> Renderer:
+    """``-x``: a transient preview on stderr if it is a terminal; else what plain output
+    says on stderr (reasoning if asked, tool calls, sources), and nothing on stdout."""
+    if env.stderr_is_terminal:
+        from chatcli.render.console import terminal_console
+        from chatcli.render.extract_view import PreviewRenderer
+
+        return PreviewRenderer(terminal_console(env.stderr), options)
+    from chatcli.render.plain import PlainRenderer
+
+    return PlainRenderer(_Discard(), env.stderr, options, err_is_terminal=False)
+
+
+class _Discard:
+    """A text sink that keeps nothing: stdout's place while ``-x`` holds the answer back."""
+
+    def write(self, text: str, /) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
 
 
 def report_outcome(result: TurnResult, env: Environment, *, usage: bool,

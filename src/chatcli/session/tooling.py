@@ -159,12 +159,17 @@ def run_with_tools(request: AskRequest, env: Environment, client: ChatClient,
     if approval is None:
         approval = approval_for(request, announced(terminal_asker(env), request, settings,
                                                    env))
-    rich = request.output == "rich" or (request.output == "auto" and env.stdout_is_terminal)
+    from chatcli.session.extract import extracting
+
+    extract = extracting(request)  # stdout waits for the last answer's code
+    rich = not extract and (request.output == "rich"
+                            or (request.output == "auto" and env.stdout_is_terminal))
     as_json = request.output == "json"
 
     def renderer() -> Any:
         made = make_renderer(request.output, request.reasoning, env,
-                             choices=int(fields.get("n") or 1), model=settings.model)
+                             choices=int(fields.get("n") or 1), model=settings.model,
+                             extract=extract)
         if isinstance(made, JsonRenderer):
             made.final_only = True  # the whole loop is printed once, below
         return made
