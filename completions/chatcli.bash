@@ -9,19 +9,19 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
         'chatcli')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
                 --audio-out --audio-voice --base-url --ca-bundle --cid --clipboard --code
-                --connect-timeout --continue --debug --dry-run --extract --extract-last --file
-                --file-id --frequency-penalty --functions --header --help --image --image-detail
-                --insecure --lang --logit-bias --logprobs --max-attachment-mb
-                --max-completion-tokens --max-time --max-tokens --max-tool-result-kb
-                --max-tool-rounds --mcp --mcp-url --messages --metadata --modalities --model
-                --no-history --no-parallel-tool-calls --no-store --no-stream --no-thinking
-                --notify --option --output --parallel-tool-calls --prediction --presence-penalty
-                --profile --reasoning --reasoning-effort --redact-secrets --response-format
-                --retries --schema --seed --service-tier --stop --store --stream --strict-params
-                --system --temperature --thinking --timeout --tool-choice --tool-cmd --tool-env
-                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
-                --verbose --version --video --web-search --yes -H -O -P -c -f -h -i -m -n -o -s
-                -t -u -v -x)
+                --connect-timeout --continue --copy --debug --dry-run --editor --extract
+                --extract-last --file --file-id --frequency-penalty --functions --header --help
+                --image --image-detail --insecure --lang --logit-bias --logprobs
+                --max-attachment-mb --max-completion-tokens --max-time --max-tokens
+                --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
+                --modalities --model --no-history --no-parallel-tool-calls --no-store
+                --no-stream --no-thinking --notify --option --output --parallel-tool-calls
+                --prediction --presence-penalty --profile --reasoning --reasoning-effort
+                --redact-secrets --response-format --retries --schema --seed --service-tier
+                --stop --store --stream --strict-params --system --temperature --thinking
+                --timeout --tool-choice --tool-cmd --tool-env --tool-timeout --tools
+                --top-logprobs --top-p --trace-id --usage --user --verbose --version --video
+                --web-search --yes -H -O -P -c -e -f -h -i -m -n -o -s -t -u -v -x)
             own_options=(--help --version -h)
             default_command=ask
             commands=(ask chat cmd completion config doctor history models shell-integration)
@@ -29,36 +29,36 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
         'chatcli ask')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
                 --audio-out --audio-voice --base-url --ca-bundle --cid --clipboard --code
-                --connect-timeout --continue --debug --dry-run --extract --extract-last --file
-                --file-id --frequency-penalty --functions --header --help --image --image-detail
-                --insecure --lang --logit-bias --logprobs --max-attachment-mb
-                --max-completion-tokens --max-time --max-tokens --max-tool-result-kb
-                --max-tool-rounds --mcp --mcp-url --messages --metadata --modalities --model
-                --no-history --no-parallel-tool-calls --no-store --no-stream --no-thinking
-                --notify --option --output --parallel-tool-calls --prediction --presence-penalty
-                --profile --reasoning --reasoning-effort --redact-secrets --response-format
-                --retries --schema --seed --service-tier --stop --store --stream --strict-params
-                --system --temperature --thinking --timeout --tool-choice --tool-cmd --tool-env
-                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
-                --verbose --video --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v
-                -x)
+                --connect-timeout --continue --copy --debug --dry-run --editor --extract
+                --extract-last --file --file-id --frequency-penalty --functions --header --help
+                --image --image-detail --insecure --lang --logit-bias --logprobs
+                --max-attachment-mb --max-completion-tokens --max-time --max-tokens
+                --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
+                --modalities --model --no-history --no-parallel-tool-calls --no-store
+                --no-stream --no-thinking --notify --option --output --parallel-tool-calls
+                --prediction --presence-penalty --profile --reasoning --reasoning-effort
+                --redact-secrets --response-format --retries --schema --seed --service-tier
+                --stop --store --stream --strict-params --system --temperature --thinking
+                --timeout --tool-choice --tool-cmd --tool-env --tool-timeout --tools
+                --top-logprobs --top-p --trace-id --usage --user --verbose --video --web-search
+                --yes -H -O -P -c -e -f -h -i -m -n -o -s -t -u -v -x)
             ;;
         'chatcli chat')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
                 --audio-out --audio-voice --base-url --ca-bundle --cid --clipboard --code
-                --connect-timeout --continue --debug --dry-run --extract --extract-last --file
-                --file-id --frequency-penalty --functions --header --help --image --image-detail
-                --insecure --lang --logit-bias --logprobs --max-attachment-mb
-                --max-completion-tokens --max-time --max-tokens --max-tool-result-kb
-                --max-tool-rounds --mcp --mcp-url --messages --metadata --modalities --model
-                --no-history --no-parallel-tool-calls --no-store --no-stream --no-thinking
-                --notify --option --output --parallel-tool-calls --prediction --presence-penalty
-                --profile --reasoning --reasoning-effort --redact-secrets --response-format
-                --retries --schema --seed --service-tier --stop --store --stream --strict-params
-                --system --temperature --thinking --timeout --tool-choice --tool-cmd --tool-env
-                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
-                --verbose --video --web-search --yes -H -O -P -c -f -h -i -m -n -o -s -t -u -v
-                -x)
+                --connect-timeout --continue --copy --debug --dry-run --editor --extract
+                --extract-last --file --file-id --frequency-penalty --functions --header --help
+                --image --image-detail --insecure --lang --logit-bias --logprobs
+                --max-attachment-mb --max-completion-tokens --max-time --max-tokens
+                --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
+                --modalities --model --no-history --no-parallel-tool-calls --no-store
+                --no-stream --no-thinking --notify --option --output --parallel-tool-calls
+                --prediction --presence-penalty --profile --reasoning --reasoning-effort
+                --redact-secrets --response-format --retries --schema --seed --service-tier
+                --stop --store --stream --strict-params --system --temperature --thinking
+                --timeout --tool-choice --tool-cmd --tool-env --tool-timeout --tools
+                --top-logprobs --top-p --trace-id --usage --user --verbose --video --web-search
+                --yes -H -O -P -c -e -f -h -i -m -n -o -s -t -u -v -x)
             ;;
         'chatcli cmd')
             options=(--api-key --base-url --ca-bundle --connect-timeout --debug --dry-run

@@ -33,8 +33,10 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l code -d 'Ask for code only, in one block (implies -x).'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l connect-timeout -d 'Connect timeout [default: 10].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s c -l continue -d 'Continue the most recent conversation.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l copy -d 'Also copy the answer (with -x, its code) to the clipboard.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l debug -d 'Show tracebacks for errors.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l dry-run -d 'Print the request as it would be sent (JSON on stdout; URL and headers on stderr), and send nothing.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s e -l editor -d 'Write the prompt in $VISUAL or $EDITOR (the prompt words start it).'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s x -l extract -d 'Print only the answer\'s code blocks, once the answer is complete.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l extract-last -d 'Print only the answer\'s last code block (implies -x).'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s f -l file -d 'Inline a text file (repeatable).' -r -F
@@ -117,8 +119,10 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l clipboard -d 'Attac
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l code -d 'Ask for code only, in one block (implies -x).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l connect-timeout -d 'Connect timeout [default: 10].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s c -l continue -d 'Continue the most recent conversation.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l copy -d 'Also copy the answer (with -x, its code) to the clipboard.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l debug -d 'Show tracebacks for errors.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l dry-run -d 'Print the request as it would be sent (JSON on stdout; URL and headers on stderr), and send nothing.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s e -l editor -d 'Write the prompt in $VISUAL or $EDITOR (the prompt words start it).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s x -l extract -d 'Print only the answer\'s code blocks, once the answer is complete.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l extract-last -d 'Print only the answer\'s last code block (implies -x).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s f -l file -d 'Inline a text file (repeatable).' -r -F

@@ -32,7 +32,9 @@ ALLOWED = {
     "mcp": {"tools/mcp.py", "tools/mcp_connection.py"},
     "subprocess": {"config/keys.py", "tools/command.py", "media/clipboard.py",
                    "session/shell_command.py",  # runs the command the user chose
-                   "session/notify.py"},  # notify-send, osascript
+                   "session/notify.py",  # notify-send, osascript
+                   "session/clipboard.py",  # wl-copy, xclip, pbcopy
+                   "session/editor.py"},  # $VISUAL / $EDITOR
     "tomllib": {"config/__init__.py"},
 }
 
@@ -118,9 +120,8 @@ def test_readme_documents_every_exit_code() -> None:
 # Every way past the output guard, and where each may stand (``output_guard``, STYLE 9).
 RAW_WRITES = {
     r"\bsys\.(stdout|stderr)\b": {"__main__.py", "cli/__init__.py", "session/environment.py"},
-    r"\.write_trusted\(": {"output_guard.py", "repl/commands.py",  # /copy's own OSC 52
+    r"\.write_trusted\(": {"output_guard.py", "session/clipboard.py",  # OSC 52
                            "render/console.py",  # a retry line, erasing a spinner
-                           "session/shell_command.py",  # and cmd's copy
                            "session/notify.py"},  # the bell
     r"\bTrustedSink\(": {"render/console.py"},
     r"\bConsole\(": {"render/console.py"},  # only SafeConsole is ever built

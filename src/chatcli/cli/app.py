@@ -251,6 +251,11 @@ def ask(
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Print the request as it would be sent (JSON on stdout; URL and"
         " headers on stderr), and send nothing.")] = False,
+    editor: Annotated[bool, typer.Option(
+        "-e", "--editor", help="Write the prompt in $VISUAL or $EDITOR (the prompt words"
+        " start it).")] = False,
+    copy: Annotated[bool, typer.Option(
+        "--copy", help="Also copy the answer (with -x, its code) to the clipboard.")] = False,
     notify: Annotated[bool, typer.Option(
         "--notify", help="Ring the bell (and notify the desktop) when the answer or a"
         " tool question arrives.")] = False,
@@ -311,7 +316,8 @@ def ask(
         tools=str(tools) if tools else None, tool_choice=tool_choice,
         parallel_tool_calls=parallel_tool_calls, logprobs=logprobs, top_logprobs=top_logprobs,
         options=list(option or []), stream=stream, output=output.value,
-        reasoning=reasoning.value, usage=usage, notify=notify, dry_run=dry_run,
+        reasoning=reasoning.value, usage=usage, notify=notify, dry_run=dry_run, copy=copy,
+        editor=editor,
         extract=extract, extract_last=extract_last, code=code, lang=lang,
         headers=list(header or []), trace_id=trace_id,
         verbose=verbose, history=not no_history, continue_last=continue_last, cid=cid,

@@ -12,7 +12,7 @@ from typer._click import Context, HelpFormatter
 from typer.core import TyperCommand
 
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "Input": ("system", "file", "image", "image_detail", "max_attachment_mb", "audio",
+    "Input": ("editor", "system", "file", "image", "image_detail", "max_attachment_mb", "audio",
               "attach", "file_id", "video", "clipboard", "messages", "redact_secrets",
               "allow_secrets"),
     "Model and request": ("model", "temperature", "top_p", "max_tokens",
@@ -23,7 +23,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
                           "metadata", "service_tier", "logprobs", "top_logprobs", "option",
                           "stream"),
     "Output": ("output", "reasoning", "usage", "extract", "extract_last", "code", "lang",
-               "notify", "dry_run", "audio_out", "verbose", "debug", "help"),
+               "copy", "notify", "dry_run", "audio_out", "verbose", "debug", "help"),
     "Endpoint": ("base_url", "api_key", "profile", "header", "trace_id", "timeout",
                  "connect_timeout", "max_time", "retries", "ca_bundle", "insecure"),
     "Tools": ("tools", "tool_choice", "functions", "tool_cmd", "yes", "approve", "tool_timeout",

@@ -375,3 +375,8 @@ def terminal_variables() -> dict[str, str]:
 def user_shell() -> str | None:
     """``$SHELL``: the shell a generated command is written for and run in."""
     return os.environ.get("SHELL") or None
+
+
+def editor_command() -> str:
+    """``$VISUAL``, else ``$EDITOR``, else ``vi``: the editor ``-e`` opens."""
+    return os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"

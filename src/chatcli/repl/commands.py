@@ -8,7 +8,6 @@ prompt-toolkit or the terminal's keys.
 
 from __future__ import annotations
 
-import base64
 import json
 import shlex
 import time
@@ -264,9 +263,9 @@ def copy(session: ChatSession, arg: str) -> None:
     text = _last_answer(session, "there is no answer to copy")
     if arg == "code":
         text = code_block(text, None).code
-    encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
-    # OSC 52 sets the terminal's clipboard: chatcli's own sequence, past the guard on purpose
-    session.env.stdout.write_trusted(f"\x1b]52;c;{encoded}\a")
+    from chatcli.session.clipboard import copy_text
+
+    copy_text(session.env, text, terminal=session.env.stdout)  # the REPL's screen: OSC 52
     session.say(f"copied {len(text)} characters to the clipboard")
 
 

@@ -149,6 +149,9 @@ def run_chat(request: AskRequest, env: Environment | None = None) -> None:
     if extracting(request) or request.lang is not None:
         raise UsageError("-x, --extract-last, --code and --lang are for one answer (chatcli ask)",
                          hint="In chat, /extract writes a code block of the last answer.")
+    if request.copy or request.editor:
+        raise UsageError("--copy and --editor are for one answer (chatcli ask)",
+                         hint="In chat, /copy copies the last answer.")
     if request.dry_run:  # the first turn is the one-shot request: shown the same way
         from chatcli.session.ask import run_ask
 

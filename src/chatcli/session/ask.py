@@ -63,6 +63,13 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
          toolset: ToolSet | None, resumed: Resumed) -> None:
     """Gather, send and show; a history not opened yet is opened (and closed) here."""
 
+    if request.editor:
+        from dataclasses import replace
+
+        from chatcli.session.editor import compose
+
+        written = compose(" ".join(request.prompt), stdin_is_terminal=env.stdin_is_terminal)
+        request = replace(request, prompt=[written])
     policy = terminal_policy(env, settings.secret_scan, allow=request.allow_secrets,
                              redact=request.redact_secrets)
     new_messages = gather_messages(request, env, policy)  # refused input touches no history
@@ -125,13 +132,25 @@ def _send(request: AskRequest, env: Environment, settings: Settings, fields: dic
     finally:
         if recorder is not None and recorder.failed is not None:
             env.warn(f"the history was not saved: {recorder.failed.describe()}")
-    if extract:
-        write_code(result, request, env)
+    shown = write_code(result, request, env) if extract else None
     report_outcome(result, env, usage=request.usage, verbose=request.verbose)
+    if request.copy:
+        _copy(shown if shown is not None else str(result.message.get("content") or ""), env)
     if notifier is not None:
         notifier.arrived(str(result.message.get("content") or ""))
     if request.audio_out:
         save_audio(result, request.audio_out, env)
+
+
+def _copy(text: str, env: Environment) -> None:
+    """``--copy``: the answer (with ``-x``, its code) on the clipboard too."""
+    from chatcli.session.clipboard import copy_text
+
+    if not text:
+        env.warn("--copy: the answer has no text; nothing was copied")
+    elif copy_text(env, text) is None:
+        env.warn("--copy: no terminal, and none of wl-copy, xclip or pbcopy; nothing was"
+                 " copied")
 
 
 def _held_back(extract: bool, env: Environment, run: Callable[[], TurnResult]) -> TurnResult:

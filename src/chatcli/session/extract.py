@@ -50,8 +50,9 @@ def system_message(request: AskRequest) -> str | None:
     return f"{request.system}\n\n{wanted}" if request.system else wanted
 
 
-def write_code(result: TurnResult, request: AskRequest, env: Environment) -> None:
-    """The code of the first choice's answer on stdout, or the whole answer and a warning."""
+def write_code(result: TurnResult, request: AskRequest, env: Environment) -> str:
+    """The code of the first choice's answer on stdout, or the whole answer and a warning;
+    returns what that is (for ``--copy``)."""
     from chatcli.render.code_blocks import as_file, code_blocks
 
     choices = result.completion["choices"]
@@ -59,13 +60,14 @@ def write_code(result: TurnResult, request: AskRequest, env: Environment) -> Non
     text = content if isinstance(content, str) else ""
     if not text.strip():
         env.warn("the answer has no text; nothing was written to stdout")
-        return
+        return ""
     blocks = code_blocks(text)
     if request.extract_last:
         blocks = blocks[-1:]
     highlight = request.output == "rich" or (request.output == "auto" and env.stdout_is_terminal)
     if not blocks:
         env.warn(NO_BLOCK)
+    written = as_file(blocks) if blocks else text.removesuffix("\n") + "\n"
     if highlight:
         from chatcli.render.console import terminal_console
         from chatcli.render.extract_view import print_answer, print_code
@@ -76,8 +78,9 @@ def write_code(result: TurnResult, request: AskRequest, env: Environment) -> Non
         else:
             print_answer(console, text)
     else:
-        env.stdout.write(as_file(blocks) if blocks else text.removesuffix("\n") + "\n")
+        env.stdout.write(written)
     env.stdout.flush()
+    return written
 
 
 def code_block(text: str, number: int | None) -> CodeBlock:

@@ -49,6 +49,8 @@ class AskRequest:
     usage: bool = False
     notify: bool = False  # bell and notification when the answer is in
     dry_run: bool = False  # print the first request as it would be sent; send nothing
+    copy: bool = False  # --copy: the answer (or its code, with -x) to the clipboard too
+    editor: bool = False  # -e: the prompt written in $VISUAL/$EDITOR first
     extract: bool = False  # -x: only the answer's code goes to stdout (session.extract)
     extract_last: bool = False
     code: bool = False

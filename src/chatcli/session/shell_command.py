@@ -9,7 +9,6 @@ is stored with whether it was run and its exit status.
 
 from __future__ import annotations
 
-import base64
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -136,8 +135,9 @@ def _choose(command: str, shell: str, runner: list[str], making: _Maker,
             making.outcome({"ran": False})
             return 0
         if choice == "copy":
-            encoded = base64.b64encode(command.encode("utf-8")).decode("ascii")
-            env.stdout.write_trusted(f"\x1b]52;c;{encoded}\a")  # OSC 52: the clipboard
+            from chatcli.session.clipboard import copy_text
+
+            copy_text(env, command, terminal=env.stdout)  # OSC 52
             screen.write(f"copied {len(command)} characters to the clipboard\n")
             screen.flush()
         elif choice == "describe":
