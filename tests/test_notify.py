@@ -139,3 +139,25 @@ def test_the_repl_rings_after_each_answer(fakeapi: FakeAPI, notify_send: Path) -
     assert child.exitstatus == 0
     notified = notify_send.read_text().splitlines()
     assert notified[2::3] == ["first answer", "second answer"]
+
+
+def test_a_tool_question_rings_before_it_is_asked(fakeapi: FakeAPI) -> None:
+    import pexpect
+
+    from test_cli_tools import FUNCTIONS, weather_call
+
+    fakeapi.add(SSE(weather_call()))
+    fakeapi.add(SSE(text_stream(["Done."])))
+    child: Any = pexpect.spawn(
+        sys.executable, ["-m", "chatcli", "--base-url", fakeapi.base_url, "-O", "plain",
+                         "--notify", "--no-history", "--functions", FUNCTIONS, "hi"],
+        env=process_env({"TERM": "xterm-256color", "PATH": "/usr/bin:/bin"}),
+        dimensions=(40, 120), timeout=30)
+    child.logfile_read = io.BytesIO()
+    child.expect(r"Run get_weather\? \[y\]es")
+    assert b"\a" in child.logfile_read.getvalue()  # the bell came before the question
+    child.sendline("y")
+    child.expect("Done.")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0

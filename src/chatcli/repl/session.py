@@ -204,6 +204,8 @@ def _opened(request: AskRequest, env: Environment, settings: Settings, fields: d
             queued_text=queued, queued_parts=gathered.parts, tools=tools, secrets=policy,
             audio_out=request.audio_out,
             notifier=notifier_for(env, request.notify, settings.notify_after))
+        if session.notifier is not None and tools is not None and tools.approval.ask:
+            session.notifier.announce_questions(tools.approval)  # the bell before a tool question
         if resumed.store is not None and resumed.conversation_id is not None:
             cid = resumed.conversation_id
             session.switch_to(cid, resumed.store.messages(cid))

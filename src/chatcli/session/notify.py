@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from chatcli.session.environment import Environment
+    from chatcli.tools import Approval, Ask, RequestedCall
 
 Clock = Callable[[], float]
 T = TypeVar("T")
@@ -52,6 +53,20 @@ class Notifier:
             return ask(question)
 
         return announced
+
+
+    def asking(self, ask: Ask) -> Ask:
+        """``ask`` (the question about a tool call), with the bell first."""
+        return self.before(ask, _tool_question)
+
+    def announce_questions(self, approval: Approval) -> None:
+        """Ring before ``approval`` asks the user about a tool call."""
+        if approval.ask is not None:
+            approval.ask = self.asking(approval.ask)
+
+
+def _tool_question(call: RequestedCall) -> str:
+    return f"run {call.name}? (a tool call waits)"
 
 
 def first_words(text: str, count: int = FIRST_WORDS) -> str:

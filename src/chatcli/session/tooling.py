@@ -135,7 +135,7 @@ def announced(ask: Ask | None, request: AskRequest, settings: Settings,
     notifier = notifier_for(env, request.notify, settings.notify_after)
     if ask is None or notifier is None:
         return ask
-    return notifier.before(ask, lambda call: f"run {call.name}? (a tool call waits)")
+    return notifier.asking(ask)
 
 
 def approval_for(request: AskRequest, ask: Ask | None) -> Approval:
