@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
@@ -131,3 +132,40 @@ def wait_until_polling(pid: int, deadline: float = 30.0) -> None:
         if number in POLL_SYSCALLS or platform.machine() != "x86_64":
             return
     raise AssertionError("the child never blocked in poll()")
+
+
+def spawn_repl(args: Sequence[str], extra_env: Mapping[str, str] | None = None,
+               dimensions: tuple[int, int] = (40, 100)) -> Any:
+    """``chatcli chat ARGS`` on a pseudo-terminal, its output kept in ``logfile_read``."""
+    import pexpect
+
+    child = pexpect.spawn(sys.executable, ["-m", "chatcli", "chat", *args],
+                          env=process_env({"TERM": "xterm-256color", **(extra_env or {})}),
+                          dimensions=dimensions, timeout=30)
+    child.delaybeforesend = None
+    child.logfile_read = io.BytesIO()
+    return child
+
+
+def repl_ready(child: Any) -> None:
+    """Wait for the REPL's prompt: answer its cursor-position request, see the toolbar."""
+    child.expect("\x1b\\[6n")
+    child.send("\x1b[1;1R")
+    child.expect("tokens")
+
+
+def repl_turns(child: Any, turns: Sequence[tuple[str, str]], *, then: str | None = None) -> None:
+    """Type each prompt and wait for its answer (and ``then``, if given, after each);
+    leave with Ctrl-D at the last prompt."""
+    import pexpect
+
+    for prompt, answer in turns:
+        repl_ready(child)
+        child.send(prompt + "\r")
+        child.expect(answer)
+        if then is not None:
+            child.expect(then)
+    repl_ready(child)
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()

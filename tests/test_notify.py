@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from chatcli.session.notify import Notifier, first_words
-from clirun import process_env, run_cli
+from clirun import process_env, repl_turns, run_cli, spawn_repl
 from fakeapi import SSE, FakeAPI, text_stream
 
 TERMINAL = {"TTY_COMPATIBLE": "1", "COLUMNS": "100", "LINES": "40"}
@@ -112,30 +112,12 @@ def test_first_words() -> None:
 
 
 def test_the_repl_rings_after_each_answer(fakeapi: FakeAPI, notify_send: Path) -> None:
-    import pexpect
 
     for answer in ("first answer", "second answer"):
         fakeapi.add(SSE(text_stream([answer])))
-    child: Any = pexpect.spawn(
-        sys.executable, ["-m", "chatcli", "chat", "--base-url", fakeapi.base_url, "--notify",
-                         "--no-history"],
-        env=process_env({"TERM": "xterm-256color", **with_notifier(notify_send)}),
-        dimensions=(40, 100), timeout=30)
-    child.delaybeforesend = None
-    child.logfile_read = io.BytesIO()
-    for prompt, answer in (("one", "first answer"), ("two", "second answer")):
-        child.expect("\x1b\\[6n")
-        child.send("\x1b[1;1R")
-        child.expect("tokens")
-        child.send(prompt + "\r")
-        child.expect(answer)
-        child.expect("\a")
-    child.expect("\x1b\\[6n")
-    child.send("\x1b[1;1R")
-    child.expect("tokens")
-    child.sendeof()
-    child.expect(pexpect.EOF)
-    child.close()
+    child = spawn_repl(["--base-url", fakeapi.base_url, "--notify", "--no-history"],
+                       with_notifier(notify_send))
+    repl_turns(child, [("one", "first answer"), ("two", "second answer")], then="\a")
     assert child.exitstatus == 0
     notified = notify_send.read_text().splitlines()
     assert notified[2::3] == ["first answer", "second answer"]

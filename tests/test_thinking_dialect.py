@@ -8,15 +8,13 @@ before with one note naming ``thinking_style``. End to end against the fake API.
 
 from __future__ import annotations
 
-import io
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from clirun import process_env, run_cli
+from clirun import repl_turns, run_cli, spawn_repl
 from fakeapi import JSON, MODELS_PATH, SSE, FakeAPI, Raw, text_stream
 
 
@@ -107,30 +105,12 @@ def test_without_the_switch_the_server_is_not_asked(fakeapi: FakeAPI) -> None:
 
 
 def test_the_repl_asks_once_and_notes_once(fakeapi: FakeAPI) -> None:
-    import pexpect
-
     fakeapi.add(listing("test", "house-model"), MODELS_PATH)
     for answer in ("first answer", "second answer"):
         fakeapi.add(SSE(text_stream([answer])))
-    child = pexpect.spawn(sys.executable, ["-m", "chatcli", "chat", "--base-url",
-                                           fakeapi.base_url, "-m", "house-model",
-                                           "--no-thinking", "--no-history"],
-                          env=process_env({"TERM": "xterm-256color"}), dimensions=(40, 100),
-                          timeout=30)
-    child.delaybeforesend = None
-    child.logfile_read = io.BytesIO()
-    for prompt, answer in (("one", "first answer"), ("two", "second answer")):
-        child.expect("\x1b\\[6n")
-        child.send("\x1b[1;1R")
-        child.expect("tokens")
-        child.send(prompt + "\r")
-        child.expect(answer)
-    child.expect("\x1b\\[6n")
-    child.send("\x1b[1;1R")
-    child.expect("tokens")
-    child.sendeof()
-    child.expect(pexpect.EOF)
-    child.close()
+    child = spawn_repl(["--base-url", fakeapi.base_url, "-m", "house-model", "--no-thinking",
+                        "--no-history"])
+    repl_turns(child, [("one", "first answer"), ("two", "second answer")])
     assert child.exitstatus == 0
     shown = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", child.logfile_read.getvalue()).decode()
     assert shown.count("--no-thinking has no known effect") == 1
