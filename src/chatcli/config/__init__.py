@@ -31,7 +31,7 @@ DEFAULT_MODEL = "gpt-4o-mini"
 PROFILE_KEYS = frozenset(
     {"base_url", "api_key", "api_key_env", "api_key_cmd", "model", "headers", "params",
      "extra_body", "timeout", "connect_timeout", "retries", "include_usage", "history",
-     "thinking_style", "max_time", "secret_scan", "tool_env", "notify_after",
+     "thinking_style", "max_time", "secret_scan", "tool_env", "notify_after", "aliases",
      *("functions", "tool_cmds", "tools", "approve", "mcp", "mcp_urls")}
 )
 
@@ -47,6 +47,8 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     api_key: str | None = field(default=None, repr=False)
     model: str = DEFAULT_MODEL
+    model_alias: str | None = None  # what -m (or the config) said, when it was an alias
+    aliases: Mapping[str, str] = field(default_factory=dict)  # [aliases], a profile's over
     profile: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -150,7 +152,7 @@ def load_settings(
                 # The key's three spellings compete as one setting.
                 for other in ("api_key", "api_key_env", "api_key_cmd"):
                     values.pop(other, None)
-            if key in ("headers", "params", "extra_body") and key in values:
+            if key in ("headers", "params", "extra_body", "aliases") and key in values:
                 value = deep_merge(values[key], value)
             values[key] = value
             where = _describe_source(source, key, layer)
@@ -162,6 +164,11 @@ def load_settings(
     if profile is not None:
         values["profile"] = profile
         sources["profile"] = profile_source
+    aliases = values.get("aliases") or {}
+    if values.get("model") in aliases:
+        typed = values["model"]
+        values["model"], values["model_alias"] = aliases[typed], typed
+        sources["model"] = f"alias {typed}, {sources.get('model', 'default')}"
     base_url = str(values.get("base_url", DEFAULT_BASE_URL))
     resolved = resolve_key(values, key_layer, base_url, sources.get("base_url", "default"),
                            env)
@@ -341,6 +348,8 @@ def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         base_url=base_url,
         api_key=values.get("api_key"),
         model=str(values.get("model", DEFAULT_MODEL)),
+        model_alias=values.get("model_alias"),
+        aliases=dict(values.get("aliases") or {}),
         profile=values.get("profile"),
         headers=dict(values.get("headers", {})),
         params=dict(values.get("params", {})),

@@ -57,6 +57,13 @@ def _table(value: Any) -> str | None:
     return None if isinstance(value, dict) else "must be a table"
 
 
+def _aliases(value: Any) -> str | None:
+    if not isinstance(value, dict) or not all(
+            isinstance(v, str) and v for v in value.values()):
+        return "must be a table of alias names and model ids (fast = \"gpt-4o-mini\")"
+    return None
+
+
 def _headers(value: Any) -> str | None:
     if not isinstance(value, dict) or not all(
             isinstance(v, str | int | float) and not isinstance(v, bool) for v in value.values()):
@@ -80,7 +87,7 @@ CHECKS: dict[str, Check] = {
     "base_url": _url, "api_key": _string, "api_key_env": _string, "api_key_cmd": _string,
     "model": _string, "headers": _headers, "params": _table, "extra_body": _table,
     "timeout": _seconds, "connect_timeout": _seconds, "max_time": _seconds, "retries": _count,
-    "notify_after": _seconds,
+    "notify_after": _seconds, "aliases": _aliases,
     "include_usage": _boolean, "history": _boolean,
     "thinking_style": _one_of(*THINKING_STYLES), "secret_scan": _one_of(*SECRET_SCAN_MODES),
     "functions": _strings, "tool_cmds": _strings, "approve": _strings, "mcp": _strings,

@@ -58,10 +58,14 @@ def show_help(session: ChatSession, arg: str) -> None:
 @command("model", "[NAME]", "switch the model; without NAME, show it")
 def set_model(session: ChatSession, arg: str) -> None:
     if arg:
-        session.settings = replace(session.settings, model=arg)
+        model = session.settings.aliases.get(arg, arg)  # an alias names the model it stands for
+        session.settings = replace(session.settings, model=model,
+                                   model_alias=arg if model != arg else None)
         session.fields.pop("model", None)  # -o model=… would hide the choice
         session.removed = [p for p in session.removed if p != ["model"]]
-    session.say(f"model: {session.model}")
+    alias = session.settings.model_alias
+    shown = f" (alias {alias})" if alias and session.model == session.settings.model else ""
+    session.say(f"model: {session.model}{shown}")
 
 
 @command("system", "[TEXT]", "set the system message; without TEXT, show it")
