@@ -154,6 +154,15 @@ def test_piped_text_waits_for_the_first_typed_message(fakeapi: FakeAPI) -> None:
     assert user_texts(fakeapi) == ["what is this?\n\na diff\n"]
 
 
+def test_a_404_in_the_repl_names_the_url_and_suggests_v1(fakeapi: FakeAPI) -> None:
+    fakeapi.add(JSON({"detail": "Not Found"}, status=404), path="/chat/completions")
+    root = f"http://127.0.0.1:{fakeapi.port}"
+    _, env = repl(ask(fakeapi, flags={"base_url": root}), "hi\r")
+    first, hint = err(env).splitlines()
+    assert first.startswith(f"chatcli: error: HTTP 404: Not Found — POST {root}/chat/completions")
+    assert hint == f"did you mean {root}/v1?"
+
+
 def test_a_failed_turn_prints_one_line_and_the_repl_goes_on(fakeapi: FakeAPI) -> None:
     fakeapi.add(JSON({"error": {"message": "model overloaded"}}, status=400))
     fakeapi.add(answer("recovered"))

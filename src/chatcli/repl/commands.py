@@ -367,6 +367,8 @@ def handle(session: ChatSession, line: str, *, message: bool = False) -> bool:
         return _dispatch(session, line.strip(), message)
     except ChatcliError as exc:
         session.error(exc.describe())
+        if exc.hint:  # what to try instead, on the line after, as the command line has it
+            session.env.log(exc.hint)
     except KeyboardInterrupt:
         session.env.stderr.write("chatcli: interrupted\n")
         session.env.stderr.flush()
