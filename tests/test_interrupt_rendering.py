@@ -26,6 +26,7 @@ from chatcli.render.answer_markdown import markdown
 from chatcli.render.console import SafeConsole
 from chatcli.render.terminal import RichRenderer
 from clirun import process_env, wait_until_polling
+from clirun import repl_ready as prompt_ready
 from fakeapi import FakeAPI, Gate, chunk, sse_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -130,13 +131,6 @@ def interrupt(child: Any, gate: Gate, last_seen: str) -> None:
     wait_until_polling(child.pid)
     child.sendintr()
     child.expect("chatcli: interrupted")
-
-
-def prompt_ready(child: Any) -> None:
-    """Wait for the REPL's prompt: answer its cursor-position request, see the toolbar."""
-    child.expect("\x1b\\[6n")
-    child.send("\x1b[1;1R")
-    child.expect("tokens")
 
 
 CASES = {

@@ -28,6 +28,7 @@ from chatcli.repl.session import ChatSession, open_session
 from chatcli.session.environment import Environment
 from chatcli.session.options import AskRequest
 from clirun import process_env
+from clirun import repl_ready as prompt_ready
 from fakeapi import (
     CHAT_PATH,
     JSON,
@@ -667,13 +668,6 @@ def spawn(args: list[str], extra: dict[str, str] | None = None) -> Any:
     child.delaybeforesend = None  # every step waits for what the screen shows instead
     child.logfile_read = io.BytesIO()
     return child
-
-
-def prompt_ready(child: Any) -> None:
-    """Wait for the prompt: answer its cursor-position request, then see the toolbar."""
-    child.expect("\x1b\\[6n")
-    child.send("\x1b[1;1R")
-    child.expect("tokens")
 
 
 def test_terminal_session_streams_cancels_with_ctrl_c_and_leaves_with_ctrl_d(
