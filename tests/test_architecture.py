@@ -22,7 +22,7 @@ ALLOWED = {
     "httpx": {"endpoint/client.py", "endpoint/http_failures.py"},
     "typer": {"cli/__init__.py", "cli/app.py", "cli/app_history.py", "cli/options.py",
               "cli/completion.py", "cli/app_endpoint.py", "cli/help_sections.py",
-              "cli/app_shell.py"},
+              "cli/app_shell.py", "cli/app_ask.py"},
     "rich": {"render/terminal.py", "render/answer_markdown.py", "render/console.py",
              "render/command_view.py",
              "render/tool_outcome.py", "render/extract_view.py"},
