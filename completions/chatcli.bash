@@ -10,55 +10,59 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
                 --audio-out --audio-voice --base-url --ca-bundle --cid --clipboard --code
                 --connect-timeout --continue --copy --debug --dry-run --editor --extract
-                --extract-last --file --file-id --frequency-penalty --functions --header --help
-                --image --image-detail --insecure --lang --logit-bias --logprobs
+                --extract-last --file --file-id --force --frequency-penalty --functions --header
+                --help --image --image-detail --insecure --lang --logit-bias --logprobs
                 --max-attachment-mb --max-completion-tokens --max-time --max-tokens
                 --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
                 --modalities --model --no-history --no-parallel-tool-calls --no-store
                 --no-stream --no-thinking --notify --option --output --parallel-tool-calls
-                --prediction --presence-penalty --profile --reasoning --reasoning-effort
-                --redact-secrets --response-format --retries --schema --seed --service-tier
-                --stop --store --stream --strict-params --system --temperature --thinking
-                --timeout --tool-choice --tool-cmd --tool-env --tool-timeout --tools
-                --top-logprobs --top-p --trace-id --usage --user --verbose --version --video
-                --web-search --yes -H -O -P -c -e -f -h -i -m -n -o -s -t -u -v -x)
+                --param --prediction --presence-penalty --profile --reasoning --reasoning-effort
+                --redact-secrets --response-format --retries --save --schema --seed
+                --service-tier --stop --store --stream --strict-params --system --temperature
+                --template --thinking --timeout --tool-choice --tool-cmd --tool-env
+                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
+                --verbose --version --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n
+                -o -p -s -t -u -v -x)
             own_options=(--help --version -h)
             default_command=ask
-            commands=(ask chat cmd completion config doctor history models shell-integration)
+            commands=(ask chat cmd completion config doctor history models shell-integration
+                templates)
             ;;
         'chatcli ask')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
                 --audio-out --audio-voice --base-url --ca-bundle --cid --clipboard --code
                 --connect-timeout --continue --copy --debug --dry-run --editor --extract
-                --extract-last --file --file-id --frequency-penalty --functions --header --help
-                --image --image-detail --insecure --lang --logit-bias --logprobs
+                --extract-last --file --file-id --force --frequency-penalty --functions --header
+                --help --image --image-detail --insecure --lang --logit-bias --logprobs
                 --max-attachment-mb --max-completion-tokens --max-time --max-tokens
                 --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
                 --modalities --model --no-history --no-parallel-tool-calls --no-store
                 --no-stream --no-thinking --notify --option --output --parallel-tool-calls
-                --prediction --presence-penalty --profile --reasoning --reasoning-effort
-                --redact-secrets --response-format --retries --schema --seed --service-tier
-                --stop --store --stream --strict-params --system --temperature --thinking
-                --timeout --tool-choice --tool-cmd --tool-env --tool-timeout --tools
-                --top-logprobs --top-p --trace-id --usage --user --verbose --video --web-search
-                --yes -H -O -P -c -e -f -h -i -m -n -o -s -t -u -v -x)
+                --param --prediction --presence-penalty --profile --reasoning --reasoning-effort
+                --redact-secrets --response-format --retries --save --schema --seed
+                --service-tier --stop --store --stream --strict-params --system --temperature
+                --template --thinking --timeout --tool-choice --tool-cmd --tool-env
+                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
+                --verbose --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n -o -p -s
+                -t -u -v -x)
             ;;
         'chatcli chat')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
                 --audio-out --audio-voice --base-url --ca-bundle --cid --clipboard --code
                 --connect-timeout --continue --copy --debug --dry-run --editor --extract
-                --extract-last --file --file-id --frequency-penalty --functions --header --help
-                --image --image-detail --insecure --lang --logit-bias --logprobs
+                --extract-last --file --file-id --force --frequency-penalty --functions --header
+                --help --image --image-detail --insecure --lang --logit-bias --logprobs
                 --max-attachment-mb --max-completion-tokens --max-time --max-tokens
                 --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
                 --modalities --model --no-history --no-parallel-tool-calls --no-store
                 --no-stream --no-thinking --notify --option --output --parallel-tool-calls
-                --prediction --presence-penalty --profile --reasoning --reasoning-effort
-                --redact-secrets --response-format --retries --schema --seed --service-tier
-                --stop --store --stream --strict-params --system --temperature --thinking
-                --timeout --tool-choice --tool-cmd --tool-env --tool-timeout --tools
-                --top-logprobs --top-p --trace-id --usage --user --verbose --video --web-search
-                --yes -H -O -P -c -e -f -h -i -m -n -o -s -t -u -v -x)
+                --param --prediction --presence-penalty --profile --reasoning --reasoning-effort
+                --redact-secrets --response-format --retries --save --schema --seed
+                --service-tier --stop --store --stream --strict-params --system --temperature
+                --template --thinking --timeout --tool-choice --tool-cmd --tool-env
+                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
+                --verbose --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n -o -p -s
+                -t -u -v -x)
             ;;
         'chatcli cmd')
             options=(--api-key --base-url --ca-bundle --connect-timeout --debug --dry-run
@@ -119,6 +123,25 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
         'chatcli shell-integration')
             options=(--help -h)
             ;;
+        'chatcli templates')
+            options=(--help -h)
+            commands=(delete edit list path show)
+            ;;
+        'chatcli templates delete')
+            options=(--help -h)
+            ;;
+        'chatcli templates edit')
+            options=(--help -h)
+            ;;
+        'chatcli templates list')
+            options=(--help --json -h)
+            ;;
+        'chatcli templates path')
+            options=(--help -h)
+            ;;
+        'chatcli templates show')
+            options=(--help -h)
+            ;;
     esac
 }
 
@@ -160,6 +183,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask -n') ;;
         'chatcli ask -o'|'chatcli ask --option') ;;
         'chatcli ask -O'|'chatcli ask --output') kind=choice choices=(auto rich plain json events) ;;
+        'chatcli ask -p'|'chatcli ask --param') ;;
         'chatcli ask --prediction') kind=file ;;
         'chatcli ask --presence-penalty') ;;
         'chatcli ask -P'|'chatcli ask --profile') ;;
@@ -167,12 +191,14 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --reasoning-effort') kind=choice choices=(low medium high) ;;
         'chatcli ask --response-format') kind=choice choices=(text json_object) ;;
         'chatcli ask --retries') ;;
+        'chatcli ask --save') ;;
         'chatcli ask --schema') kind=file ;;
         'chatcli ask --seed') ;;
         'chatcli ask --service-tier') ;;
         'chatcli ask --stop') ;;
         'chatcli ask -s'|'chatcli ask --system') ;;
         'chatcli ask -t'|'chatcli ask --temperature') ;;
+        'chatcli ask -T'|'chatcli ask --template') ;;
         'chatcli ask --timeout') ;;
         'chatcli ask --tool-choice') ;;
         'chatcli ask --tool-cmd') ;;
@@ -220,6 +246,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat -n') ;;
         'chatcli chat -o'|'chatcli chat --option') ;;
         'chatcli chat -O'|'chatcli chat --output') kind=choice choices=(auto rich plain json events) ;;
+        'chatcli chat -p'|'chatcli chat --param') ;;
         'chatcli chat --prediction') kind=file ;;
         'chatcli chat --presence-penalty') ;;
         'chatcli chat -P'|'chatcli chat --profile') ;;
@@ -227,12 +254,14 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --reasoning-effort') kind=choice choices=(low medium high) ;;
         'chatcli chat --response-format') kind=choice choices=(text json_object) ;;
         'chatcli chat --retries') ;;
+        'chatcli chat --save') ;;
         'chatcli chat --schema') kind=file ;;
         'chatcli chat --seed') ;;
         'chatcli chat --service-tier') ;;
         'chatcli chat --stop') ;;
         'chatcli chat -s'|'chatcli chat --system') ;;
         'chatcli chat -t'|'chatcli chat --temperature') ;;
+        'chatcli chat -T'|'chatcli chat --template') ;;
         'chatcli chat --timeout') ;;
         'chatcli chat --tool-choice') ;;
         'chatcli chat --tool-cmd') ;;

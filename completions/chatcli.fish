@@ -15,93 +15,98 @@ complete -c chatcli -n '__fish_use_subcommand' -a doctor -d 'Probe what the endp
 complete -c chatcli -n '__fish_use_subcommand' -a history -d 'List, show, search, export and delete past conversations.'
 complete -c chatcli -n '__fish_use_subcommand' -a models -d 'List the models the endpoint offers, or describe one.'
 complete -c chatcli -n '__fish_use_subcommand' -a shell-integration -d 'Print a snippet for your shell\'s rc file: Alt-E turns the command line\'s description into a command (chatcli cmd), left there to edit and run.'
+complete -c chatcli -n '__fish_use_subcommand' -a templates -d 'List, show, edit and delete prompt templates (-T NAME).'
 complete -c chatcli -n '__fish_use_subcommand' -l version -d 'Print the version and exit.'
 
 # chatcli ask
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l allow-secrets -d 'Send credentials found in what is sent, without asking.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l approve -d 'Run calls of this tool without asking (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l attach -d 'Attach a file, e.g. a PDF, as a file part (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l audio -d 'Attach a WAV or MP3 file as input audio (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l audio-format -d 'Spoken output format, e.g. wav or mp3.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l audio-out -d 'Write the spoken answer to FILE.' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l audio-voice -d 'Voice for spoken output, e.g. alloy.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l clipboard -d 'Attach the image on the clipboard.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l code -d 'Ask for code only, in one block (implies -x).'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l connect-timeout -d 'Connect timeout [default: 10].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s c -l continue -d 'Continue the most recent conversation.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l copy -d 'Also copy the answer (with -x, its code) to the clipboard.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l debug -d 'Show tracebacks for errors.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l dry-run -d 'Print the request as it would be sent (JSON on stdout; URL and headers on stderr), and send nothing.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s e -l editor -d 'Write the prompt in $VISUAL or $EDITOR (the prompt words start it).'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s x -l extract -d 'Print only the answer\'s code blocks, once the answer is complete.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l extract-last -d 'Print only the answer\'s last code block (implies -x).'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s f -l file -d 'Inline a text file (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l functions -d 'Every public function in the file becomes a tool that runs (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s H -l header -d 'Extra request header (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s h -l help -d 'Show this message and exit.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s i -l image -d 'Attach an image (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l image-detail -d 'Image detail level.' -x -a 'low high auto'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l insecure -d 'Do not check TLS certificates (a warning says so).'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l lang -d 'The language --code asks for, e.g. python.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l logit-bias -d 'Token bias, -100 to 100 (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l logprobs -d 'Ask for log probabilities.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-attachment-mb -d 'Largest file or image accepted.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-tokens -d 'Most tokens to generate.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-tool-result-kb -d 'Most of one tool result sent back to the model; the rest is cut.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-tool-rounds -d 'Most rounds of tool calls before chatcli stops.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l mcp -d 'Tools of the MCP server this command starts (stdio; repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l mcp-url -d 'Tools of the MCP server at this URL (streamable HTTP; repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l messages -d 'Start from a JSON array of messages (\'-\' for stdin).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l metadata -d 'Metadata to store with it (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l modalities -d 'Output modalities, e.g. text and audio (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s n -d 'Number of choices.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l no-history -d 'Do not keep this exchange in the history.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l notify -d 'Ring the bell (and notify the desktop) when the answer or a tool question arrives.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l prediction -d 'Predicted output (text of FILE) to speed up edits.' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l reasoning -d 'Show the model\'s thinking.' -x -a 'auto show hide'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l reasoning-effort -d 'Reasoning effort.' -x -a 'low medium high'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l redact-secrets -d 'Replace credentials found in what is sent by placeholders.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l response-format -d 'Response format.' -x -a 'text json_object'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l retries -d 'Retries before the answer starts [default: 2].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l schema -d 'JSON Schema for structured output (strict).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l seed -d 'Sampling seed.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l service-tier -d 'Service tier, e.g. auto, default, flex.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l stop -d 'Stop sequence (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l store -l no-store -d 'Ask the server to store (or not) the completion.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l stream -l no-stream -d 'Stream the answer.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l strict-params -d 'Send every field as given; never drop or rename one.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s s -l system -d 'System message.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s t -l temperature -d 'Sampling temperature (0-2).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l thinking -l no-thinking -d 'Ask for thinking on or off, in the model\'s dialect (default: not sent).'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l timeout -d 'Read timeout [default: 600].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l tool-choice -d 'Tool choice.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l tool-cmd -d 'Tool NAME (schema from --tools) runs COMMAND: arguments as JSON on stdin, result from stdout (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l tool-env -d 'A key variable tools may still see (they see none by default; repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l tool-timeout -d 'Time limit of one tool call.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l tools -d 'JSON array of tool definitions.' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l top-logprobs -d 'Alternatives per token (0-20).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l top-p -d 'Nucleus sampling (0-1).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s u -l usage -d 'Print token usage and timing to stderr.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l user -d 'End-user identifier.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s v -l verbose -d 'Log the request and response headers to stderr.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l video -d 'Attach a video by URL (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l web-search -d 'Search the web, with this context size.' -x -a 'low medium high'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l yes -d 'Run every tool call without asking.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l allow-secrets -d 'Send credentials found in what is sent, without asking.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l approve -d 'Run calls of this tool without asking (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l attach -d 'Attach a file, e.g. a PDF, as a file part (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l audio -d 'Attach a WAV or MP3 file as input audio (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l audio-format -d 'Spoken output format, e.g. wav or mp3.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l audio-out -d 'Write the spoken answer to FILE.' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l audio-voice -d 'Voice for spoken output, e.g. alloy.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l clipboard -d 'Attach the image on the clipboard.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l code -d 'Ask for code only, in one block (implies -x).'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l connect-timeout -d 'Connect timeout [default: 10].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s c -l continue -d 'Continue the most recent conversation.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l copy -d 'Also copy the answer (with -x, its code) to the clipboard.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l debug -d 'Show tracebacks for errors.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l dry-run -d 'Print the request as it would be sent (JSON on stdout; URL and headers on stderr), and send nothing.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s e -l editor -d 'Write the prompt in $VISUAL or $EDITOR (the prompt words start it).'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s x -l extract -d 'Print only the answer\'s code blocks, once the answer is complete.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l extract-last -d 'Print only the answer\'s last code block (implies -x).'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s f -l file -d 'Inline a text file (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l force -d 'Let --save replace a template of the same name.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l functions -d 'Every public function in the file becomes a tool that runs (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s H -l header -d 'Extra request header (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s i -l image -d 'Attach an image (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l image-detail -d 'Image detail level.' -x -a 'low high auto'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l insecure -d 'Do not check TLS certificates (a warning says so).'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l lang -d 'The language --code asks for, e.g. python.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l logit-bias -d 'Token bias, -100 to 100 (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l logprobs -d 'Ask for log probabilities.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l max-attachment-mb -d 'Largest file or image accepted.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l max-tokens -d 'Most tokens to generate.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l max-tool-result-kb -d 'Most of one tool result sent back to the model; the rest is cut.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l max-tool-rounds -d 'Most rounds of tool calls before chatcli stops.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l mcp -d 'Tools of the MCP server this command starts (stdio; repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l mcp-url -d 'Tools of the MCP server at this URL (streamable HTTP; repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l messages -d 'Start from a JSON array of messages (\'-\' for stdin).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l metadata -d 'Metadata to store with it (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l modalities -d 'Output modalities, e.g. text and audio (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s n -d 'Number of choices.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l no-history -d 'Do not keep this exchange in the history.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l notify -d 'Ring the bell (and notify the desktop) when the answer or a tool question arrives.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s p -l param -d 'Fill the template\'s variable NAME (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l prediction -d 'Predicted output (text of FILE) to speed up edits.' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l reasoning -d 'Show the model\'s thinking.' -x -a 'auto show hide'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l reasoning-effort -d 'Reasoning effort.' -x -a 'low medium high'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l redact-secrets -d 'Replace credentials found in what is sent by placeholders.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l response-format -d 'Response format.' -x -a 'text json_object'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l retries -d 'Retries before the answer starts [default: 2].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l save -d 'Save this invocation as the template NAME instead of sending it.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l schema -d 'JSON Schema for structured output (strict).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l seed -d 'Sampling seed.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l service-tier -d 'Service tier, e.g. auto, default, flex.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l stop -d 'Stop sequence (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l store -l no-store -d 'Ask the server to store (or not) the completion.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l stream -l no-stream -d 'Stream the answer.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l strict-params -d 'Send every field as given; never drop or rename one.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s s -l system -d 'System message.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s t -l temperature -d 'Sampling temperature (0-2).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s T -l template -d 'Apply the template NAME (see `chatcli templates list`).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l thinking -l no-thinking -d 'Ask for thinking on or off, in the model\'s dialect (default: not sent).'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l timeout -d 'Read timeout [default: 600].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l tool-choice -d 'Tool choice.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l tool-cmd -d 'Tool NAME (schema from --tools) runs COMMAND: arguments as JSON on stdin, result from stdout (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l tool-env -d 'A key variable tools may still see (they see none by default; repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l tool-timeout -d 'Time limit of one tool call.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l tools -d 'JSON array of tool definitions.' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l top-logprobs -d 'Alternatives per token (0-20).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l top-p -d 'Nucleus sampling (0-1).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s u -l usage -d 'Print token usage and timing to stderr.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l user -d 'End-user identifier.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s v -l verbose -d 'Log the request and response headers to stderr.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l video -d 'Attach a video by URL (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l web-search -d 'Search the web, with this context size.' -x -a 'low medium high'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l yes -d 'Run every tool call without asking.'
 
 # chatcli chat
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l allow-secrets -d 'Send credentials found in what is sent, without asking.'
@@ -127,6 +132,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -s x -l extract -d 'Pr
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l extract-last -d 'Print only the answer\'s last code block (implies -x).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s f -l file -d 'Inline a text file (repeatable).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l force -d 'Let --save replace a template of the same name.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l functions -d 'Every public function in the file becomes a tool that runs (repeatable).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s H -l header -d 'Extra request header (repeatable).' -x
@@ -155,6 +161,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l notify -d 'Ring the
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s p -l param -d 'Fill the template\'s variable NAME (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l prediction -d 'Predicted output (text of FILE) to speed up edits.' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
@@ -163,6 +170,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l reasoning-effort -d
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l redact-secrets -d 'Replace credentials found in what is sent by placeholders.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l response-format -d 'Response format.' -x -a 'text json_object'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l retries -d 'Retries before the answer starts [default: 2].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l save -d 'Save this invocation as the template NAME instead of sending it.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l schema -d 'JSON Schema for structured output (strict).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l seed -d 'Sampling seed.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l service-tier -d 'Service tier, e.g. auto, default, flex.' -x
@@ -172,6 +180,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l stream -l no-stream
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l strict-params -d 'Send every field as given; never drop or rename one.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s s -l system -d 'System message.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s t -l temperature -d 'Sampling temperature (0-2).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s T -l template -d 'Apply the template NAME (see `chatcli templates list`).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l thinking -l no-thinking -d 'Ask for thinking on or off, in the model\'s dialect (default: not sent).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l timeout -d 'Read timeout [default: 600].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tool-choice -d 'Tool choice.' -x
@@ -317,3 +326,27 @@ complete -c chatcli -n '__fish_seen_subcommand_from models; and __fish_seen_subc
 # chatcli shell-integration
 complete -c chatcli -n '__fish_seen_subcommand_from shell-integration' -s h -l help -d 'Show this message and exit.'
 complete -c chatcli -n '__fish_seen_subcommand_from shell-integration' -a 'bash zsh fish'
+
+# chatcli templates
+complete -c chatcli -n '__fish_seen_subcommand_from templates; and not __fish_seen_subcommand_from delete edit list path show' -a delete -d 'Delete one of your templates.'
+complete -c chatcli -n '__fish_seen_subcommand_from templates; and not __fish_seen_subcommand_from delete edit list path show' -a edit -d 'Edit a template in $VISUAL or $EDITOR (a new one, or your copy of a built-in one); it is saved once it reads as a template.'
+complete -c chatcli -n '__fish_seen_subcommand_from templates; and not __fish_seen_subcommand_from delete edit list path show' -a list -d 'List templates: name, description, and whether it is yours or built in.'
+complete -c chatcli -n '__fish_seen_subcommand_from templates; and not __fish_seen_subcommand_from delete edit list path show' -a path -d 'Print the directory your templates live in.'
+complete -c chatcli -n '__fish_seen_subcommand_from templates; and not __fish_seen_subcommand_from delete edit list path show' -a show -d 'Print a template\'s file and the messages it makes.'
+complete -c chatcli -n '__fish_seen_subcommand_from templates; and not __fish_seen_subcommand_from delete edit list path show' -s h -l help -d 'Show this message and exit.'
+
+# chatcli templates delete
+complete -c chatcli -n '__fish_seen_subcommand_from templates; and __fish_seen_subcommand_from delete' -s h -l help -d 'Show this message and exit.'
+
+# chatcli templates edit
+complete -c chatcli -n '__fish_seen_subcommand_from templates; and __fish_seen_subcommand_from edit' -s h -l help -d 'Show this message and exit.'
+
+# chatcli templates list
+complete -c chatcli -n '__fish_seen_subcommand_from templates; and __fish_seen_subcommand_from list' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n '__fish_seen_subcommand_from templates; and __fish_seen_subcommand_from list' -l json -d 'Print JSON.'
+
+# chatcli templates path
+complete -c chatcli -n '__fish_seen_subcommand_from templates; and __fish_seen_subcommand_from path' -s h -l help -d 'Show this message and exit.'
+
+# chatcli templates show
+complete -c chatcli -n '__fish_seen_subcommand_from templates; and __fish_seen_subcommand_from show' -s h -l help -d 'Show this message and exit.'

@@ -193,6 +193,26 @@ def test_config_show_and_the_other_commands(tmp_path: Path) -> None:
         clean(result.stdout, result.stderr)
 
 
+def hostile_template() -> str:
+    """A template of the user's whose every text holds the hostile sequences."""
+    directory = Path(os.environ["CHATCLI_CONFIG_DIR"]) / "templates"
+    directory.mkdir(parents=True, exist_ok=True)
+    toml_h = json.dumps(UTF8_H)
+    (directory / "hostile.toml").write_text(
+        f"description = {toml_h}\nsystem = {toml_h}\nprompt = {toml_h}\n", encoding="utf-8")
+    return "hostile"
+
+
+def test_templates_commands() -> None:
+    name = hostile_template()
+    for args in (["templates", "list"], ["templates", "list", "--json"],
+                 ["templates", "show", name], ["templates", "path"],
+                 ["templates", "edit", name], ["templates", "delete", name]):
+        result = run_cli(args, env={**TERMINAL, "EDITOR": "true", "VISUAL": ""})
+        assert result.exit_code == 0, (args, result.stderr)
+        clean(result.stdout, result.stderr)
+
+
 def test_doctor_in_both_shapes(fakeapi: FakeAPI) -> None:
     for as_json in ([], ["--json"]):
         fakeapi.add(JSON(models([H])), path=MODELS_PATH)
@@ -221,12 +241,14 @@ REPL_LINES = [
     "/copy code", "/extract", "/extract 1 {extract}", "/retry", "/undo", "/clear",
     "/nosuchcommand", "/paste",
     "/image /nonexistent.png", "/attach {attach}", "hello again", "/history", "/load {cid}",
-    "/system", "/save {save}", "/model m", "/exit",
+    "/system", "/save {save}", "/model m", "/templates", "/template hostile", "/template",
+    "/exit",
 ]
 
 
 def test_every_repl_command(seeded: tuple[FakeAPI, str], tmp_path: Path) -> None:
     fakeapi, conversation = seeded
+    hostile_template()
     for _ in range(3):
         fakeapi.add(hostile_answer())
     attach = tmp_path / "notes.txt"
@@ -263,7 +285,8 @@ def test_repl_completion_and_toolbar_never_carry_control_characters(fakeapi: Fak
 COVERED = {"ask", "chat", "models", "models show", "history list", "history show",
            "history search", "history export", "history delete", "history path",
            "config show", "config forget-drops", "doctor", "completion", "cmd",
-           "shell-integration"}
+           "shell-integration", "templates list", "templates show", "templates edit",
+           "templates path", "templates delete"}
 
 
 def command_paths() -> set[str]:

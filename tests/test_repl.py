@@ -621,7 +621,7 @@ def test_completion_of_commands_models_words_and_paths(fakeapi: FakeAPI, tmp_pat
         assert complete(completer, "/") == [f"/{name}" for name in (
             "help", "model", "system", "set", "unset", "attach", "image", "paste", "clear", "undo",
             "retry", "history", "load", "save", "copy", "extract", "usage", "reasoning", "tools",
-            "exit")]
+            "template", "templates", "exit")]
         assert complete(completer, "/re") == ["/retry", "/reasoning"]
         assert fakeapi.requests == []  # the models are fetched only when needed
         assert complete(completer, "/model gpt") == ["gpt-a", "gpt-b"]

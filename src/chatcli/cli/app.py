@@ -18,6 +18,7 @@ from chatcli.cli.app_ask import ask, endpoint
 from chatcli.cli.app_endpoint import doctor, models_app
 from chatcli.cli.app_history import history_app
 from chatcli.cli.app_shell import cmd, shell_integration
+from chatcli.cli.app_templates import templates_app
 from chatcli.cli.command_words import command_line
 from chatcli.cli.guard import guarded
 from chatcli.cli.help_sections import SectionedCommand
@@ -58,6 +59,7 @@ config_app = typer.Typer(help="Inspect the resolved configuration.", rich_markup
 app.add_typer(config_app, name="config")
 app.add_typer(history_app, name="history")
 app.add_typer(models_app, name="models")
+app.add_typer(templates_app, name="templates")
 app.command()(doctor)
 app.command()(cmd)
 app.command("shell-integration")(shell_integration)

@@ -51,6 +51,17 @@ def ask(
         show_default=False)] = None,
     system: Annotated[str | None, typer.Option(
         "-s", "--system", metavar="TEXT", help="System message.")] = None,
+    template: Annotated[str | None, typer.Option(
+        "-T", "--template", metavar="NAME",
+        help="Apply the template NAME (see `chatcli templates list`).")] = None,
+    param: Annotated[list[str] | None, typer.Option(
+        "-p", "--param", metavar="NAME VALUE",
+        help="Fill the template's variable NAME (repeatable).")] = None,
+    save: Annotated[str | None, typer.Option(
+        "--save", metavar="NAME",
+        help="Save this invocation as the template NAME instead of sending it.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Let --save replace a template of the same name.")] = False,
     file: Annotated[list[Path] | None, typer.Option(
         "-f", "--file", metavar="PATH", help="Inline a text file (repeatable).")] = None,
     image: Annotated[list[str] | None, typer.Option(
@@ -245,7 +256,9 @@ def ask(
         from chatcli.repl.prompt import run_chat as run
 
     guarded(lambda: run(AskRequest(
-        prompt=list(prompt or []), system=system, files=[str(p) for p in file or []],
+        prompt=list(prompt or []), system=system, template=template,
+        params=[(str(pair[0]), str(pair[1])) for pair in param or []], save=save, force=force,
+        files=[str(p) for p in file or []],
         images=list(image or []), image_detail=image_detail.value if image_detail else None,
         max_attachment_mb=max_attachment_mb, messages=messages, temperature=temperature,
         top_p=top_p, max_tokens=max_tokens, max_completion_tokens=max_completion_tokens, n=n,

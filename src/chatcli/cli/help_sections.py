@@ -8,13 +8,17 @@ written, never rewrapped.
 
 from __future__ import annotations
 
+from typing import Any
+
 from typer._click import Context, HelpFormatter
+from typer._click.types import Tuple
 from typer.core import TyperCommand
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Input": ("editor", "system", "file", "image", "image_detail", "max_attachment_mb", "audio",
               "attach", "file_id", "video", "clipboard", "messages", "redact_secrets",
               "allow_secrets"),
+    "Templates": ("template", "param", "save", "force"),
     "Model and request": ("model", "temperature", "top_p", "max_tokens",
                           "max_completion_tokens", "n", "stop", "presence_penalty",
                           "frequency_penalty", "logit_bias", "seed", "user", "reasoning_effort",
@@ -51,8 +55,18 @@ def section_of(name: str | None) -> str:
     return next((title for title, names in SECTIONS.items() if name in names), OTHER)
 
 
+PAIRS = ("param",)  # options that take two values (-p NAME VALUE), which Typer cannot spell
+
+
 class SectionedCommand(TyperCommand):
     """A command whose help lists its options by section, then a few examples."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.name in PAIRS:
+                param.nargs = 2
+                param.type = Tuple([str, str])
 
     def format_options(self, ctx: Context, formatter: HelpFormatter) -> None:
         arguments: list[tuple[str, str]] = []

@@ -1,7 +1,9 @@
 """Resolved settings, and where each value came from.
 
 Layers, lowest first: defaults < ``OPENAI_*`` variables < the config file's
-top level < the chosen profile < ``CHATCLI_*`` variables < flags. The generic
+top level < the chosen profile < ``CHATCLI_*`` variables < the template in use
+(its ``model``, ``params`` and ``profile``: chosen for this one run, it says more
+than a variable set for every run) < flags. The generic
 ``OPENAI_*`` variables sit below a profile, and ``OPENAI_API_KEY`` goes only to
 OpenAI or to ``OPENAI_BASE_URL`` (``api_keys``), so that choosing another
 gateway never sends it the OpenAI key. Every value is type-checked
@@ -18,7 +20,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from chatcli.config.files import read_config_file
 from chatcli.config.keys import KEY_VARIABLES, resolve_key
+from chatcli.config.process import editor_command, terminal_variables, user_shell
 from chatcli.config.types import CHECKS, check_settings
 from chatcli.dotted import deep_merge
 from chatcli.errors import ConfigError
@@ -32,6 +36,7 @@ PROFILE_KEYS = frozenset(
     {"base_url", "api_key", "api_key_env", "api_key_cmd", "model", "headers", "params",
      "extra_body", "timeout", "connect_timeout", "retries", "include_usage", "history",
      "thinking_style", "max_time", "secret_scan", "tool_env", "notify_after", "aliases",
+     "system", "template",
      *("functions", "tool_cmds", "tools", "approve", "mcp", "mcp_urls")}
 )
 
@@ -50,6 +55,8 @@ class Settings:
     model_alias: str | None = None  # what -m (or the config) said, when it was an alias
     aliases: Mapping[str, str] = field(default_factory=dict)  # [aliases], a profile's over
     profile: str | None = None
+    system: str | None = None  # a profile's default system prompt
+    template: str | None = None  # a profile's default template
     headers: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
     extra_body: Mapping[str, Any] = field(default_factory=dict)
@@ -102,30 +109,13 @@ def _directory(env: Mapping[str, str] | None, own: str, xdg: str, home_default: 
     return Path.home() / home_default / "chatcli"
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    """The parsed ``config.toml``, or an empty table when there is none."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
-    import tomllib  # only when there is a file: start-up counts
-
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    except RecursionError:
-        raise ConfigError(f"{path}: nested too deeply to read") from None
-
-
 def load_settings(
-    flags: Mapping[str, Any], env: Mapping[str, str] | None = None
+    flags: Mapping[str, Any], env: Mapping[str, str] | None = None,
+    template: tuple[str, Mapping[str, Any]] | None = None,
 ) -> Settings:
-    """Merge every layer; ``flags`` holds only the options the user gave (others None)."""
+    """Merge every layer; ``flags`` holds only the options the user gave (others None);
+    ``template``: the name of the template in use and its settings (``model``,
+    ``params``, ``profile``)."""
     env = os.environ if env is None else env
     path = config_dir(env) / "config.toml"
     document = read_config_file(path)
@@ -135,12 +125,16 @@ def load_settings(
     ]
     profiles = document.get("profiles", {})
     checked = {name: _table(table, path, name) for name, table in profiles.items()}
-    profile, profile_source = _pick_profile(flags, env, document)
+    profile, profile_source = _pick_profile(flags, env, document, template)
     if profile is not None:
         if profile not in checked:
             raise ConfigError(f"profile {profile!r} is not defined in {path}")
         layers.append((f"profile {profile}", checked[profile]))
     layers.append(("env", _chatcli_env(env)))
+    if template is not None:
+        name, table = template
+        layers.append((f"template {name}", {k: table[k] for k in ("model", "params")
+                                            if k in table}))
     layers.append(("flag", {k: v for k, v in flags.items() if v is not None}))
 
     values: dict[str, Any] = {}
@@ -255,10 +249,13 @@ def _chatcli_env(env: Mapping[str, str]) -> _EnvLayer:
 
 
 def _pick_profile(
-    flags: Mapping[str, Any], env: Mapping[str, str], document: Mapping[str, Any]
+    flags: Mapping[str, Any], env: Mapping[str, str], document: Mapping[str, Any],
+    template: tuple[str, Mapping[str, Any]] | None,
 ) -> tuple[str | None, str]:
     if flags.get("profile"):
         return str(flags["profile"]), "flag"
+    if template is not None and template[1].get("profile"):
+        return str(template[1]["profile"]), f"template {template[0]}"
     if env.get("CHATCLI_PROFILE"):
         return env["CHATCLI_PROFILE"], "env CHATCLI_PROFILE"
     default = document.get("default_profile")
@@ -351,6 +348,8 @@ def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         model_alias=values.get("model_alias"),
         aliases=dict(values.get("aliases") or {}),
         profile=values.get("profile"),
+        system=values.get("system"),
+        template=values.get("template"),
         headers=dict(values.get("headers", {})),
         params=dict(values.get("params", {})),
         extra_body=dict(values.get("extra_body", {})),
@@ -375,17 +374,5 @@ def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
     )
 
 
-def terminal_variables() -> dict[str, str]:
-    """The variables that say whether a stream counts as a terminal, as Rich reads them."""
-    return {name: os.environ[name] for name in ("TTY_COMPATIBLE", "FORCE_COLOR")
-            if name in os.environ}
-
-
-def user_shell() -> str | None:
-    """``$SHELL``: the shell a generated command is written for and run in."""
-    return os.environ.get("SHELL") or None
-
-
-def editor_command() -> str:
-    """``$VISUAL``, else ``$EDITOR``, else ``vi``: the editor ``-e`` opens."""
-    return os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+__all__ = ["Settings", "config_dir", "data_dir", "editor_command", "load_settings",
+           "read_config_file", "terminal_variables", "user_shell", "withhold_variables"]

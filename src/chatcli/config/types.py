@@ -87,7 +87,7 @@ CHECKS: dict[str, Check] = {
     "base_url": _url, "api_key": _string, "api_key_env": _string, "api_key_cmd": _string,
     "model": _string, "headers": _headers, "params": _table, "extra_body": _table,
     "timeout": _seconds, "connect_timeout": _seconds, "max_time": _seconds, "retries": _count,
-    "notify_after": _seconds, "aliases": _aliases,
+    "notify_after": _seconds, "aliases": _aliases, "system": _string, "template": _string,
     "include_usage": _boolean, "history": _boolean,
     "thinking_style": _one_of(*THINKING_STYLES), "secret_scan": _one_of(*SECRET_SCAN_MODES),
     "functions": _strings, "tool_cmds": _strings, "approve": _strings, "mcp": _strings,

@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 import shlex
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from chatcli.dotted import MISSING, deep_merge, lookup, without
 from chatcli.errors import ChatcliError, UsageError
 from chatcli.protocol.messages import Message, options_to_fields
 from chatcli.repl.exchange import exchange, send
+from chatcli.repl.registry import COMMANDS, Command, command
 from chatcli.session.conversation import Resumed, load_messages
 from chatcli.session.extract import code_block
 
@@ -28,24 +28,9 @@ if TYPE_CHECKING:
     from chatcli.repl.session import ChatSession
 
 
-class Command(NamedTuple):
-    args: str
-    help: str
-    run: Callable[[ChatSession, str], None] | None  # None: /exit, which the loop handles
-
-
-COMMANDS: dict[str, Command] = {}
 KEYS_HELP = ("keys: Enter sends · Alt-Enter or Ctrl-J: new line · Ctrl-X Ctrl-E: edit in $EDITOR"
              " · Ctrl-R: search input history · Ctrl-C: cancel · Ctrl-D: leave")
 HISTORY_LIMIT = 20
-
-
-def command(name: str, args: str, help: str) -> Callable[[Callable[[ChatSession, str], None]],
-                                                         Callable[[ChatSession, str], None]]:
-    def register(run: Callable[[ChatSession, str], None]) -> Callable[[ChatSession, str], None]:
-        COMMANDS[name] = Command(args, help, run)
-        return run
-    return register
 
 
 @command("help", "", "list the commands and keys")
@@ -58,11 +43,7 @@ def show_help(session: ChatSession, arg: str) -> None:
 @command("model", "[NAME]", "switch the model; without NAME, show it")
 def set_model(session: ChatSession, arg: str) -> None:
     if arg:
-        model = session.settings.aliases.get(arg, arg)  # an alias names the model it stands for
-        session.settings = replace(session.settings, model=model,
-                                   model_alias=arg if model != arg else None)
-        session.fields.pop("model", None)  # -o model=… would hide the choice
-        session.removed = [p for p in session.removed if p != ["model"]]
+        session.use_model(arg)
     alias = session.settings.model_alias
     shown = f" (alias {alias})" if alias and session.model == session.settings.model else ""
     session.say(f"model: {session.model}{shown}")
@@ -75,14 +56,7 @@ def set_system(session: ChatSession, arg: str) -> None:
     if not arg:
         session.say(str(messages[0].get("content")) if has_system else "(no system message)")
         return
-    system = {"role": "system", "content": arg}
-    if has_system:
-        messages[0] = system
-    else:
-        messages.insert(0, system)
-    if session.recorder is not None:
-        session.recorder.put_system(system)  # stored as it will be sent: first
-        session.say_if_not_saved()
+    session.set_system(arg)
     session.say("system message set")
 
 
@@ -347,7 +321,10 @@ def list_tools(session: ChatSession, arg: str) -> None:
     session.say(describe_tools(session.tools))
 
 
+from chatcli.repl import template_commands  # noqa: E402  - /template, /templates: in /help here
+
 COMMANDS["exit"] = Command("", "leave (Ctrl-D does too)", None)
+__all__ = ["COMMANDS", "handle", "template_commands"]
 
 
 def _words(arg: str, usage: str) -> list[str]:

@@ -28,8 +28,14 @@ from chatcli.session.output import make_renderer, report_outcome, save_audio
 def send(session: ChatSession, text: str) -> None:
     """Send ``text`` and what is queued (piped text, /attach, /image) as a user message,
     once the secret check lets it go; held back, the line returns to the prompt."""
+    message_text = text
+    if session.template_prompt is not None:  # the template's prompt takes the message in
+        from chatcli.session.templates import with_input
+
+        message_text = with_input(session.template_prompt, text)
     try:
-        pieces, note = check([Piece("the message", text), *session.queued_text], session.secrets)
+        pieces, note = check([Piece("the message", message_text), *session.queued_text],
+                             session.secrets)
     except UsageError:
         session.pending_input = text  # nothing typed is lost; the attachments stay queued
         raise

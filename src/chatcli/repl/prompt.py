@@ -59,6 +59,10 @@ class ChatCompleter(Completer):
     def _choices(self, name: str) -> list[tuple[str, str]]:
         if name == "model":
             return [(model, "") for model in self.session.model_names()]
+        if name == "template":
+            from chatcli.repl.template_commands import template_names
+
+            return template_names()
         if name == "load" and self.session.store is not None:
             return [(c.id, c.title) for c in self.session.store.conversations(HISTORY_LIMIT)]
         words = {"reasoning": ("show", "hide"), "copy": ("code",)}.get(name, ())
@@ -152,7 +156,7 @@ def run_chat(request: AskRequest, env: Environment | None = None) -> None:
     if request.copy or request.editor:
         raise UsageError("--copy and --editor are for one answer (chatcli ask)",
                          hint="In chat, /copy copies the last answer.")
-    if request.dry_run:  # the first turn is the one-shot request: shown the same way
+    if request.dry_run or request.save is not None:  # as the one-shot command does them
         from chatcli.session.ask import run_ask
 
         run_ask(request, env)

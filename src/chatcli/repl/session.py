@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from chatcli.config import Settings
@@ -24,6 +24,7 @@ from chatcli.session.environment import Environment
 from chatcli.session.fields import request_fields
 from chatcli.session.options import AskRequest
 from chatcli.session.outgoing import Piece, SecretPolicy
+from chatcli.session.templates import resolve
 
 if TYPE_CHECKING:
     from chatcli.endpoint.client import ChatClient
@@ -67,6 +68,8 @@ class ChatSession:
     tools: ReplTools | None = None  # None: no tool runs here, and every exchange is one turn
     sent: list[Message] | None = field(default=None, repr=False)  # the last request's messages
     turns: list[TurnResult] = field(default_factory=list, repr=False)  # this exchange's
+    template: str | None = None  # -T or /template: the template in use
+    template_prompt: str | None = None  # its prompt, which each message goes into
 
     def body(self) -> dict[str, Any]:
         """The request the conversation would go out in now."""
@@ -111,6 +114,25 @@ class ChatSession:
             self.models = sorted(str(e["id"]) for e in data.get("data") or []
                                  if isinstance(e, dict) and "id" in e and is_safe(str(e["id"])))
         return self.models
+
+    def use_model(self, name: str) -> None:
+        """Switch the model; an alias names the model it stands for."""
+        model = self.settings.aliases.get(name, name)
+        self.settings = replace(self.settings, model=model,
+                                model_alias=name if model != name else None)
+        self.fields.pop("model", None)  # -o model=… would hide the choice
+        self.removed = [p for p in self.removed if p != ["model"]]
+
+    def set_system(self, text: str) -> None:
+        """The system message, first in the conversation; stored as it will be sent."""
+        system: Message = {"role": "system", "content": text}
+        if self.messages and self.messages[0].get("role") == "system":
+            self.messages[0] = system
+        else:
+            self.messages.insert(0, system)
+        if self.recorder is not None:
+            self.recorder.put_system(system)
+            self.say_if_not_saved()
 
     def say(self, text: str) -> None:
         self.env.stdout.write(text + "\n")
@@ -162,11 +184,12 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
     from chatcli.session.inputs import gather
     from chatcli.session.tooling import merged_tool_options
 
-    settings = env.settings(request.flags)
+    request, settings, template = resolve(request, env)
     resumed = continued(settings, env, request)
     tools = None
     try:
-        settings = continued_settings(settings, env, request.flags, resumed.conversation)
+        settings = continued_settings(settings, env, request.flags, resumed.conversation,
+                                      template)
         fields = request_fields(merged_tool_options(request, settings))
         tools = tools_for(request, settings, fields, env)
         policy = _secret_policy(request, settings, env)
@@ -202,7 +225,8 @@ def _opened(request: AskRequest, env: Environment, settings: Settings, fields: d
             verbose=request.verbose,
             trace_id=request.trace_id, max_bytes=max_bytes, image_detail=request.image_detail,
             queued_text=queued, queued_parts=gathered.parts, tools=tools, secrets=policy,
-            audio_out=request.audio_out,
+            audio_out=request.audio_out, template=request.template,
+            template_prompt=request.template_prompt,
             notifier=notifier_for(env, request.notify, settings.notify_after))
         if session.notifier is not None and tools is not None and tools.approval.ask:
             session.notifier.announce_questions(tools.approval)  # the bell before a tool question

@@ -22,6 +22,7 @@ from chatcli.session.inputs import gather_messages
 from chatcli.session.options import AskRequest
 from chatcli.session.outgoing import terminal_policy
 from chatcli.session.output import make_renderer, report_outcome, save_audio
+from chatcli.session.templates import resolve
 from chatcli.session.tooling import has_runnable_tools
 
 if TYPE_CHECKING:
@@ -33,11 +34,17 @@ if TYPE_CHECKING:
 def run_ask(request: AskRequest, env: Environment | None = None) -> None:
     env = env or Environment.from_process()
     check_extract(request)
-    settings = env.settings(request.flags)
+    if request.save is not None:
+        from chatcli.session.template_save import save_template
+
+        save_template(request, env)
+        return
+    request, settings, template = resolve(request, env)
     resumed = continued(settings, env, request)
     mcp_tools = None
     try:
-        settings = continued_settings(settings, env, request.flags, resumed.conversation)
+        settings = continued_settings(settings, env, request.flags, resumed.conversation,
+                                      template)
         if (settings.functions or settings.tool_cmds or settings.tools or settings.approve
                 or settings.mcp or settings.mcp_urls):
             from chatcli.session.tooling import merged_tool_options

@@ -96,10 +96,12 @@ def continued(settings: Settings, env: Environment, request: AskRequest) -> Resu
 
 
 def continued_settings(settings: Settings, env: Environment, flags: Mapping[str, Any],
-                       conversation: Conversation | None) -> Settings:
+                       conversation: Conversation | None,
+                       template: tuple[str, Mapping[str, Any]] | None = None) -> Settings:
     """The settings a continued conversation goes on with: its own profile, base URL and
-    model, unless a flag says otherwise (``-P`` brings that profile's URL and model)."""
-    if conversation is None or settings.sources.get("profile") == "flag":
+    model, unless a flag (or the template in use) says otherwise (``-P`` brings that
+    profile's URL and model)."""
+    if conversation is None or _chosen(settings.sources.get("profile")):
         return settings
     wanted: dict[str, Any] = {}
     if conversation.profile and conversation.profile != settings.profile:
@@ -108,12 +110,12 @@ def continued_settings(settings: Settings, env: Environment, flags: Mapping[str,
             settings.base_url is None
             or conversation.base_url != without_userinfo(settings.base_url)):
         wanted["base_url"] = conversation.base_url
-    if conversation.model and settings.sources.get("model") != "flag":
+    if conversation.model and not _chosen(settings.sources.get("model")):
         wanted["model"] = conversation.model
     if not wanted:
         return settings
     try:
-        continued = env.settings({**flags, **wanted})
+        continued = env.settings({**flags, **wanted}, template=template)
     except ConfigError as exc:
         env.warn(f"conversation {conversation.id} cannot go on as it was made ({exc});"
                  " it goes on with the current settings")
@@ -121,6 +123,11 @@ def continued_settings(settings: Settings, env: Environment, flags: Mapping[str,
     if continued.base_url == without_userinfo(settings.base_url or "") and settings.base_url:
         continued = replace(continued, base_url=settings.base_url)  # keep its credentials
     return continued
+
+
+def _chosen(source: str | None) -> bool:
+    """Whether a setting was chosen for this run (a flag, the template), not by default."""
+    return source is not None and (source == "flag" or source.startswith("template "))
 
 
 def load_messages(store: HistoryStore, conversation_id: str,

@@ -88,11 +88,14 @@ class Environment:
     def warn(self, message: str) -> None:
         self.log(f"chatcli: warning: {message}")
 
-    def settings(self, flags: Mapping[str, Any]) -> Settings:
-        """Settings for these flags, with any warning about them said once, here."""
+    def settings(self, flags: Mapping[str, Any], *,
+                 template: tuple[str, Mapping[str, Any]] | None = None,
+                 quiet: bool = False) -> Settings:
+        """Settings for these flags (and the template in use), with any warning about them
+        said once, here (``quiet``: they were said already)."""
         from chatcli.config import load_settings
 
-        settings = load_settings(flags)
-        for warning in settings.warnings:
+        settings = load_settings(flags, template=template)
+        for warning in () if quiet else settings.warnings:
             self.warn(warning)
         return settings

@@ -51,6 +51,8 @@ def gather(request: AskRequest, env: Environment, policy: SecretPolicy, *,
     elif request.messages is not None:
         pieces["messages"] = Piece(request.messages, read_text(request.messages, "--messages"))
     pieces["prompt"] = Piece("the prompt", " ".join(request.prompt) if prompt else "")
+    if request.template_prompt is not None and prompt:
+        pieces["template"] = Piece(f"template {request.template}", request.template_prompt)
     if request.messages != "-" and piped:
         pieces["stdin"] = Piece("stdin", piped)
     for number, path in enumerate(request.files):
@@ -92,8 +94,13 @@ def _assemble(request: AskRequest, sent: dict[str, Piece],
         opening.extend(load_messages(piece.text, piece.origin))
     text = sent["prompt"].text
     blocks = [sent["stdin"].text] if "stdin" in sent and sent["stdin"].text.strip() else []
-    blocks += [piece.render() for key, piece in sent.items() if key.startswith("file ")]
     for block in blocks:
+        text = f"{text}\n\n{block}" if text else block
+    if "template" in sent:  # the prompt words and stdin are the template's {{input}}
+        from chatcli.config.templates import with_input
+
+        text = with_input(sent["template"].text, text)
+    for block in (piece.render() for key, piece in sent.items() if key.startswith("file ")):
         text = f"{text}\n\n{block}" if text else block
     parts = _parts_before_documents(request, max_bytes)
     for number, (path, data) in enumerate(documents):

@@ -18,6 +18,11 @@ class AskRequest:
     prompt: list[str]
     flags: dict[str, Any]
     system: str | None = None
+    template: str | None = None  # -T: the template applied (session.templates)
+    params: list[tuple[str, str]] = field(default_factory=list)  # -p NAME VALUE
+    template_prompt: str | None = None  # the template's prompt, variables filled
+    save: str | None = None  # --save NAME: write the invocation as a template, send nothing
+    force: bool = False  # --force: --save may replace a template of that name
     files: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
     image_detail: str | None = None
