@@ -39,7 +39,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s e -l editor -d 'Write the prompt in $VISUAL or $EDITOR (the prompt words start it).'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s x -l extract -d 'Print only the answer\'s code blocks, once the answer is complete.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l extract-last -d 'Print only the answer\'s last code block (implies -x).'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s f -l file -d 'Inline a text file (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s f -l file -d 'Inline a text file, every text file under a directory, a web page or a command\'s output (repeatable).' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l functions -d 'Every public function in the file becomes a tool that runs (repeatable).' -r -F
@@ -53,6 +53,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l logprobs -d 'Ask for log probabilities.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-attachment-mb -d 'Largest file or image accepted.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-context-kb -d 'Most text all -f sources may inline together.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-tokens -d 'Most tokens to generate.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l max-tool-result-kb -d 'Most of one tool result sent back to the model; the rest is cut.' -x
@@ -125,7 +126,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l dry-run -d 'Print t
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s e -l editor -d 'Write the prompt in $VISUAL or $EDITOR (the prompt words start it).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s x -l extract -d 'Print only the answer\'s code blocks, once the answer is complete.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l extract-last -d 'Print only the answer\'s last code block (implies -x).'
-complete -c chatcli -n '__fish_seen_subcommand_from chat' -s f -l file -d 'Inline a text file (repeatable).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s f -l file -d 'Inline a text file, every text file under a directory, a web page or a command\'s output (repeatable).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l functions -d 'Every public function in the file becomes a tool that runs (repeatable).' -r -F
@@ -139,6 +140,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l logit-bias -d 'Toke
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l logprobs -d 'Ask for log probabilities.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-attachment-mb -d 'Largest file or image accepted.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-context-kb -d 'Most text all -f sources may inline together.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tokens -d 'Most tokens to generate.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tool-result-kb -d 'Most of one tool result sent back to the model; the rest is cut.' -x

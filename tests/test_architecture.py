@@ -19,7 +19,10 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 
 # library -> the modules (relative to src/chatcli) that may import it
 ALLOWED = {
-    "httpx": {"endpoint/client.py", "endpoint/http_failures.py"},
+    "httpx": {"endpoint/client.py", "endpoint/http_failures.py",
+              "endpoint/web_page.py"},  # -f URL: the page, without the endpoint's headers
+    "bs4": {"media/html_text.py"},
+    "markdownify": {"media/html_text.py"},
     "typer": {"cli/__init__.py", "cli/app.py", "cli/app_history.py", "cli/options.py",
               "cli/completion.py", "cli/app_endpoint.py", "cli/help_sections.py",
               "cli/app_shell.py", "cli/app_ask.py"},

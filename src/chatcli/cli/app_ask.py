@@ -51,8 +51,10 @@ def ask(
         show_default=False)] = None,
     system: Annotated[str | None, typer.Option(
         "-s", "--system", metavar="TEXT", help="System message.")] = None,
-    file: Annotated[list[Path] | None, typer.Option(
-        "-f", "--file", metavar="PATH", help="Inline a text file (repeatable).")] = None,
+    file: Annotated[list[str] | None, typer.Option(
+        "-f", "--file", metavar="PATH|DIR|URL|!CMD",
+        help="Inline a text file, every text file under a directory, a web page or a"
+        " command's output (repeatable).")] = None,
     image: Annotated[list[str] | None, typer.Option(
         "-i", "--image", metavar="PATH|URL", help="Attach an image (repeatable).")] = None,
     image_detail: Annotated[Detail | None, typer.Option(
@@ -60,6 +62,9 @@ def ask(
     max_attachment_mb: Annotated[float, typer.Option(
         "--max-attachment-mb",
         callback=finite, metavar="MB", min=0, help="Largest file or image accepted.")] = 20,
+    max_context_kb: Annotated[int, typer.Option(
+        "--max-context-kb", metavar="KB", min=1,
+        help="Most text all -f sources may inline together.")] = 512,
     audio: Annotated[list[str] | None, typer.Option(
         "--audio", metavar="PATH",
         help="Attach a WAV or MP3 file as input audio (repeatable).")] = None,
@@ -245,9 +250,10 @@ def ask(
         from chatcli.repl.prompt import run_chat as run
 
     guarded(lambda: run(AskRequest(
-        prompt=list(prompt or []), system=system, files=[str(p) for p in file or []],
+        prompt=list(prompt or []), system=system, files=list(file or []),
         images=list(image or []), image_detail=image_detail.value if image_detail else None,
-        max_attachment_mb=max_attachment_mb, messages=messages, temperature=temperature,
+        max_attachment_mb=max_attachment_mb, max_context_kb=max_context_kb, messages=messages,
+        temperature=temperature,
         top_p=top_p, max_tokens=max_tokens, max_completion_tokens=max_completion_tokens, n=n,
         stop=list(stop or []), presence_penalty=presence_penalty,
         frequency_penalty=frequency_penalty, logit_bias=list(logit_bias or []), seed=seed,

@@ -12,7 +12,8 @@ from typer._click import Context, HelpFormatter
 from typer.core import TyperCommand
 
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "Input": ("editor", "system", "file", "image", "image_detail", "max_attachment_mb", "audio",
+    "Input": ("editor", "system", "file", "max_context_kb", "image", "image_detail",
+              "max_attachment_mb", "audio",
               "attach", "file_id", "video", "clipboard", "messages", "redact_secrets",
               "allow_secrets"),
     "Model and request": ("model", "temperature", "top_p", "max_tokens",

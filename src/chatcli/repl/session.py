@@ -170,7 +170,8 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
         fields = request_fields(merged_tool_options(request, settings))
         tools = tools_for(request, settings, fields, env)
         policy = _secret_policy(request, settings, env)
-        gathered = gather(request, env, policy, piped=piped, prompt=False)
+        gathered = gather(request, env, policy, piped=piped, prompt=False,
+                          settings=settings)
         if resumed.store is None:  # refused input touches no history
             resumed = open_history(settings, env, wanted=request.history)
         with _opened(request, env, settings, fields, tools, policy, gathered,

@@ -72,7 +72,8 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
         request = replace(request, prompt=[written])
     policy = terminal_policy(env, settings.secret_scan, allow=request.allow_secrets,
                              redact=request.redact_secrets)
-    new_messages = gather_messages(request, env, policy)  # refused input touches no history
+    # refused input touches no history
+    new_messages = gather_messages(request, env, policy, settings)
     if request.dry_run:
         _show(request, env, settings, fields, toolset, [*resumed.messages, *new_messages])
         return
