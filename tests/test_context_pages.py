@@ -150,7 +150,7 @@ def test_a_page_and_a_file_share_the_context_cap(fakeapi: FakeAPI, tmp_path: Any
     fakeapi.add(Raw(200, b"x" * 1000, "text/plain"), "/more.txt")
     url = page_url(fakeapi, "/more.txt")
     stderr = refused(fakeapi, "--max-context-kb", "2", "-f", str(notes), "-f", url, "read")
-    assert (f"-f {url}: the page is over the 0.5 KB that other -f sources left of"
+    assert (f"-f {url}: the page is over the 548 bytes that other -f sources left of"
             " --max-context-kb 2\n") in stderr
 
 

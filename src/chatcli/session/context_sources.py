@@ -10,6 +10,7 @@ is sent. Nothing here checks for secrets (``outgoing`` does, per fragment).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chatcli.errors import UsageError
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from chatcli.session.options import AskRequest
 
 CAP_OPTION = "--max-context-kb"
+LARGEST_SHOWN = 5  # files named when a directory is over the cap
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,9 @@ def _cap_words(budget: Budget) -> str:
 
 
 def kb(size: int) -> str:
-    """A size as people read it: "61 KB", "0.4 KB"."""
+    """A size as people read it: "61 KB", "2.4 KB", "19 bytes"."""
+    if size < 1024:
+        return f"{size} bytes"
     return f"{size / 1024:.0f} KB" if size >= 10 * 1024 else f"{size / 1024:.1f} KB"
 
 
@@ -77,6 +81,8 @@ def read_context(request: AskRequest, env: Environment, settings: Settings | Non
     for item in request.files:
         if item.startswith(("http://", "https://")):
             fragments, source = _page(item, request, env, settings, budget)
+        elif Path(item).is_dir():
+            fragments, source = _directory(item, env, budget)
         else:
             fragments, source = _file(item, request, budget)
         context.fragments += fragments
@@ -107,3 +113,25 @@ def _page(url: str, request: AskRequest, env: Environment, settings: Settings | 
     text, kind = page_text(url, page.media_type, page.charset, page.body)
     budget.take(len(page.body), url)
     return [Fragment(url, text)], f"-f {url} ({kind})"
+
+
+def _directory(given: str, env: Environment, budget: Budget) -> tuple[list[Fragment], str]:
+    """Every text file under it, one fragment each; one summary line on stderr."""
+    from chatcli.media.text_tree import text_tree
+
+    tree = text_tree(given)
+    skipped = f", {tree.skipped} skipped" if tree.skipped else ""
+    if not tree.files:
+        raise UsageError(f"-f {given}: no text files to inline{skipped}")
+    sizes = [(len(text.encode("utf-8")), label) for label, text in tree.files]
+    total = sum(size for size, _ in sizes)
+    if budget.used + total > budget.limit:
+        largest = ", ".join(f"{label} ({kb(size)})" for size, label in
+                            sorted(sizes, key=lambda pair: (-pair[0], pair[1]))[:LARGEST_SHOWN])
+        earlier = f" with {kb(budget.used)} from other -f sources" if budget.used else ""
+        raise UsageError(f"-f {given}: {len(sizes)} files, {kb(total)}, over the {budget.kb} KB"
+                         f" limit ({CAP_OPTION}){earlier}; the largest: {largest}")
+    budget.take(total, given)
+    count = f"{len(sizes)} file" + ("s" if len(sizes) != 1 else "")
+    env.log(f"chatcli: -f {given}: {count}, {kb(total)}{skipped}")
+    return [Fragment(label, text) for label, text in tree.files], f"-f {given} ({count})"
