@@ -102,7 +102,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -s v -l verbose -d 'Log the request and response headers to stderr.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l video -d 'Attach a video by URL (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l web-search -d 'Search the web, with this context size.' -x -a 'low medium high'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l yes -d 'Run every tool call without asking.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration' -l yes -d 'Run every tool call (and -f \'!COMMAND\') without asking.'
 
 # chatcli chat
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l allow-secrets -d 'Send credentials found in what is sent, without asking.'
@@ -189,7 +189,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l user -d 'End-user i
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s v -l verbose -d 'Log the request and response headers to stderr.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l video -d 'Attach a video by URL (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l web-search -d 'Search the web, with this context size.' -x -a 'low medium high'
-complete -c chatcli -n '__fish_seen_subcommand_from chat' -l yes -d 'Run every tool call without asking.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l yes -d 'Run every tool call (and -f \'!COMMAND\') without asking.'
 
 # chatcli cmd
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x

@@ -36,6 +36,7 @@ ALLOWED = {
     "mcp": {"tools/mcp.py", "tools/mcp_connection.py"},
     "subprocess": {"config/keys.py", "tools/command.py", "media/clipboard.py",
                    "session/shell_command.py",  # runs the command the user chose
+                   "session/context_command.py",  # -f '!COMMAND': the user wrote it
                    "session/notify.py",  # notify-send, osascript
                    "session/clipboard.py",  # wl-copy, xclip, pbcopy
                    "session/editor.py"},  # $VISUAL / $EDITOR

@@ -152,7 +152,7 @@ def ask(
         help="Tool NAME (schema from --tools) runs COMMAND: arguments as JSON on stdin,"
         " result from stdout (repeatable).")] = None,
     yes: Annotated[bool, typer.Option(
-        "--yes", help="Run every tool call without asking.")] = False,
+        "--yes", help="Run every tool call (and -f '!COMMAND') without asking.")] = False,
     approve: Annotated[list[str] | None, typer.Option(
         "--approve", metavar="NAME", help="Run calls of this tool without asking (repeatable).")
     ] = None,

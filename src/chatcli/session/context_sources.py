@@ -81,6 +81,8 @@ def read_context(request: AskRequest, env: Environment, settings: Settings | Non
     for item in request.files:
         if item.startswith(("http://", "https://")):
             fragments, source = _page(item, request, env, settings, budget)
+        elif item.startswith("!"):
+            fragments, source = _command(item, request, env, budget)
         elif Path(item).is_dir():
             fragments, source = _directory(item, env, budget)
         else:
@@ -135,3 +137,14 @@ def _directory(given: str, env: Environment, budget: Budget) -> tuple[list[Fragm
     count = f"{len(sizes)} file" + ("s" if len(sizes) != 1 else "")
     env.log(f"chatcli: -f {given}: {count}, {kb(total)}{skipped}")
     return [Fragment(label, text) for label, text in tree.files], f"-f {given} ({count})"
+
+
+def _command(item: str, request: AskRequest, env: Environment,
+             budget: Budget) -> tuple[list[Fragment], str]:
+    """The command's stdout, labelled ``!COMMAND`` as it was written."""
+    from chatcli.session.context_command import command_output
+
+    text = command_output(item[1:], env, yes=request.yes, max_bytes=budget.left(),
+                          over=_cap_words(budget))
+    budget.take(len(text.encode("utf-8")), f"'{item}'")
+    return [Fragment(item, text)], f"-f {item}"
