@@ -56,6 +56,7 @@ class ChatSession:
     image_detail: str | None = None
     queued_text: list[Piece] = field(default_factory=list)  # piped text, /attach, -f files
     queued_parts: list[ContentPart] = field(default_factory=list)
+    queued_sources: list[str] = field(default_factory=list)  # what each -f was, for history
     secrets: SecretPolicy = field(default_factory=SecretPolicy)
     pending_input: str = ""  # a line the secret check kept back: the next prompt's text
     audio_out: str | None = None  # --audio-out: each spoken answer is written there
@@ -203,6 +204,7 @@ def _opened(request: AskRequest, env: Environment, settings: Settings, fields: d
             verbose=request.verbose,
             trace_id=request.trace_id, max_bytes=max_bytes, image_detail=request.image_detail,
             queued_text=queued, queued_parts=gathered.parts, tools=tools, secrets=policy,
+            queued_sources=list(gathered.sources),
             audio_out=request.audio_out,
             notifier=notifier_for(env, request.notify, settings.notify_after))
         if session.notifier is not None and tools is not None and tools.approval.ask:

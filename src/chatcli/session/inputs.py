@@ -78,8 +78,9 @@ def gather(request: AskRequest, env: Environment, policy: SecretPolicy, *,
 
 
 def gather_messages(request: AskRequest, env: Environment, policy: SecretPolicy,
-                    settings: Settings | None = None) -> list[Message]:
-    """System message, ``--messages``, then the user message from prompt, stdin and files."""
+                    settings: Settings | None = None) -> tuple[list[Message], list[str]]:
+    """System message, ``--messages``, then the user message from prompt, stdin and files;
+    and what each ``-f`` was (for the history's record of that user message)."""
     gathered = gather(request, env, policy, settings=settings)
     messages = list(gathered.opening)
     if gathered.text or gathered.parts:
@@ -88,7 +89,7 @@ def gather_messages(request: AskRequest, env: Environment, policy: SecretPolicy,
         raise UsageError("no prompt: give PROMPT words or pipe text on stdin")
     if not any(m.get("role") != "system" for m in messages):
         raise UsageError("no prompt: the messages hold only a system message")
-    return messages
+    return messages, gathered.sources
 
 
 def _assemble(request: AskRequest, sent: dict[str, Piece],
