@@ -12,9 +12,9 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --connect-timeout --continue --copy --debug --dry-run --editor --extract
                 --extract-last --file --file-id --force --frequency-penalty --functions --header
                 --help --image --image-detail --insecure --lang --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-time --max-tokens
-                --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
-                --modalities --model --no-history --no-parallel-tool-calls --no-store
+                --max-attachment-mb --max-completion-tokens --max-context-kb --max-time
+                --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages
+                --metadata --modalities --model --no-history --no-parallel-tool-calls --no-store
                 --no-stream --no-thinking --notify --option --output --parallel-tool-calls
                 --param --prediction --presence-penalty --profile --reasoning --reasoning-effort
                 --redact-secrets --response-format --retries --save --schema --seed
@@ -34,9 +34,9 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --connect-timeout --continue --copy --debug --dry-run --editor --extract
                 --extract-last --file --file-id --force --frequency-penalty --functions --header
                 --help --image --image-detail --insecure --lang --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-time --max-tokens
-                --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
-                --modalities --model --no-history --no-parallel-tool-calls --no-store
+                --max-attachment-mb --max-completion-tokens --max-context-kb --max-time
+                --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages
+                --metadata --modalities --model --no-history --no-parallel-tool-calls --no-store
                 --no-stream --no-thinking --notify --option --output --parallel-tool-calls
                 --param --prediction --presence-penalty --profile --reasoning --reasoning-effort
                 --redact-secrets --response-format --retries --save --schema --seed
@@ -52,9 +52,9 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --connect-timeout --continue --copy --debug --dry-run --editor --extract
                 --extract-last --file --file-id --force --frequency-penalty --functions --header
                 --help --image --image-detail --insecure --lang --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-time --max-tokens
-                --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages --metadata
-                --modalities --model --no-history --no-parallel-tool-calls --no-store
+                --max-attachment-mb --max-completion-tokens --max-context-kb --max-time
+                --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages
+                --metadata --modalities --model --no-history --no-parallel-tool-calls --no-store
                 --no-stream --no-thinking --notify --option --output --parallel-tool-calls
                 --param --prediction --presence-penalty --profile --reasoning --reasoning-effort
                 --redact-secrets --response-format --retries --save --schema --seed
@@ -170,6 +170,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --logit-bias') ;;
         'chatcli ask --max-attachment-mb') ;;
         'chatcli ask --max-completion-tokens') ;;
+        'chatcli ask --max-context-kb') ;;
         'chatcli ask --max-time') ;;
         'chatcli ask --max-tokens') ;;
         'chatcli ask --max-tool-result-kb') ;;
@@ -233,6 +234,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --logit-bias') ;;
         'chatcli chat --max-attachment-mb') ;;
         'chatcli chat --max-completion-tokens') ;;
+        'chatcli chat --max-context-kb') ;;
         'chatcli chat --max-time') ;;
         'chatcli chat --max-tokens') ;;
         'chatcli chat --max-tool-result-kb') ;;

@@ -40,7 +40,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s e -l editor -d 'Write the prompt in $VISUAL or $EDITOR (the prompt words start it).'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s x -l extract -d 'Print only the answer\'s code blocks, once the answer is complete.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l extract-last -d 'Print only the answer\'s last code block (implies -x).'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s f -l file -d 'Inline a text file (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s f -l file -d 'Inline a text file, every text file under a directory, a web page or a command\'s output (repeatable).' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l force -d 'Let --save replace a template of the same name.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
@@ -55,6 +55,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l logprobs -d 'Ask for log probabilities.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l max-attachment-mb -d 'Largest file or image accepted.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l max-context-kb -d 'Most text all -f sources may inline together.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l max-tokens -d 'Most tokens to generate.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l max-tool-result-kb -d 'Most of one tool result sent back to the model; the rest is cut.' -x
@@ -106,7 +107,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s v -l verbose -d 'Log the request and response headers to stderr.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l video -d 'Attach a video by URL (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l web-search -d 'Search the web, with this context size.' -x -a 'low medium high'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l yes -d 'Run every tool call without asking.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l yes -d 'Run every tool call (and -f \'!COMMAND\') without asking.'
 
 # chatcli chat
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l allow-secrets -d 'Send credentials found in what is sent, without asking.'
@@ -130,7 +131,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l dry-run -d 'Print t
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s e -l editor -d 'Write the prompt in $VISUAL or $EDITOR (the prompt words start it).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s x -l extract -d 'Print only the answer\'s code blocks, once the answer is complete.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l extract-last -d 'Print only the answer\'s last code block (implies -x).'
-complete -c chatcli -n '__fish_seen_subcommand_from chat' -s f -l file -d 'Inline a text file (repeatable).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s f -l file -d 'Inline a text file, every text file under a directory, a web page or a command\'s output (repeatable).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l force -d 'Let --save replace a template of the same name.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
@@ -145,6 +146,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l logit-bias -d 'Toke
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l logprobs -d 'Ask for log probabilities.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-attachment-mb -d 'Largest file or image accepted.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-context-kb -d 'Most text all -f sources may inline together.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tokens -d 'Most tokens to generate.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tool-result-kb -d 'Most of one tool result sent back to the model; the rest is cut.' -x
@@ -196,7 +198,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l user -d 'End-user i
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s v -l verbose -d 'Log the request and response headers to stderr.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l video -d 'Attach a video by URL (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l web-search -d 'Search the web, with this context size.' -x -a 'low medium high'
-complete -c chatcli -n '__fish_seen_subcommand_from chat' -l yes -d 'Run every tool call without asking.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l yes -d 'Run every tool call (and -f \'!COMMAND\') without asking.'
 
 # chatcli cmd
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x

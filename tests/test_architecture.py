@@ -19,7 +19,11 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 
 # library -> the modules (relative to src/chatcli) that may import it
 ALLOWED = {
-    "httpx": {"endpoint/client.py", "endpoint/http_failures.py"},
+    "httpx": {"endpoint/client.py", "endpoint/http_failures.py",
+              "endpoint/web_page.py"},  # -f URL: the page, without the endpoint's headers
+    "bs4": {"media/html_text.py"},
+    "markdownify": {"media/html_text.py"},
+    "pathspec": {"media/text_tree.py"},  # -f DIR: .gitignore patterns
     "typer": {"cli/__init__.py", "cli/app.py", "cli/app_history.py", "cli/options.py",
               "cli/completion.py", "cli/app_endpoint.py", "cli/help_sections.py",
               "cli/app_shell.py", "cli/app_ask.py", "cli/app_templates.py"},
@@ -32,6 +36,7 @@ ALLOWED = {
     "mcp": {"tools/mcp.py", "tools/mcp_connection.py"},
     "subprocess": {"config/keys.py", "tools/command.py", "media/clipboard.py",
                    "session/shell_command.py",  # runs the command the user chose
+                   "session/context_command.py",  # -f '!COMMAND': the user wrote it
                    "session/notify.py",  # notify-send, osascript
                    "session/clipboard.py",  # wl-copy, xclip, pbcopy
                    "session/editor.py"},  # $VISUAL / $EDITOR

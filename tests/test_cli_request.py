@@ -382,9 +382,10 @@ def test_bad_files_name_the_path(tmp_path: Path) -> None:
     text.write_text("hello")
     big = tmp_path / "big.png"
     big.write_bytes(PNG + b"\0" * 2_000_000)
+    (tmp_path / "empty").mkdir()
     cases = {
         ("-f", str(binary)): f"{binary}: is a binary file",
-        ("-f", str(tmp_path)): f"{tmp_path}: is a directory",
+        ("-f", str(tmp_path / "empty")): f"-f {tmp_path / 'empty'}: no text files to inline",
         ("-i", str(text)): f"{text}: not a PNG, JPEG, GIF or WebP image",
         ("-i", str(big), "--max-attachment-mb", "1"): f"{big}: 1.9 MB is over the 1 MB limit",
     }

@@ -62,8 +62,10 @@ def ask(
         help="Save this invocation as the template NAME instead of sending it.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Let --save replace a template of the same name.")] = False,
-    file: Annotated[list[Path] | None, typer.Option(
-        "-f", "--file", metavar="PATH", help="Inline a text file (repeatable).")] = None,
+    file: Annotated[list[str] | None, typer.Option(
+        "-f", "--file", metavar="PATH|DIR|URL|!CMD",
+        help="Inline a text file, every text file under a directory, a web page or a"
+        " command's output (repeatable).")] = None,
     image: Annotated[list[str] | None, typer.Option(
         "-i", "--image", metavar="PATH|URL", help="Attach an image (repeatable).")] = None,
     image_detail: Annotated[Detail | None, typer.Option(
@@ -71,6 +73,9 @@ def ask(
     max_attachment_mb: Annotated[float, typer.Option(
         "--max-attachment-mb",
         callback=finite, metavar="MB", min=0, help="Largest file or image accepted.")] = 20,
+    max_context_kb: Annotated[int, typer.Option(
+        "--max-context-kb", metavar="KB", min=1,
+        help="Most text all -f sources may inline together.")] = 512,
     audio: Annotated[list[str] | None, typer.Option(
         "--audio", metavar="PATH",
         help="Attach a WAV or MP3 file as input audio (repeatable).")] = None,
@@ -158,7 +163,7 @@ def ask(
         help="Tool NAME (schema from --tools) runs COMMAND: arguments as JSON on stdin,"
         " result from stdout (repeatable).")] = None,
     yes: Annotated[bool, typer.Option(
-        "--yes", help="Run every tool call without asking.")] = False,
+        "--yes", help="Run every tool call (and -f '!COMMAND') without asking.")] = False,
     approve: Annotated[list[str] | None, typer.Option(
         "--approve", metavar="NAME", help="Run calls of this tool without asking (repeatable).")
     ] = None,
@@ -258,9 +263,10 @@ def ask(
     guarded(lambda: run(AskRequest(
         prompt=list(prompt or []), system=system, template=template,
         params=[(str(pair[0]), str(pair[1])) for pair in param or []], save=save, force=force,
-        files=[str(p) for p in file or []],
+        files=list(file or []),
         images=list(image or []), image_detail=image_detail.value if image_detail else None,
-        max_attachment_mb=max_attachment_mb, messages=messages, temperature=temperature,
+        max_attachment_mb=max_attachment_mb, max_context_kb=max_context_kb, messages=messages,
+        temperature=temperature,
         top_p=top_p, max_tokens=max_tokens, max_completion_tokens=max_completion_tokens, n=n,
         stop=list(stop or []), presence_penalty=presence_penalty,
         frequency_penalty=frequency_penalty, logit_bias=list(logit_bias or []), seed=seed,

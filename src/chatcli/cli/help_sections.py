@@ -15,7 +15,8 @@ from typer._click.types import Tuple
 from typer.core import TyperCommand
 
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "Input": ("editor", "system", "file", "image", "image_detail", "max_attachment_mb", "audio",
+    "Input": ("editor", "system", "file", "max_context_kb", "image", "image_detail",
+              "max_attachment_mb", "audio",
               "attach", "file_id", "video", "clipboard", "messages", "redact_secrets",
               "allow_secrets"),
     "Templates": ("template", "param", "save", "force"),

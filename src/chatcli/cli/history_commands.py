@@ -70,7 +70,8 @@ def show(prefix: str, as_json: bool, env: Environment | None = None) -> None:
             continue
         status = "" if entry.status == "complete" else f" ({entry.status})"
         status += outcome_note(entry.outcome)
-        env.stdout.write(f"\n[{entry.message.get('role', '?')}]{status}\n"
+        sources = f"sources: {', '.join(entry.sources)}\n" if entry.sources else ""
+        env.stdout.write(f"\n[{entry.message.get('role', '?')}]{status}\n{sources}"
                          f"{plain_text(entry.message)}\n")
 
 

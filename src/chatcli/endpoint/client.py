@@ -155,7 +155,7 @@ class ChatClient:
         timeout = httpx.Timeout(read, connect=settings.connect_timeout,
                                 pool=settings.connect_timeout)
         self._http = httpx.Client(headers=merged, timeout=timeout, follow_redirects=False,
-                                  trust_env=True, verify=_verify(settings.base_url, tls))
+                                  trust_env=True, verify=tls_verify(settings.base_url, tls))
 
     def close(self) -> None:
         self._http.close()
@@ -345,7 +345,7 @@ class ChatClient:
             self._log(f"< {name}: {redact_header(name, value)}")
 
 
-def _verify(base_url: str, tls: bool | str) -> bool | ssl.SSLContext:
+def tls_verify(base_url: str, tls: bool | str) -> bool | ssl.SSLContext:
     """httpx's ``verify``: a context from a CA bundle, no checking, or the default."""
     if isinstance(tls, str):
         try:

@@ -61,6 +61,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE messages ADD COLUMN outcome TEXT;
     """,
+    # 4: where a user message's inlined context came from (each -f: a file, a page, a
+    # directory, a command), as a JSON list of lines.
+    """
+    ALTER TABLE messages ADD COLUMN sources TEXT;
+    """,
 )
 
 

@@ -41,6 +41,7 @@ class ConversationRecorder:
         self.failed: HistoryError | None = None
         self.last_user: int | None = None  # the row of this request's user message
         self.last_reply: int | None = None  # the row of the last answer stored
+        self.sources: list[str] | None = None  # the next user message's -f sources, if any
 
     def record_request(self, messages: Sequence[Mapping[str, Any]],
                        body: Mapping[str, Any]) -> None:
@@ -96,8 +97,12 @@ class ConversationRecorder:
         self.last_user = None
         asked = str(model) if model else None
         for message in messages[self.known:]:
-            row = self.store.append(self.conversation_id, message, asked_model=asked)
-            self.last_user = row if message.get("role") == "user" else None
+            user = message.get("role") == "user"
+            row = self.store.append(self.conversation_id, message, asked_model=asked,
+                                    sources=self.sources if user else None)
+            self.last_user = row if user else None
+            if user:
+                self.sources = None  # they were part of this message alone
         self.known = len(messages)
 
     def _record_reply(self, result: TurnResult) -> None:

@@ -58,6 +58,7 @@ class StoredMessage:
     duration: float | None = None
     model: str | None = None  # of an answer: the model the server said answered
     outcome: dict[str, Any] | None = None  # e.g. {"ran": true, "exit_status": 0}
+    sources: list[str] | None = None  # of a user message: ["-f notes.md", "-f src/ (3 files)"]
 
     @property
     def unanswered(self) -> bool:
@@ -147,6 +148,19 @@ def _object(value: Any) -> dict[str, Any] | None:
     return usage if isinstance(usage, dict) else None
 
 
+def _lines(value: Any) -> list[str] | None:
+    """A stored JSON list of strings (sources); anything else is none."""
+    if value is None:
+        return None
+    try:
+        items = json.loads(_text(value))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(items, list):
+        return None
+    return [item for item in items if isinstance(item, str)] or None
+
+
 def conversation_from_row(row: Sequence[Any]) -> Conversation:
     """id, title, created_at, updated_at, profile, base_url, model, message count, and the
     role and status of its last message."""
@@ -162,9 +176,11 @@ def conversation_from_row(row: Sequence[Any]) -> Conversation:
 
 def entry_from_row(number: int, row: Sequence[Any]) -> Entry:
     """message, status, created_at, usage, finish_reason, trace_id, time to first token,
-    duration, model, outcome: a ``StoredMessage``, or a ``DamagedMessage`` when the message
-    is not one."""
-    raw, status, created, usage, finish_reason, trace_id, first, duration, model, outcome = row
+    duration, model, outcome and sources (absent from older queries): a ``StoredMessage``,
+    or a ``DamagedMessage`` when the message is not one."""
+    raw, status, created, usage, finish_reason, trace_id, first, duration, model = row[:9]
+    outcome = row[9]
+    sources = _lines(row[10]) if len(row) > 10 else None
     created_at = _float(created) or 0.0
     text = _text(raw)
     try:
@@ -175,4 +191,4 @@ def entry_from_row(number: int, row: Sequence[Any]) -> Entry:
         return DamagedMessage(number, "not a message object", text, created_at)
     return StoredMessage(message, _str(status) or "complete", created_at, _object(usage),
                          _str(finish_reason), _str(trace_id), _float(first), _float(duration),
-                         _str(model), _object(outcome))
+                         _str(model), _object(outcome), sources)

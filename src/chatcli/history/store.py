@@ -119,19 +119,22 @@ class HistoryStore:
                status: str = "complete", usage: Mapping[str, Any] | None = None,
                finish_reason: str | None = None, trace_id: str | None = None,
                time_to_first_token: float | None = None, duration: float | None = None,
-               model: str | None = None, asked_model: str | None = None) -> int:
+               model: str | None = None, asked_model: str | None = None,
+               sources: Sequence[str] | None = None) -> int:
         """Append one message (and index its text) in a transaction of its own; return its
         row id. ``model`` is the one an answer came from, ``asked_model`` the one a request
-        asked for (the conversation's, from then on)."""
+        asked for (the conversation's, from then on); ``sources``, of a user message, what
+        its ``-f`` context came from."""
         now = time.time()
         with self._write() as db:
             cursor = db.execute(
                 "INSERT INTO messages (conversation_id, role, message, status, usage,"
-                " finish_reason, trace_id, time_to_first_token, duration, created_at, model)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " finish_reason, trace_id, time_to_first_token, duration, created_at, model,"
+                " sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation_id, _whole(str(message.get("role", ""))), _json(message),
                  _whole(status), json.dumps(usage) if usage else None, _whole(finish_reason),
-                 _whole(trace_id), time_to_first_token, duration, now, _whole(model)))
+                 _whole(trace_id), time_to_first_token, duration, now, _whole(model),
+                 _whole(json.dumps(list(sources))) if sources else None))
             row_id = int(cursor.lastrowid or 0)
             self._index(db, conversation_id, row_id, message)
             db.execute("UPDATE conversations SET updated_at = ?, model = COALESCE(?, model)"
@@ -177,9 +180,10 @@ class HistoryStore:
             for old_id, _ in rows:  # the rest move after it, in their order
                 moved = db.execute(
                     "INSERT INTO messages (conversation_id, role, message, status, usage,"
-                    " finish_reason, trace_id, time_to_first_token, duration, created_at, model)"
-                    " SELECT conversation_id, role, message, status, usage, finish_reason,"
-                    " trace_id, time_to_first_token, duration, created_at, model"
+                    " finish_reason, trace_id, time_to_first_token, duration, created_at, model,"
+                    " sources) SELECT conversation_id, role, message, status, usage,"
+                    " finish_reason, trace_id, time_to_first_token, duration, created_at,"
+                    " model, sources"
                     " FROM messages WHERE id = ?", (old_id,))
                 db.execute("UPDATE message_text SET message_id = ? WHERE message_id = ?",
                            (moved.lastrowid, old_id))
@@ -253,7 +257,7 @@ class HistoryStore:
         is a ``DamagedMessage``."""
         rows = self._read(
             "SELECT message, status, created_at, usage, finish_reason, trace_id,"
-            " time_to_first_token, duration, model, outcome FROM messages"
+            " time_to_first_token, duration, model, outcome, sources FROM messages"
             " WHERE conversation_id = ?"
             " ORDER BY id", (conversation_id,))
         return [entry_from_row(number, row) for number, row in enumerate(rows, start=1)]

@@ -49,6 +49,9 @@ def send(session: ChatSession, text: str) -> None:
         session.pending_input, session.queued_parts = text, []  # the typed line comes back
         raise UsageError(f"{refused}; the queued attachments were dropped") from None
     session.queued_text, session.queued_parts = [], []
+    if session.recorder is not None and session.queued_sources:
+        session.recorder.sources = session.queued_sources  # kept with this message
+    session.queued_sources = []
     exchange(session, message)
 
 

@@ -57,6 +57,7 @@ class ChatSession:
     image_detail: str | None = None
     queued_text: list[Piece] = field(default_factory=list)  # piped text, /attach, -f files
     queued_parts: list[ContentPart] = field(default_factory=list)
+    queued_sources: list[str] = field(default_factory=list)  # what each -f was, for history
     secrets: SecretPolicy = field(default_factory=SecretPolicy)
     pending_input: str = ""  # a line the secret check kept back: the next prompt's text
     audio_out: str | None = None  # --audio-out: each spoken answer is written there
@@ -193,7 +194,8 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
         fields = request_fields(merged_tool_options(request, settings))
         tools = tools_for(request, settings, fields, env)
         policy = _secret_policy(request, settings, env)
-        gathered = gather(request, env, policy, piped=piped, prompt=False)
+        gathered = gather(request, env, policy, piped=piped, prompt=False,
+                          settings=settings)
         if resumed.store is None:  # refused input touches no history
             resumed = open_history(settings, env, wanted=request.history)
         with _opened(request, env, settings, fields, tools, policy, gathered,
@@ -225,6 +227,7 @@ def _opened(request: AskRequest, env: Environment, settings: Settings, fields: d
             verbose=request.verbose,
             trace_id=request.trace_id, max_bytes=max_bytes, image_detail=request.image_detail,
             queued_text=queued, queued_parts=gathered.parts, tools=tools, secrets=policy,
+            queued_sources=list(gathered.sources),
             audio_out=request.audio_out, template=request.template,
             template_prompt=request.template_prompt,
             notifier=notifier_for(env, request.notify, settings.notify_after))

@@ -79,19 +79,20 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
         request = replace(request, prompt=[written])
     policy = terminal_policy(env, settings.secret_scan, allow=request.allow_secrets,
                              redact=request.redact_secrets)
-    new_messages = gather_messages(request, env, policy)  # refused input touches no history
+    # refused input touches no history
+    new_messages, sources = gather_messages(request, env, policy, settings)
     if request.dry_run:
         _show(request, env, settings, fields, toolset, [*resumed.messages, *new_messages])
         return
     if resumed.store is None:
         opened = open_history(settings, env, wanted=request.history)
         try:
-            _send(request, env, settings, fields, toolset, opened, new_messages)
+            _send(request, env, settings, fields, toolset, opened, new_messages, sources)
         finally:
             if opened.store is not None:
                 opened.store.close()
     else:
-        _send(request, env, settings, fields, toolset, resumed, new_messages)
+        _send(request, env, settings, fields, toolset, resumed, new_messages, sources)
 
 
 def _show(request: AskRequest, env: Environment, settings: Settings, fields: dict[str, Any],
@@ -108,12 +109,15 @@ def _show(request: AskRequest, env: Environment, settings: Settings, fields: dic
 
 
 def _send(request: AskRequest, env: Environment, settings: Settings, fields: dict[str, Any],
-          toolset: ToolSet | None, resumed: Resumed, new_messages: list[Any]) -> None:
+          toolset: ToolSet | None, resumed: Resumed, new_messages: list[Any],
+          sources: list[str]) -> None:
     from chatcli.engine.turn import run_turn
     from chatcli.session.notify import notifier_for
 
     messages: list[Any] = [*resumed.messages, *new_messages]
     recorder = resumed.recorder(settings)
+    if recorder is not None and sources:
+        recorder.sources = sources  # kept with the user message they were part of
     notifier = notifier_for(env, request.notify, settings.notify_after)
     extract = extracting(request)
     try:

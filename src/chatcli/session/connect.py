@@ -60,13 +60,16 @@ def refuse_unsupported(client: ChatClient, messages: Sequence[Mapping[str, Any]]
     refuse_unsupported_media(client, messages, model, data_dir() / CACHE_FILE)
 
 
-def tls_choice(ca_bundle: str | None, insecure: bool, env: Environment) -> bool | str:
-    """What ``ChatClient`` checks certificates against: the system's, a bundle, or nothing."""
+def tls_choice(ca_bundle: str | None, insecure: bool, env: Environment, *,
+               quiet: bool = False) -> bool | str:
+    """What ``ChatClient`` checks certificates against: the system's, a bundle, or nothing.
+    ``quiet``: the warning about ``--insecure`` is said by the endpoint's client, once."""
     if insecure:
         if ca_bundle:
             raise UsageError("--insecure and --ca-bundle contradict each other")
-        env.warn("--insecure: TLS certificates are not checked; anyone on the path can read"
-                 " and change this exchange")
+        if not quiet:
+            env.warn("--insecure: TLS certificates are not checked; anyone on the path can"
+                     " read and change this exchange")
         return False
     return ca_bundle if ca_bundle else True
 

@@ -9,7 +9,7 @@ before anything is sent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from chatcli.errors import UsageError
@@ -18,6 +18,7 @@ from chatcli.session.extract import system_message
 from chatcli.session.outgoing import Piece, SecretPolicy, check
 
 if TYPE_CHECKING:
+    from chatcli.config import Settings
     from chatcli.session.environment import Environment
     from chatcli.session.options import AskRequest
 
@@ -30,14 +31,17 @@ class Gathered:
     opening: list[Message]
     text: str
     parts: list[ContentPart]
+    sources: list[str] = field(default_factory=list)  # what each -f was, for the history
 
 
 def gather(request: AskRequest, env: Environment, policy: SecretPolicy, *,
-           piped: str | None = None, prompt: bool = True) -> Gathered:
+           piped: str | None = None, prompt: bool = True,
+           settings: Settings | None = None) -> Gathered:
     """Read and check every input the options name. ``piped``: stdin already read (the
     REPL reads it before taking the terminal); ``prompt``: the prompt words belong to
-    the text (the REPL sends them as its first message instead)."""
-    from chatcli.media.attachments import read_bytes, read_text_file, text_of
+    the text (the REPL sends them as its first message instead); ``settings``: the
+    timeouts a ``-f URL`` is fetched with."""
+    from chatcli.media.attachments import read_bytes, text_of
 
     max_bytes = int(request.max_attachment_mb * 1_048_576)
     if piped is None:
@@ -55,8 +59,13 @@ def gather(request: AskRequest, env: Environment, policy: SecretPolicy, *,
         pieces["template"] = Piece(f"template {request.template}", request.template_prompt)
     if request.messages != "-" and piped:
         pieces["stdin"] = Piece("stdin", piped)
-    for number, path in enumerate(request.files):
-        pieces[f"file {number}"] = Piece(path, read_text_file(path, max_bytes), label=path)
+    context = None
+    if request.files:
+        from chatcli.session.context_sources import read_context
+
+        context = read_context(request, env, settings)
+        for number, fragment in enumerate(context.fragments):
+            pieces[f"file {number}"] = Piece(fragment.label, fragment.text, label=fragment.label)
     documents = [(path, read_bytes(path, max_bytes)) for path in request.attach]
     for number, (path, data) in enumerate(documents):
         text = text_of(path, data)
@@ -65,13 +74,16 @@ def gather(request: AskRequest, env: Environment, policy: SecretPolicy, *,
     checked, note = check(list(pieces.values()), policy)
     if note:
         env.warn(note)
-    return _assemble(request, dict(zip(pieces, checked, strict=True)), documents, max_bytes)
+    gathered = _assemble(request, dict(zip(pieces, checked, strict=True)), documents,
+                         max_bytes)
+    return replace(gathered, sources=context.sources) if context else gathered
 
 
-def gather_messages(request: AskRequest, env: Environment,
-                    policy: SecretPolicy) -> list[Message]:
-    """System message, ``--messages``, then the user message from prompt, stdin and files."""
-    gathered = gather(request, env, policy)
+def gather_messages(request: AskRequest, env: Environment, policy: SecretPolicy,
+                    settings: Settings | None = None) -> tuple[list[Message], list[str]]:
+    """System message, ``--messages``, then the user message from prompt, stdin and files;
+    and what each ``-f`` was (for the history's record of that user message)."""
+    gathered = gather(request, env, policy, settings=settings)
     messages = list(gathered.opening)
     if gathered.text or gathered.parts:
         messages.append(user_message(gathered.text, gathered.parts))
@@ -79,7 +91,7 @@ def gather_messages(request: AskRequest, env: Environment,
         raise UsageError("no prompt: give PROMPT words or pipe text on stdin")
     if not any(m.get("role") != "system" for m in messages):
         raise UsageError("no prompt: the messages hold only a system message")
-    return messages
+    return messages, gathered.sources
 
 
 def _assemble(request: AskRequest, sent: dict[str, Piece],

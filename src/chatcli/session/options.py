@@ -27,6 +27,7 @@ class AskRequest:
     images: list[str] = field(default_factory=list)
     image_detail: str | None = None
     max_attachment_mb: float = 20
+    max_context_kb: int = 512  # all -f content together: files, directories, pages, commands
     messages: str | None = None
     temperature: float | None = None
     top_p: float | None = None

@@ -28,6 +28,7 @@ from chatcli.session.shell_prompt import (
     system_of,
     system_prompt,
 )
+from chatcli.session.terminal_question import typed_line as _line
 
 if TYPE_CHECKING:
     from chatcli.config import Settings
@@ -163,17 +164,6 @@ def _ask(keys: TextIO, screen: GuardedStream, question: str, answers: dict[str, 
         if line.lower() in answers:
             return answers[line.lower()]
         screen.write("Please answer e, r, d, c or q.\n")
-
-
-def _line(keys: TextIO, screen: GuardedStream, question: str, end: str = "") -> str:
-    """One line typed at the terminal; the end of input is ``end``."""
-    screen.write(question)
-    screen.flush()
-    line = keys.readline()
-    if not line:
-        screen.write("\n")
-        return end
-    return line.strip()
 
 
 class _Maker:
