@@ -146,7 +146,7 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
 }
 
 _chatcli_option() {  # kind and choices of option $2's value, or failure
-    kind=none choices=()
+    kind=none choices=() nargs=1
     case "$1 $2" in
         'chatcli ask --api-key') ;;
         'chatcli ask --approve') ;;
@@ -184,7 +184,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask -n') ;;
         'chatcli ask -o'|'chatcli ask --option') ;;
         'chatcli ask -O'|'chatcli ask --output') kind=choice choices=(auto rich plain json events) ;;
-        'chatcli ask -p'|'chatcli ask --param') ;;
+        'chatcli ask -p'|'chatcli ask --param') kind=variable nargs=2 ;;
         'chatcli ask --prediction') kind=file ;;
         'chatcli ask --presence-penalty') ;;
         'chatcli ask -P'|'chatcli ask --profile') ;;
@@ -199,7 +199,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --stop') ;;
         'chatcli ask -s'|'chatcli ask --system') ;;
         'chatcli ask -t'|'chatcli ask --temperature') ;;
-        'chatcli ask -T'|'chatcli ask --template') ;;
+        'chatcli ask -T'|'chatcli ask --template') kind=template ;;
         'chatcli ask --timeout') ;;
         'chatcli ask --tool-choice') ;;
         'chatcli ask --tool-cmd') ;;
@@ -248,7 +248,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat -n') ;;
         'chatcli chat -o'|'chatcli chat --option') ;;
         'chatcli chat -O'|'chatcli chat --output') kind=choice choices=(auto rich plain json events) ;;
-        'chatcli chat -p'|'chatcli chat --param') ;;
+        'chatcli chat -p'|'chatcli chat --param') kind=variable nargs=2 ;;
         'chatcli chat --prediction') kind=file ;;
         'chatcli chat --presence-penalty') ;;
         'chatcli chat -P'|'chatcli chat --profile') ;;
@@ -263,7 +263,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --stop') ;;
         'chatcli chat -s'|'chatcli chat --system') ;;
         'chatcli chat -t'|'chatcli chat --temperature') ;;
-        'chatcli chat -T'|'chatcli chat --template') ;;
+        'chatcli chat -T'|'chatcli chat --template') kind=template ;;
         'chatcli chat --timeout') ;;
         'chatcli chat --tool-choice') ;;
         'chatcli chat --tool-cmd') ;;
@@ -336,14 +336,24 @@ _chatcli_argument() {  # kind and choices of positional argument $2 (from 0)
         'chatcli shell-integration')
             (( $2 >= 0 && $2 < 1 )) && kind=choice choices=(bash zsh fish)
             ;;
+        'chatcli templates delete')
+            (( $2 >= 0 && $2 < 1 )) && kind=template
+            ;;
+        'chatcli templates edit')
+            (( $2 >= 0 && $2 < 1 )) && kind=template
+            ;;
+        'chatcli templates show')
+            (( $2 >= 0 && $2 < 1 )) && kind=template
+            ;;
     esac
     return 0
 }
 
 _chatcli() {
     local cur=${COMP_WORDS[COMP_CWORD]} path word value_of='' kind choice default_command
+    local template=''
     local -a options own_options commands choices
-    local -i i=1 n=0 next dashdash=0
+    local -i i=1 n=0 next dashdash=0 nargs=1 value_at=0
     COMPREPLY=()
     _chatcli_command chatcli
     while (( i < COMP_CWORD )); do
@@ -354,9 +364,14 @@ _chatcli() {
         elif (( dashdash == 0 )) && [[ $word == -- ]]; then
             dashdash=1
         elif (( dashdash == 0 )) && [[ $word == -?* ]] && _chatcli_option "$path" "$word"; then
-            (( next = i + 1 ))
-            [[ ${COMP_WORDS[next]} == = ]] && (( next += 1 ))
-            (( next >= COMP_CWORD )) && { value_of=$word; break; }
+            (( next = i + nargs ))
+            [[ ${COMP_WORDS[i + 1]} == = ]] && (( next += 1 ))
+            if (( next >= COMP_CWORD )); then  # completing one of its values: which one
+                value_of=$word
+                (( value_at = COMP_CWORD + nargs - next - 1 ))
+                break
+            fi
+            [[ $kind == template ]] && template=${COMP_WORDS[next]}
             (( i = next ))
         elif [[ " ${commands[*]} " == *" $word "* ]]; then
             _chatcli_command "$path $word"
@@ -374,6 +389,13 @@ _chatcli() {
         kind=choice choices=("${commands[@]}")
     else
         _chatcli_argument "$path" "$n"
+    fi
+    if [[ $kind == template ]]; then  # the dynamic part: chatcli lists them
+        kind=choice choices=($("${COMP_WORDS[0]}" templates list --names 2>/dev/null))
+    elif [[ $kind == variable ]]; then
+        kind=none choices=()
+        (( value_at == 0 )) && [[ -n $template ]] && kind=choice choices=($(
+            "${COMP_WORDS[0]}" templates show "$template" --variables 2>/dev/null))
     fi
     # File names come from `complete -o default`; other values are offered here or not at all.
     [[ $kind == file ]] && return 0

@@ -3,6 +3,17 @@
 # Copy it to ~/.config/fish/completions/chatcli.fish, or load
 # it with `chatcli completion fish | source`.
 
+function __chatcli_variables  # the variables of the template given with -T
+    set -l words (commandline -opc)
+    set -l template
+    for i in (seq (count $words))
+        if contains -- $words[$i] -T --template
+            set template $words[(math $i + 1)]
+        end
+    end
+    test -n "$template"; and chatcli templates show $template --variables 2>/dev/null
+end
+
 complete -c chatcli -f
 
 # chatcli
@@ -72,7 +83,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s p -l param -d 'Fill the template\'s variable NAME (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s p -l param -d 'Fill the template\'s variable NAME (repeatable).' -x -a '(__chatcli_variables)'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l prediction -d 'Predicted output (text of FILE) to speed up edits.' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
@@ -91,7 +102,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l strict-params -d 'Send every field as given; never drop or rename one.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s s -l system -d 'System message.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s t -l temperature -d 'Sampling temperature (0-2).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s T -l template -d 'Apply the template NAME (see `chatcli templates list`).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s T -l template -d 'Apply the template NAME (see `chatcli templates list`).' -x -a '(chatcli templates list --names 2>/dev/null)'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l thinking -l no-thinking -d 'Ask for thinking on or off, in the model\'s dialect (default: not sent).'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l timeout -d 'Read timeout [default: 600].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l tool-choice -d 'Tool choice.' -x
@@ -163,7 +174,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l notify -d 'Ring the
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'
-complete -c chatcli -n '__fish_seen_subcommand_from chat' -s p -l param -d 'Fill the template\'s variable NAME (repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s p -l param -d 'Fill the template\'s variable NAME (repeatable).' -x -a '(__chatcli_variables)'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l prediction -d 'Predicted output (text of FILE) to speed up edits.' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
@@ -182,7 +193,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l stream -l no-stream
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l strict-params -d 'Send every field as given; never drop or rename one.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s s -l system -d 'System message.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s t -l temperature -d 'Sampling temperature (0-2).' -x
-complete -c chatcli -n '__fish_seen_subcommand_from chat' -s T -l template -d 'Apply the template NAME (see `chatcli templates list`).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s T -l template -d 'Apply the template NAME (see `chatcli templates list`).' -x -a '(chatcli templates list --names 2>/dev/null)'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l thinking -l no-thinking -d 'Ask for thinking on or off, in the model\'s dialect (default: not sent).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l timeout -d 'Read timeout [default: 600].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tool-choice -d 'Tool choice.' -x
@@ -339,9 +350,11 @@ complete -c chatcli -n '__fish_seen_subcommand_from templates; and not __fish_se
 
 # chatcli templates delete
 complete -c chatcli -n '__fish_seen_subcommand_from templates; and __fish_seen_subcommand_from delete' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n '__fish_seen_subcommand_from templates; and __fish_seen_subcommand_from delete' -a '(chatcli templates list --names 2>/dev/null)'
 
 # chatcli templates edit
 complete -c chatcli -n '__fish_seen_subcommand_from templates; and __fish_seen_subcommand_from edit' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n '__fish_seen_subcommand_from templates; and __fish_seen_subcommand_from edit' -a '(chatcli templates list --names 2>/dev/null)'
 
 # chatcli templates list
 complete -c chatcli -n '__fish_seen_subcommand_from templates; and __fish_seen_subcommand_from list' -s h -l help -d 'Show this message and exit.'
@@ -352,3 +365,4 @@ complete -c chatcli -n '__fish_seen_subcommand_from templates; and __fish_seen_s
 
 # chatcli templates show
 complete -c chatcli -n '__fish_seen_subcommand_from templates; and __fish_seen_subcommand_from show' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n '__fish_seen_subcommand_from templates; and __fish_seen_subcommand_from show' -a '(chatcli templates list --names 2>/dev/null)'

@@ -6,9 +6,10 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
 import typer
@@ -340,3 +341,35 @@ def test_demo_syntax(demo_scripts: dict[str, Path], shell: str) -> None:
     if shutil.which(argv[shell][0]) is None:
         pytest.skip(f"{shell} is not installed")
     _check_syntax([*argv[shell], str(demo_scripts[shell])])
+
+
+# The dynamic part: template names and a template's variables, from chatcli itself.
+
+
+def _templates_on_path(tmp_path: Path) -> dict[str, str]:
+    """A config directory with one template of the user's, and the ``chatcli`` under test
+    first on PATH (the script runs ``chatcli templates …`` when TAB is pressed)."""
+    folder = Path(os.environ["CHATCLI_CONFIG_DIR"]) / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "zebra.toml").write_text('prompt = "{{stripes}} {{mane}} {{input}}"\n')
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    launcher = bin_dir / "chatcli"
+    launcher.write_text(f"#!/bin/sh\nexec {sys.executable} -m chatcli \"$@\"\n")
+    launcher.chmod(0o755)
+    return {"PATH": f"{bin_dir}:{os.environ.get('PATH', '')}"}
+
+
+def test_bash_completes_template_names_and_their_variables(tmp_path: Path,
+                                                           monkeypatch: Any) -> None:
+    for name, value in _templates_on_path(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    names = complete(["chatcli", "-T", ""])
+    assert "zebra" in names and {"explain", "review", "translate"} <= set(names)
+    assert complete(["chatcli", "hi", "--template", "zeb"]) == ["zebra"]
+    assert complete(["chatcli", "templates", "show", "ze"]) == ["zebra"]
+    assert complete(["chatcli", "-T", "zebra", "-p", ""]) == ["stripes", "mane"]
+    assert complete(["chatcli", "-T", "zebra", "-t", "1", "-p", "m"]) == ["mane"]
+    assert complete(["chatcli", "-T", "zebra", "-p", "mane", ""]) == []  # the value: free
+    assert complete(["chatcli", "-T", "zebra", "-p", "mane", "x", "-O", "p"]) == ["plain"]
+    assert complete(["chatcli", "-p", ""]) == []  # no template yet: nothing to offer

@@ -1,8 +1,9 @@
-"""Static shell completion scripts for bash, zsh and fish, generated from the command tree.
+"""Shell completion scripts for bash, zsh and fish, generated from the command tree.
 
-The scripts know every command, option and option value up front, so pressing TAB never
-starts chatcli; ``write_all`` writes the copies kept in ``completions/``. ``ask`` is the
-default command: the top level offers its options too, and a word that is not a command
+The scripts know every command, option and option value up front, so pressing TAB
+starts chatcli only to list template names and a template's variables (``DYNAMIC``);
+``write_all`` writes the copies kept in ``completions/``. ``ask`` is the default
+command: the top level offers its options too, and a word that is not a command
 or a root option switches to it, as ``DefaultCommandGroup`` does.
 """
 
@@ -11,122 +12,17 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from itertools import accumulate
 from pathlib import Path
-from typing import Literal
 
-from typer._click import Command, Context
-from typer.core import TyperArgument, TyperGroup, TyperOption
-from typer.models import TyperPath
+from typer._click import Command
 
-PROG = "chatcli"
+from chatcli.cli.command_tree import NAMES_CALL, PROG, Param, Spec, Values, command_tree
+
 SHELLS = ("bash", "zsh", "fish")
 FILE_NAMES = {"bash": "chatcli.bash", "zsh": "_chatcli", "fish": "chatcli.fish"}
-DEFAULT_COMMAND = "ask"
 
-Kind = Literal["none", "choice", "file", "dir"]
-_PATH_METAVARS: dict[str, Kind] = {"PATH": "file", "FILE": "file", "FILENAME": "file",
-                                   "DIR": "dir", "DIRECTORY": "dir"}
 _SAFE_WORD = re.compile(r"[\w.,:+/@%=-]+")
 _ZSH_SPECIAL = " ()\\'\"$`;&|<>*?[]{}#~"
-
-
-@dataclass(frozen=True)
-class Values:
-    """What a value may be: one of ``choices``, a file, a directory, or anything."""
-
-    kind: Kind = "none"
-    choices: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, param: TyperOption | TyperArgument) -> Values:
-        """Choices from the parameter's type; a path when the type or the metavar names one."""
-        kind = param.type
-        choices = getattr(kind, "choices", None)
-        if choices is not None:
-            return cls("choice", tuple(str(getattr(c, "value", c)) for c in choices))
-        if isinstance(kind, TyperPath):
-            return cls("dir" if kind.dir_okay and not kind.file_okay else "file")
-        words = re.split(r"[^A-Za-z]+", param.metavar or "")
-        return cls(next((_PATH_METAVARS[w] for w in words if w in _PATH_METAVARS), "none"))
-
-
-@dataclass(frozen=True)
-class Param:
-    """An option, or a positional argument when ``names`` is empty."""
-
-    names: tuple[str, ...]  # short before long; secondary names (--no-…) last
-    help: str
-    metavar: str
-    takes_value: bool
-    multiple: bool
-    nargs: int  # -1: any number
-    values: Values
-
-    @classmethod
-    def of(cls, param: TyperOption | TyperArgument) -> Param:
-        metavar = param.metavar or (param.name or "value").upper()
-        text = " ".join((param.help or "").split())
-        if isinstance(param, TyperArgument):
-            return cls((), text, metavar, True, param.nargs < 0, param.nargs, Values.of(param))
-        takes_value = not (param.is_flag or param.count)
-        names = (*sorted(param.opts, key=lambda n: (n.startswith("--"), n)),  # opts from a set
-                 *sorted(param.secondary_opts))
-        return cls(names, text, metavar, takes_value, param.multiple or param.count,
-                   param.nargs, Values.of(param) if takes_value else Values())
-
-    def sort_key(self) -> tuple[str, tuple[str, ...]]:
-        long = [name for name in self.names if name.startswith("--")]
-        return ((long or list(self.names))[0].lstrip("-").lower(), self.names)
-
-
-@dataclass(frozen=True)
-class Spec:
-    """One command; ``path`` starts with the program name."""
-
-    path: tuple[str, ...]
-    help: str
-    options: tuple[Param, ...]
-    arguments: tuple[Param, ...]
-    commands: tuple[Spec, ...]
-    default: Spec | None  # the subcommand run when none is named
-
-    @classmethod
-    def read(cls, command: Command, path: tuple[str, ...], parent: Context | None = None,
-             default: str | None = None) -> Spec:
-        # A context as click makes one, for inherited settings such as ``-h``.
-        ctx = Context(command, parent=parent, info_name=path[-1], **command.context_settings)
-        children = sorted(command.commands.items() if isinstance(command, TyperGroup) else ())
-        commands = tuple(cls.read(child, (*path, name), ctx)
-                         for name, child in children if not child.hidden)
-        params = [Param.of(p) for p in command.get_params(ctx)
-                  if isinstance(p, TyperOption | TyperArgument) and not p.hidden]
-        options = tuple(sorted((p for p in params if p.names), key=Param.sort_key))
-        arguments = tuple(p for p in params if not p.names)
-        text = (command.short_help or command.help or "").strip().split("\n\n")[0]
-        return cls(path, " ".join(text.split()), options, arguments, commands,
-                   next((c for c in commands if c.path[-1] == default), None))
-
-    def walk(self) -> Iterator[Spec]:
-        """This command and every one below it, parents first, siblings by name."""
-        yield self
-        for child in self.commands:
-            yield from child.walk()
-
-    def option_names(self) -> list[str]:
-        return sorted({name for option in self.options for name in option.names})
-
-    def positions(self) -> Iterator[tuple[int, Param]]:
-        """Each argument with the index of its first word."""
-        starts = accumulate((max(a.nargs, 1) for a in self.arguments), initial=0)
-        return zip(starts, self.arguments, strict=False)
-
-
-def command_tree(root: Command, default: str | None = DEFAULT_COMMAND) -> Spec:
-    """The visible commands, options and arguments under ``root`` (the app's command, handed
-    in by the app: this module never imports it)."""
-    return Spec.read(root, (PROG,), None, default)
 
 
 def _quote(text: str, shell: str = "bash") -> str:
@@ -157,8 +53,9 @@ class _Bash(_Renderer):
     MAIN = r"""
 _chatcli() {
     local cur=${COMP_WORDS[COMP_CWORD]} path word value_of='' kind choice default_command
+    local template=''
     local -a options own_options commands choices
-    local -i i=1 n=0 next dashdash=0
+    local -i i=1 n=0 next dashdash=0 nargs=1 value_at=0
     COMPREPLY=()
     _chatcli_command chatcli
     while (( i < COMP_CWORD )); do
@@ -169,9 +66,14 @@ _chatcli() {
         elif (( dashdash == 0 )) && [[ $word == -- ]]; then
             dashdash=1
         elif (( dashdash == 0 )) && [[ $word == -?* ]] && _chatcli_option "$path" "$word"; then
-            (( next = i + 1 ))
-            [[ ${COMP_WORDS[next]} == = ]] && (( next += 1 ))
-            (( next >= COMP_CWORD )) && { value_of=$word; break; }
+            (( next = i + nargs ))
+            [[ ${COMP_WORDS[i + 1]} == = ]] && (( next += 1 ))
+            if (( next >= COMP_CWORD )); then  # completing one of its values: which one
+                value_of=$word
+                (( value_at = COMP_CWORD + nargs - next - 1 ))
+                break
+            fi
+            [[ $kind == template ]] && template=${COMP_WORDS[next]}
             (( i = next ))
         elif [[ " ${commands[*]} " == *" $word "* ]]; then
             _chatcli_command "$path $word"
@@ -189,6 +91,13 @@ _chatcli() {
         kind=choice choices=("${commands[@]}")
     else
         _chatcli_argument "$path" "$n"
+    fi
+    if [[ $kind == template ]]; then  # the dynamic part: chatcli lists them
+        kind=choice choices=($("${COMP_WORDS[0]}" templates list --names 2>/dev/null))
+    elif [[ $kind == variable ]]; then
+        kind=none choices=()
+        (( value_at == 0 )) && [[ -n $template ]] && kind=choice choices=($(
+            "${COMP_WORDS[0]}" templates show "$template" --variables 2>/dev/null))
     fi
     # File names come from `complete -o default`; other values are offered here or not at all.
     [[ $kind == file ]] && return 0
@@ -210,9 +119,9 @@ complete -o default -F _chatcli chatcli"""
                 "    case $1 in",
                 *(line for spec in self.specs for line in self.command(spec)), "    esac", "}",
                 "", "_chatcli_option() {  # kind and choices of option $2's value, or failure",
-                "    kind=none choices=()", '    case "$1 $2" in',
+                "    kind=none choices=() nargs=1", '    case "$1 $2" in',
                 *(f"        {'|'.join(_quote(' '.join((*s.path, n))) for n in o.names)})"
-                  f"{self.values(o.values)} ;;"
+                  f"{self.values(o.values)}{f' nargs={o.nargs}' * (o.nargs > 1)} ;;"
                   for s in self.specs for o in s.options if o.takes_value),
                 "        *) return 1 ;;", "    esac", "}", "",
                 "_chatcli_argument() {  # kind and choices of positional argument $2 (from 0)",
@@ -250,6 +159,22 @@ complete -o default -F _chatcli chatcli"""
 class _Zsh(_Renderer):
     """One function per command, each calling ``_arguments`` or ``_describe``."""
 
+    DYNAMIC = r"""
+_chatcli_dynamic() {  # words chatcli prints, one per line, offered
+    local -a found
+    found=(${(f)"$(chatcli "$@" 2>/dev/null)"})
+    compadd -a found
+}
+
+_chatcli_variables() {  # the variables of the template given with -T
+    local -i i
+    local template
+    for (( i = 1; i < CURRENT; i++ )); do
+        [[ $words[i] == (-T|--template) ]] && template=$words[i+1]
+    done
+    [[ -n $template ]] && _chatcli_dynamic templates show "$template" --variables
+}"""
+
     def script(self) -> list[str]:
         lines = ["#compdef chatcli",
                  *_header("zsh", "Save it as _chatcli in a directory on $fpath, or load it with",
@@ -258,7 +183,8 @@ class _Zsh(_Renderer):
             lines += ["", f"{self.function(spec)}() {{", *(
                 self.group(spec) if spec.commands else
                 self.arguments(spec.options, spec.positions(), "    ", '"$@" ')), "}"]
-        return [*lines, "", "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then",
+        return [*lines, *self.DYNAMIC.split("\n"),
+                "", "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then",
                 '    _chatcli "$@"', "else", "    compdef _chatcli chatcli", "fi"]
 
     @staticmethod
@@ -303,12 +229,19 @@ class _Zsh(_Renderer):
 
     def option_specs(self, option: Param) -> list[str]:
         start = "*" if option.multiple else "(" + " ".join(option.names) + ")"
-        value = f":{self.escape(option.metavar, ':')}:{self.action(option.values, ' ')}"
+        first, _, second = option.metavar.partition(" ")
+        value = f":{self.escape(first, ':')}:{self.action(option.values, ' ')}"
+        if option.nargs > 1:
+            value += f":{self.escape(second or 'VALUE', ':')}: "
         return [f"{start}{name}{('=' if name.startswith('--') else '+') * option.takes_value}"
                 f"[{self.escape(option.help, '[]')}]{value * option.takes_value}"
                 for name in option.names]
 
     def action(self, values: Values, none: str = "_nothing") -> str:
+        if values.kind == "template":
+            return f"{{_chatcli_dynamic {NAMES_CALL}}}"
+        if values.kind == "variable":
+            return "_chatcli_variables"
         if values.kind == "choice":
             return "(" + " ".join(self.escape(c, _ZSH_SPECIAL) for c in values.choices) + ")"
         return {"file": "_files", "dir": "_files -/"}.get(values.kind, none)
@@ -321,10 +254,22 @@ class _Zsh(_Renderer):
 class _Fish(_Renderer):
     """``complete`` lines, each guarded by where on the command line the word is."""
 
+    DYNAMIC = r"""
+function __chatcli_variables  # the variables of the template given with -T
+    set -l words (commandline -opc)
+    set -l template
+    for i in (seq (count $words))
+        if contains -- $words[$i] -T --template
+            set template $words[(math $i + 1)]
+        end
+    end
+    test -n "$template"; and chatcli templates show $template --variables 2>/dev/null
+end"""
+
     def script(self) -> list[str]:
         lines = [*_header("fish", "Copy it to ~/.config/fish/completions/chatcli.fish, or load",
                           "it with `chatcli completion fish | source`."),
-                 "", "complete -c chatcli -f"]
+                 *self.DYNAMIC.split("\n"), "", "complete -c chatcli -f"]
         # The root leaves out the default command's options, which are offered there anyway.
         skip = set(self.tree.default.option_names() if self.tree.default else ())
         for spec, condition in self.conditions(self.tree):
@@ -364,7 +309,9 @@ class _Fish(_Renderer):
         if values.kind == "file":
             return "-r -F" if option else "-F"
         words = {"choice": " ".join(_word(c, "fish") for c in values.choices),
-                 "dir": "(__fish_complete_directories)"}.get(values.kind)
+                 "dir": "(__fish_complete_directories)",
+                 "template": f"(chatcli {NAMES_CALL} 2>/dev/null)",
+                 "variable": "(__chatcli_variables)"}.get(values.kind)
         args = f"-a {_quote(words, 'fish')}" if words else ""
         return f"-x {args}".strip() if option else args
 

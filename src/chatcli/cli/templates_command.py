@@ -32,12 +32,16 @@ def _config_dir() -> Path:
     return config_dir()
 
 
-def list_templates(as_json: bool, env: Environment | None = None) -> None:
+def list_templates(as_json: bool, env: Environment | None = None, *,
+                   names_only: bool = False) -> None:
     """Each template's name and description, the user's marked apart from the built-in."""
     from chatcli.config.templates import all_templates, builtin_names
 
     env = env or Environment.from_process()
     found = all_templates(_config_dir())
+    if names_only:  # what shell completion offers
+        env.stdout.write("".join(f"{t.name}\n" for t in found))
+        return
     shipped = builtin_names()
     if as_json:
         write_json(env.stdout, [{"name": t.name, "description": t.description,
@@ -54,13 +58,16 @@ def list_templates(as_json: bool, env: Environment | None = None) -> None:
         env.stdout.write(f"{template.name:<{width}}  {about}({mark})\n")
 
 
-def show(name: str, env: Environment | None = None) -> None:
+def show(name: str, env: Environment | None = None, *, variables_only: bool = False) -> None:
     """The template's file, then the messages it makes (variables without a value kept as
     ``{{name}}``; ``{{input}}`` stands for what the prompt words and stdin would give)."""
     from chatcli.session.templates import load, preview
 
     env = env or Environment.from_process()
     template = load(name)
+    if variables_only:  # what shell completion offers after -p
+        env.stdout.write("".join(f"{v}\n" for v in template.variables()))
+        return
     env.stdout.write(f"# {template.path} ({template.origin})\n")
     text = template.path.read_text(encoding="utf-8")
     env.stdout.write(text if text.endswith("\n") else text + "\n")
