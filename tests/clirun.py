@@ -169,3 +169,27 @@ def repl_turns(child: Any, turns: Sequence[tuple[str, str]], *, then: str | None
     child.sendeof()
     child.expect(pexpect.EOF)
     child.close()
+
+
+def sent(api: Any, *args: str) -> tuple[str, str]:
+    """Run ask with ``args`` against ``api`` (a ``FakeAPI``), which must answer; the last
+    user message the model got, and stderr."""
+    from fakeapi import CHAT_PATH, SSE, text_stream
+
+    api.add(SSE(text_stream(["ok"])))
+    result = run_cli(["--base-url", api.base_url, *args])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "ok\n"
+    chat = [r for r in api.requests if r.path == CHAT_PATH]
+    return str(chat[-1].json()["messages"][-1]["content"]), result.stderr
+
+
+def refused(api: Any, *args: str) -> str:
+    """Run ask; it must stop with a usage error before asking the model. Its stderr."""
+    from fakeapi import CHAT_PATH
+
+    result = run_cli(["--base-url", api.base_url, *args])
+    assert result.exit_code == 2, result.stderr
+    assert result.stdout == ""
+    assert not [r for r in api.requests if r.path == CHAT_PATH]
+    return result.stderr

@@ -9,30 +9,13 @@ from typing import Any
 
 import pytest
 
-from clirun import process_env, run_cli
+from clirun import process_env, refused, sent
 from fakeapi import SSE, FakeAPI, text_stream
 
 
 @pytest.fixture(autouse=True)
 def _plain_shell(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHELL", "/bin/sh")
-
-
-def sent(api: FakeAPI, *args: str) -> tuple[str, str]:
-    api.add(SSE(text_stream(["ok"])))
-    result = run_cli(["--base-url", api.base_url, *args])
-    assert result.exit_code == 0, result.stderr
-    assert result.stdout == "ok\n"
-    body: dict[str, Any] = api.requests[-1].json()
-    return body["messages"][-1]["content"], result.stderr
-
-
-def refused(api: FakeAPI, *args: str) -> str:
-    result = run_cli(["--base-url", api.base_url, *args])
-    assert result.exit_code == 2, result.stderr
-    assert result.stdout == ""
-    assert api.requests == []
-    return result.stderr
 
 
 def test_the_output_is_inlined_labelled_with_the_command(fakeapi: FakeAPI) -> None:

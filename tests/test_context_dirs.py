@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from clirun import run_cli
-from fakeapi import SSE, FakeAPI, text_stream
+from clirun import refused, sent
+from fakeapi import FakeAPI
 
 
 @pytest.fixture
@@ -34,23 +33,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (src / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0")
     (src / "latin1.txt").write_bytes(b"caf\xe9\n")
     return src
-
-
-def sent(api: FakeAPI, *args: str) -> tuple[str, str]:
-    api.add(SSE(text_stream(["ok"])))
-    result = run_cli(["--base-url", api.base_url, *args])
-    assert result.exit_code == 0, result.stderr
-    assert result.stdout == "ok\n"
-    body: dict[str, Any] = api.requests[-1].json()
-    return body["messages"][-1]["content"], result.stderr
-
-
-def refused(api: FakeAPI, *args: str) -> str:
-    result = run_cli(["--base-url", api.base_url, *args])
-    assert result.exit_code == 2, result.stderr
-    assert result.stdout == ""
-    assert api.requests == []
-    return result.stderr
 
 
 def test_every_text_file_is_inlined_in_sorted_order(fakeapi: FakeAPI, project: Path) -> None:

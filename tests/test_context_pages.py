@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from clirun import run_cli
-from fakeapi import CHAT_PATH, JSON, SSE, FakeAPI, Raw, text_stream
+from clirun import refused, run_cli, sent
+from fakeapi import CHAT_PATH, JSON, FakeAPI, Raw
 
 HTML = b"""<!doctype html><html><head><title>T</title>
 <style>body { color: red }</style><script>alert('tracked')</script></head>
@@ -22,26 +22,6 @@ HTML = b"""<!doctype html><html><head><title>T</title>
 
 def page_url(api: FakeAPI, path: str) -> str:
     return f"http://127.0.0.1:{api.port}{path}"
-
-
-def sent(api: FakeAPI, *args: str) -> tuple[str, str]:
-    """Run ask with ``args``; return the user message the model got, and stderr."""
-    api.add(SSE(text_stream(["ok"])))
-    result = run_cli(["--base-url", api.base_url, *args])
-    assert result.exit_code == 0, result.stderr
-    assert result.stdout == "ok\n"
-    chat = [r for r in api.requests if r.path == CHAT_PATH]
-    body: dict[str, Any] = chat[-1].json()
-    return body["messages"][-1]["content"], result.stderr
-
-
-def refused(api: FakeAPI, *args: str) -> str:
-    """Run ask; it must stop with a usage error before asking the model. Its stderr."""
-    result = run_cli(["--base-url", api.base_url, *args])
-    assert result.exit_code == 2, result.stderr
-    assert result.stdout == ""
-    assert not [r for r in api.requests if r.path == CHAT_PATH]
-    return result.stderr
 
 
 def test_a_text_page_is_inlined_as_it_is(fakeapi: FakeAPI) -> None:
