@@ -113,12 +113,18 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             options=(--api-key --base-url --ca-bundle --connect-timeout --debug --header --help
                 --insecure --json --profile --retries --timeout --trace-id --verbose -H -P -h
                 -v)
-            commands=(show)
+            commands=(alias show unalias)
+            ;;
+        'chatcli models alias')
+            options=(--help -h)
             ;;
         'chatcli models show')
             options=(--api-key --base-url --ca-bundle --connect-timeout --debug --header --help
                 --insecure --json --profile --retries --timeout --trace-id --verbose -H -P -h
                 -v)
+            ;;
+        'chatcli models unalias')
+            options=(--help -h)
             ;;
         'chatcli shell-integration')
             options=(--help -h)

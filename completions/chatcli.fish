@@ -304,21 +304,26 @@ complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_sub
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l json -d 'Print JSON.'
 
 # chatcli models
-complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from show' -a show -d 'What the endpoint says about MODEL (GET /model-catalog/MODEL, else /models/MODEL).'
-complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from show' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
-complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from show' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
-complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from show' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
-complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from show' -l connect-timeout -d 'Connect timeout [default: 10].' -x
-complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from show' -l debug -d 'Show tracebacks for errors.'
-complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from show' -s H -l header -d 'Extra request header (repeatable).' -x
-complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from show' -s h -l help -d 'Show this message and exit.'
-complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from show' -l insecure -d 'Do not check TLS certificates (a warning says so).'
-complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from show' -l json -d 'Print the raw JSON list.'
-complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from show' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
-complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from show' -l retries -d 'Retries before the answer starts [default: 2].' -x
-complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from show' -l timeout -d 'Read timeout [default: 600].' -x
-complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from show' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
-complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from show' -s v -l verbose -d 'Log the request and response headers to stderr.'
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -a alias -d 'Make NAME stand for MODEL ([aliases] in config.toml; -m NAME then sends MODEL).'
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -a show -d 'What the endpoint says about MODEL (GET /model-catalog/MODEL, else /models/MODEL).'
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -a unalias -d 'Forget the alias NAME (from [aliases] in config.toml).'
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -l connect-timeout -d 'Connect timeout [default: 10].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -l debug -d 'Show tracebacks for errors.'
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -s H -l header -d 'Extra request header (repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -l insecure -d 'Do not check TLS certificates (a warning says so).'
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -l json -d 'Print the raw JSON list.'
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -l retries -d 'Retries before the answer starts [default: 2].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -l timeout -d 'Read timeout [default: 600].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -s v -l verbose -d 'Log the request and response headers to stderr.'
+
+# chatcli models alias
+complete -c chatcli -n '__fish_seen_subcommand_from models; and __fish_seen_subcommand_from alias' -s h -l help -d 'Show this message and exit.'
 
 # chatcli models show
 complete -c chatcli -n '__fish_seen_subcommand_from models; and __fish_seen_subcommand_from show' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
@@ -335,6 +340,9 @@ complete -c chatcli -n '__fish_seen_subcommand_from models; and __fish_seen_subc
 complete -c chatcli -n '__fish_seen_subcommand_from models; and __fish_seen_subcommand_from show' -l timeout -d 'Read timeout [default: 600].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from models; and __fish_seen_subcommand_from show' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from models; and __fish_seen_subcommand_from show' -s v -l verbose -d 'Log the request and response headers to stderr.'
+
+# chatcli models unalias
+complete -c chatcli -n '__fish_seen_subcommand_from models; and __fish_seen_subcommand_from unalias' -s h -l help -d 'Show this message and exit.'
 
 # chatcli shell-integration
 complete -c chatcli -n '__fish_seen_subcommand_from shell-integration' -s h -l help -d 'Show this message and exit.'

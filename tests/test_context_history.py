@@ -77,7 +77,7 @@ def test_a_version_3_database_is_migrated_forward(fakeapi: FakeAPI, tmp_path: Pa
     fakeapi.add(SSE(text_stream(["ok"])))
     result = run_cli(["--base-url", fakeapi.base_url, "-f", str(tmp_path / "n.txt"), "q"])
     assert result.exit_code == 0, result.stderr
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 4
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert "\n[user]\nthen\n" in run_cli(["history", "show", "abc123"]).stdout
     new = next(c for c in conversation_ids() if c != "abc123abc123")
     assert f"sources: -f {tmp_path / 'n.txt'}\n" in run_cli(["history", "show", new]).stdout

@@ -186,6 +186,7 @@ def test_config_show_and_the_other_commands(tmp_path: Path) -> None:
     (directory / "config.toml").write_text(
         f"model = {toml_h}\nheaders = {{ X-Team = {toml_h} }}\nparams = {{ note = {toml_h} }}\n")
     for args in (["config", "show"], ["config", "forget-drops"], ["completion", "bash"],
+                 ["models", "alias", "fast", UTF8_H], ["models", "unalias", "fast"],
                  ["shell-integration", "bash"],
                  ["--help"], ["--version"]):
         result = run_cli(args, env=TERMINAL)
@@ -282,7 +283,8 @@ def test_repl_completion_and_toolbar_never_carry_control_characters(fakeapi: Fak
         assert not violations(session.toolbar())
 
 
-COVERED = {"ask", "chat", "models", "models show", "history list", "history show",
+COVERED = {"ask", "chat", "models", "models show", "models alias", "models unalias",
+           "history list", "history show",
            "history search", "history export", "history delete", "history path",
            "config show", "config forget-drops", "doctor", "completion", "cmd",
            "shell-integration", "templates list", "templates show", "templates edit",

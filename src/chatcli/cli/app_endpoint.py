@@ -121,3 +121,27 @@ def doctor(
         headers=list(header or []), as_json=as_json, verbose=verbose, ca_bundle=ca_bundle,
         insecure=insecure,
     ))
+
+
+@models_app.command("alias")
+def models_alias(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The alias, e.g. fast.",
+                                        show_default=False)],
+    model: Annotated[str, typer.Argument(metavar="MODEL", help="The model id it stands for.",
+                                         show_default=False)],
+) -> None:
+    """Make NAME stand for MODEL ([aliases] in config.toml; -m NAME then sends MODEL)."""
+    from chatcli.cli.info import add_alias
+
+    guarded(lambda: add_alias(name, model))
+
+
+@models_app.command("unalias")
+def models_unalias(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The alias to forget.",
+                                        show_default=False)],
+) -> None:
+    """Forget the alias NAME (from [aliases] in config.toml)."""
+    from chatcli.cli.info import drop_alias
+
+    guarded(lambda: drop_alias(name))

@@ -58,8 +58,9 @@ def show(prefix: str, as_json: bool, env: Environment | None = None) -> None:
     if as_json:
         write_json(env.stdout, document(conversation, entries))
         return
+    alias = f" (alias {conversation.model_alias})" if conversation.model_alias else ""
     env.stdout.write(f"{conversation.id}  {conversation.title}\n"
-                     f"{when(conversation.created_at)}  model {conversation.model or '-'}"
+                     f"{when(conversation.created_at)}  model {conversation.model or '-'}{alias}"
                      f"  profile {conversation.profile or '-'}\n")
     from chatcli.history import DamagedMessage
 

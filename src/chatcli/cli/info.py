@@ -28,7 +28,35 @@ def list_models(*, flags: dict[str, Any], headers: list[str], trace_id: str | No
     if not isinstance(entries, list):
         raise ProtocolError("the models list has no 'data' array")
     ids = sorted(str(e["id"]) for e in entries if isinstance(e, dict) and "id" in e)
-    env.stdout.write("".join(f"{model_id}\n" for model_id in ids))
+    named: dict[str, list[str]] = {}
+    for alias, model in sorted(settings.aliases.items()):
+        named.setdefault(model, []).append(alias)
+    env.stdout.write("".join(
+        f"{model_id}  (alias {', '.join(named[model_id])})\n" if model_id in named
+        else f"{model_id}\n" for model_id in ids))
+
+
+def add_alias(name: str, model: str, env: Environment | None = None) -> None:
+    """``models alias NAME MODEL``: written to config.toml, and said on stderr."""
+    from chatcli.config import config_dir
+    from chatcli.config.alias_file import set_alias
+
+    env = env or Environment.from_process()
+    path = config_dir() / "config.toml"
+    before = set_alias(path, name, model)
+    was = f" (it was {before})" if before is not None and before != model else ""
+    env.log(f"chatcli: alias {name} = {model}{was}, in {path}")
+
+
+def drop_alias(name: str, env: Environment | None = None) -> None:
+    """``models unalias NAME``."""
+    from chatcli.config import config_dir
+    from chatcli.config.alias_file import remove_alias
+
+    env = env or Environment.from_process()
+    path = config_dir() / "config.toml"
+    model = remove_alias(path, name)
+    env.log(f"chatcli: alias {name} (for {model}) removed from {path}")
 
 
 def show_config(flags: dict[str, Any], env: Environment | None = None) -> None:

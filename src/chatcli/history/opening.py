@@ -66,6 +66,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE messages ADD COLUMN sources TEXT;
     """,
+    # 5: the alias the model was asked for by (-m fast), beside the model id it named.
+    """
+    ALTER TABLE conversations ADD COLUMN model_alias TEXT;
+    """,
 )
 
 

@@ -32,12 +32,14 @@ class ConversationRecorder:
     """
 
     def __init__(self, store: HistoryStore, conversation_id: str | None = None, known: int = 0,
-                 *, profile: str | None = None, base_url: str | None = None) -> None:
+                 *, profile: str | None = None, base_url: str | None = None,
+                 model_alias: str | None = None) -> None:
         self.store = store
         self.conversation_id = conversation_id
         self.known = known
         self.profile = profile
         self.base_url = base_url
+        self.model_alias = model_alias  # what -m said, when it was an alias
         self.failed: HistoryError | None = None
         self.last_user: int | None = None  # the row of this request's user message
         self.last_reply: int | None = None  # the row of the last answer stored
@@ -93,7 +95,7 @@ class ConversationRecorder:
             first = next((m for m in messages if m.get("role") == "user"), {})
             self.conversation_id = self.store.create_conversation(
                 title_of(message_text(first)), profile=self.profile, base_url=self.base_url,
-                model=str(model) if model else None)
+                model=str(model) if model else None, model_alias=self.model_alias)
         self.last_user = None
         asked = str(model) if model else None
         for message in messages[self.known:]:

@@ -38,6 +38,7 @@ class Conversation:
     model: str | None  # the model asked for
     message_count: int = 0
     state: str = "complete"  # "failed" or "interrupted": its last request got no answer
+    model_alias: str | None = None  # the alias typed for ``model``, if one was
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -163,15 +164,17 @@ def _lines(value: Any) -> list[str] | None:
 
 def conversation_from_row(row: Sequence[Any]) -> Conversation:
     """id, title, created_at, updated_at, profile, base_url, model, message count, and the
-    role and status of its last message."""
-    conversation_id, title, created, updated, profile, base_url, model, count, role, status = row
+    role and status of its last message, and the model's alias."""
+    conversation_id, title, created, updated, profile, base_url, model, count, role, status = (
+        row[:10])
+    alias = row[10] if len(row) > 10 else None
     state = "complete"
     if role == "user" and status in ("error", "interrupted"):
         state = "failed" if status == "error" else "interrupted"
     return Conversation(_text(conversation_id), _text(title) or "(untitled)",
                         _float(created) or 0.0, _float(updated) or 0.0, _str(profile),
                         _str(base_url), _str(model), count if isinstance(count, int) else 0,
-                        state)
+                        state, _str(alias))
 
 
 def entry_from_row(number: int, row: Sequence[Any]) -> Entry:

@@ -102,17 +102,17 @@ class HistoryStore:
     # -- writing ----------------------------------------------------------
 
     def create_conversation(self, title: str, *, profile: str | None, base_url: str | None,
-                            model: str | None) -> str:
+                            model: str | None, model_alias: str | None = None) -> str:
         """A new conversation's id; its base URL is kept without credentials."""
         conversation_id = new_conversation_id()
         now = time.time()
         with self._write() as db:
             db.execute(
                 "INSERT INTO conversations (id, title, created_at, updated_at, profile,"
-                " base_url, model) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " base_url, model, model_alias) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation_id, _whole(title), now, now, _whole(profile),
                  None if base_url is None else _whole(without_userinfo(base_url)),
-                 _whole(model)))
+                 _whole(model), _whole(model_alias)))
         return conversation_id
 
     def append(self, conversation_id: str, message: Mapping[str, Any], *,
@@ -224,7 +224,7 @@ class HistoryStore:
         rows = self._read(
             "SELECT c.id, c.title, c.created_at, c.updated_at, c.profile, c.base_url, c.model,"
             " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id),"
-            " last.role, last.status"
+            " last.role, last.status, c.model_alias"
             " FROM conversations c LEFT JOIN messages last ON last.id ="
             " (SELECT MAX(id) FROM messages m WHERE m.conversation_id = c.id)"
             f" {where}", args)

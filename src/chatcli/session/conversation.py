@@ -38,7 +38,8 @@ class Resumed:
         from chatcli.history import ConversationRecorder
 
         return ConversationRecorder(self.store, self.conversation_id, len(self.messages),
-                                    profile=settings.profile, base_url=settings.base_url)
+                                    profile=settings.profile, base_url=settings.base_url,
+                                    model_alias=settings.model_alias)
 
 
 def history_path() -> Path:
