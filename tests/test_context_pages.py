@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from clirun import refused, run_cli, sent
-from fakeapi import CHAT_PATH, JSON, FakeAPI, Raw
+from fakeapi import CHAT_PATH, JSON, SSE, FakeAPI, Raw, text_stream
 
 HTML = b"""<!doctype html><html><head><title>T</title>
 <style>body { color: red }</style><script>alert('tracked')</script></head>
@@ -18,6 +18,9 @@ HTML = b"""<!doctype html><html><head><title>T</title>
 <ul><li>faster</li><li>smaller</li></ul>
 <aside>Related links</aside><form>Subscribe</form><noscript>enable js</noscript>
 <footer>Copyright</footer></body></html>"""
+
+
+CATALOG_PATH = "/v1/model-catalog/gpt-4o-mini"
 
 
 def page_url(api: FakeAPI, path: str) -> str:
@@ -102,14 +105,34 @@ def test_a_body_over_the_context_cap_is_a_usage_error(fakeapi: FakeAPI) -> None:
                              " (--max-context-kb 2)\n")
 
 
-@pytest.mark.parametrize(("kind", "words"), [
-    ("image/png", "is image/png, not text"),
-    ("application/pdf", "is a PDF; download it and send it with --attach FILE"),
-])
-def test_pages_that_are_not_text_are_refused(fakeapi: FakeAPI, kind: str, words: str) -> None:
-    fakeapi.add(Raw(200, b"\x89PNG\r\n\x1a\n", kind), "/thing")
+def test_a_page_that_is_not_text_is_refused(fakeapi: FakeAPI) -> None:
+    fakeapi.add(Raw(200, b"\x89PNG\r\n\x1a\n", "image/png"), "/thing")
     url = page_url(fakeapi, "/thing")
-    assert f"-f {url}: {words}" in refused(fakeapi, "-f", url, "read")
+    assert f"-f {url}: is image/png, not text" in refused(fakeapi, "-f", url, "read")
+
+
+@pytest.mark.parametrize(("path", "query", "kind", "name"), [
+    ("/papers/attention.pdf", "", "application/pdf", "attention.pdf"),
+    ("/download", "?id=7", "application/octet-stream", "download.pdf"),
+])
+def test_a_pdf_page_is_attached_as_attach_sends_a_file(
+        fakeapi: FakeAPI, path: str, query: str, kind: str, name: str) -> None:
+    import base64
+
+    body = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+    fakeapi.add(Raw(200, body, kind), path)
+    url = page_url(fakeapi, path + query)
+    fakeapi.add(JSON({"id": "gpt-4o-mini", "modalities": {"input": ["text", "file"]}}),
+                path=CATALOG_PATH)
+    fakeapi.add(SSE(text_stream(["ok"])))
+    result = run_cli(["--base-url", fakeapi.base_url, "-f", url, "summarise"])
+    assert result.exit_code == 0, result.stderr
+    content = [r for r in fakeapi.requests if r.path == CHAT_PATH][-1].json()[
+        "messages"][-1]["content"]
+    assert content == [
+        {"type": "text", "text": "summarise"},
+        {"type": "file", "file": {"filename": name, "file_data": "data:application/pdf;base64,"
+                                  + base64.b64encode(body).decode()}}]
 
 
 def test_a_refused_connection_names_the_url(fakeapi: FakeAPI) -> None:

@@ -1,9 +1,9 @@
 """A fetched page's body as the text ``-f URL`` inlines, chosen by its media type.
 
 Plain text and Markdown go as they are, HTML becomes Markdown (``html_text``),
-JSON is pretty-printed; a PDF is refused with a pointer to ``--attach``, and any
-other type (an image, an archive) is refused. Every refusal is a ``UsageError``
-naming the URL. Nothing here reads the network.
+JSON is pretty-printed; a PDF is not text and goes as ``--attach`` sends a file
+(``context_sources``), and any other type (an image, an archive) is refused. Every
+refusal is a ``UsageError`` naming the URL. Nothing here reads the network.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from chatcli.sanitize import visible
 TEXT_TYPES = ("text/plain", "text/markdown", "text/x-markdown", "text/csv", "text/xml",
               "application/xml", "text/x-python", "application/x-yaml", "text/yaml")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+PDF_TYPE = "application/pdf"
 
 
 def page_text(url: str, media_type: str, charset: str | None, body: bytes) -> tuple[str, str]:
@@ -32,8 +35,6 @@ def page_text(url: str, media_type: str, charset: str | None, body: bytes) -> tu
         return json.dumps(value, indent=2, ensure_ascii=False) + "\n", "json"
     if media_type in TEXT_TYPES or (media_type.startswith("text/") and media_type != "text/"):
         return _decode(url, body, charset), "text"
-    if media_type == "application/pdf":
-        raise UsageError(f"-f {url}: is a PDF; download it and send it with --attach FILE")
     kind = visible(media_type) if media_type else "no content type"
     raise UsageError(f"-f {url}: is {kind}, not text; -f takes text, HTML or JSON pages")
 

@@ -2,7 +2,8 @@
 under a directory, or a command's output (``!COMMAND``).
 
 Each becomes one or more fragments, fenced blocks labelled with where they came from,
-and one line for the history saying what the source was. All of it together stays
+and one line for the history saying what the source was; a PDF page is not text and
+becomes a document, attached as ``--attach`` attaches a file. All of it together stays
 under ``--max-context-kb``; every problem is a ``UsageError`` raised before anything
 is sent. Nothing here checks for secrets (``outgoing`` does, per fragment).
 """
@@ -38,6 +39,7 @@ class Context:
 
     fragments: list[Fragment] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    documents: list[tuple[str, bytes]] = field(default_factory=list)  # (file name, bytes)
 
 
 class Budget:
@@ -80,7 +82,7 @@ def read_context(request: AskRequest, env: Environment, settings: Settings | Non
     context = Context()
     for item in request.files:
         if item.startswith(("http://", "https://")):
-            fragments, source = _page(item, request, env, settings, budget)
+            fragments, source = _page(item, request, env, settings, budget, context)
         elif item.startswith("!"):
             fragments, source = _command(item, request, env, budget)
         elif Path(item).is_dir():
@@ -101,10 +103,11 @@ def _file(path: str, request: AskRequest, budget: Budget) -> tuple[list[Fragment
 
 
 def _page(url: str, request: AskRequest, env: Environment, settings: Settings | None,
-          budget: Budget) -> tuple[list[Fragment], str]:
-    """The page, fetched without the endpoint's credentials but with its TLS options."""
+          budget: Budget, context: Context) -> tuple[list[Fragment], str]:
+    """The page, fetched without the endpoint's credentials but with its TLS options; a
+    PDF joins ``context.documents`` instead of the fragments."""
     from chatcli.endpoint.web_page import TOTAL_CAP_SECONDS, fetch_page
-    from chatcli.media.page_text import page_text
+    from chatcli.media.page_text import PDF_TYPE, page_text
     from chatcli.session.connect import tls_choice
 
     connect = settings.connect_timeout if settings is not None else 10.0
@@ -112,9 +115,24 @@ def _page(url: str, request: AskRequest, env: Environment, settings: Settings | 
     page = fetch_page(url, tls=tls_choice(request.ca_bundle, request.insecure, env, quiet=True),
                       connect_timeout=connect, timeout=total, max_bytes=budget.left(),
                       over=_cap_words(budget))
+    if page.media_type == PDF_TYPE or page.body.startswith(b"%PDF-"):
+        budget.take(len(page.body), url)
+        context.documents.append((_file_name(url, ".pdf"), page.body))
+        return [], f"-f {url} (pdf, attached)"
     text, kind = page_text(url, page.media_type, page.charset, page.body)
     budget.take(len(page.body), url)
     return [Fragment(url, text)], f"-f {url} ({kind})"
+
+
+def _file_name(url: str, suffix: str) -> str:
+    """The name an attached page goes by: the URL path's last part, else the host's."""
+    from urllib.parse import unquote, urlsplit
+
+    from chatcli.sanitize import visible
+
+    parts = urlsplit(url)
+    name = visible(unquote(parts.path.rstrip("/").rpartition("/")[2])) or parts.hostname or "page"
+    return name if name.lower().endswith(suffix) else name + suffix
 
 
 def _directory(given: str, env: Environment, budget: Budget) -> tuple[list[Fragment], str]:

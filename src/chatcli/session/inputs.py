@@ -67,6 +67,7 @@ def gather(request: AskRequest, env: Environment, policy: SecretPolicy, *,
         for number, fragment in enumerate(context.fragments):
             pieces[f"file {number}"] = Piece(fragment.label, fragment.text, label=fragment.label)
     documents = [(path, read_bytes(path, max_bytes)) for path in request.attach]
+    documents += context.documents if context else []  # a -f URL that is a PDF
     for number, (path, data) in enumerate(documents):
         text = text_of(path, data)
         if text is not None:
