@@ -65,9 +65,10 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 -t -u -v -x)
             ;;
         'chatcli cmd')
-            options=(--api-key --base-url --ca-bundle --connect-timeout --debug --dry-run
-                --header --help --insecure --model --no-history --no-interaction --profile
-                --retries --shell --timeout --trace-id --verbose --yes -H -P -h -m -v -y)
+            options=(--allow-secrets --api-key --base-url --ca-bundle --connect-timeout --debug
+                --dry-run --header --help --insecure --model --no-history --no-interaction
+                --param --profile --redact-secrets --retries --shell --template --timeout
+                --trace-id --verbose --yes -H -P -T -h -m -p -v -y)
             ;;
         'chatcli completion')
             options=(--help -h)
@@ -288,9 +289,11 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli cmd --connect-timeout') ;;
         'chatcli cmd -H'|'chatcli cmd --header') ;;
         'chatcli cmd -m'|'chatcli cmd --model') ;;
+        'chatcli cmd -p'|'chatcli cmd --param') kind=variable nargs=2 ;;
         'chatcli cmd -P'|'chatcli cmd --profile') ;;
         'chatcli cmd --retries') ;;
         'chatcli cmd --shell') kind=choice choices=(bash zsh fish sh pwsh) ;;
+        'chatcli cmd -T'|'chatcli cmd --template') kind=template ;;
         'chatcli cmd --timeout') ;;
         'chatcli cmd --trace-id') ;;
         'chatcli config show --api-key') ;;

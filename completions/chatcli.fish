@@ -212,6 +212,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l web-search -d 'Sear
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l yes -d 'Run every tool call (and -f \'!COMMAND\') without asking.'
 
 # chatcli cmd
+complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l allow-secrets -d 'Send credentials found in what is sent, without asking.'
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
@@ -224,9 +225,12 @@ complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l insecure -d 'Do not 
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l no-history -d 'Do not keep the command in the history.'
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l no-interaction -d 'Print the command and exit, even on a terminal.'
+complete -c chatcli -n '__fish_seen_subcommand_from cmd' -s p -l param -d 'Fill the template\'s variable NAME (repeatable).' -x -a '(__chatcli_variables)'
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l redact-secrets -d 'Replace credentials found in what is sent by placeholders.'
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l retries -d 'Retries before the answer starts [default: 2].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l shell -d 'The shell to write the command for (default: from $SHELL).' -x -a 'bash zsh fish sh pwsh'
+complete -c chatcli -n '__fish_seen_subcommand_from cmd' -s T -l template -d 'Apply the template NAME (see `chatcli templates list`).' -x -a '(chatcli templates list --names 2>/dev/null)'
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l timeout -d 'Read timeout [default: 600].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from cmd' -s v -l verbose -d 'Log the request and response headers to stderr.'

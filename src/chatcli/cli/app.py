@@ -21,7 +21,7 @@ from chatcli.cli.app_shell import cmd, shell_integration
 from chatcli.cli.app_templates import templates_app
 from chatcli.cli.command_words import command_line
 from chatcli.cli.guard import guarded
-from chatcli.cli.help_sections import SectionedCommand
+from chatcli.cli.help_sections import PairedCommand, SectionedCommand
 from chatcli.cli.options import (
     ApiKey,
     BaseUrl,
@@ -61,7 +61,7 @@ app.add_typer(history_app, name="history")
 app.add_typer(models_app, name="models")
 app.add_typer(templates_app, name="templates")
 app.command()(doctor)
-app.command()(cmd)
+app.command(cls=PairedCommand)(cmd)
 app.command("shell-integration")(shell_integration)
 
 

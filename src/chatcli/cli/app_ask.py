@@ -13,6 +13,7 @@ import typer
 
 from chatcli.cli.guard import guarded
 from chatcli.cli.options import (
+    AllowSecrets,
     ApiKey,
     BaseUrl,
     CaBundle,
@@ -27,10 +28,13 @@ from chatcli.cli.options import (
     OutputMode,
     Profile,
     ReasoningChoice,
+    RedactSecrets,
     ResponseFormat,
     Retries,
     SearchSize,
     StrictParams,
+    TemplateName,
+    TemplateParams,
     Thinking,
     Timeout,
     TraceId,
@@ -51,12 +55,8 @@ def ask(
         show_default=False)] = None,
     system: Annotated[str | None, typer.Option(
         "-s", "--system", metavar="TEXT", help="System message.")] = None,
-    template: Annotated[str | None, typer.Option(
-        "-T", "--template", metavar="NAME",
-        help="Apply the template NAME (see `chatcli templates list`).")] = None,
-    param: Annotated[list[str] | None, typer.Option(
-        "-p", "--param", metavar="NAME VALUE",
-        help="Fill the template's variable NAME (repeatable).")] = None,
+    template: TemplateName = None,
+    param: TemplateParams = None,
     save: Annotated[str | None, typer.Option(
         "--save", metavar="NAME",
         help="Save this invocation as the template NAME instead of sending it.")] = None,
@@ -232,12 +232,8 @@ def ask(
     ] = None,
     no_history: Annotated[bool, typer.Option(
         "--no-history", help="Do not keep this exchange in the history.")] = False,
-    redact_secrets: Annotated[bool, typer.Option(
-        "--redact-secrets", help="Replace credentials found in what is sent by placeholders.")
-    ] = False,
-    allow_secrets: Annotated[bool, typer.Option(
-        "--allow-secrets", help="Send credentials found in what is sent, without asking.")
-    ] = False,
+    redact_secrets: RedactSecrets = False,
+    allow_secrets: AllowSecrets = False,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
     profile: Profile = None,

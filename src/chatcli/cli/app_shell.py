@@ -13,6 +13,7 @@ import typer
 
 from chatcli.cli.guard import guarded
 from chatcli.cli.options import (
+    AllowSecrets,
     ApiKey,
     BaseUrl,
     CaBundle,
@@ -22,8 +23,11 @@ from chatcli.cli.options import (
     Insecure,
     Model,
     Profile,
+    RedactSecrets,
     Retries,
     Shell,
+    TemplateName,
+    TemplateParams,
     Timeout,
     TraceId,
     Verbose,
@@ -56,6 +60,10 @@ def cmd(
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Print the request as it would be sent, and send nothing.")
     ] = False,
+    template: TemplateName = None,
+    param: TemplateParams = None,
+    redact_secrets: RedactSecrets = False,
+    allow_secrets: AllowSecrets = False,
     model: Model = None,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
@@ -73,8 +81,11 @@ def cmd(
     """Make one shell command from DESCRIPTION; on a terminal, choose to run it.
 
     Piped stdin is context. Without a terminal the command is printed, never run.
+    With -T, the template's system text follows the shell instructions and its prompt
+    wraps the description.
     """
-    from chatcli.session.shell_command import CmdRequest, run_cmd
+    from chatcli.session.shell_command import run_cmd
+    from chatcli.session.shell_request import CmdRequest
 
     status = 0
 
@@ -83,6 +94,8 @@ def cmd(
         status = run_cmd(CmdRequest(
             description=list(description or []), shell=shell.value if shell else None,
             yes=yes, interaction=not no_interaction, history=not no_history, dry_run=dry_run,
+            template=template, params=[(str(pair[0]), str(pair[1])) for pair in param or []],
+            allow_secrets=allow_secrets, redact_secrets=redact_secrets,
             headers=list(header or []), verbose=verbose, trace_id=trace_id,
             ca_bundle=ca_bundle, insecure=insecure,
             flags=dict(base_url=base_url, api_key=api_key, profile=profile, model=model,

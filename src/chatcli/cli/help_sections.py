@@ -59,8 +59,8 @@ def section_of(name: str | None) -> str:
 PAIRS = ("param",)  # options that take two values (-p NAME VALUE), which Typer cannot spell
 
 
-class SectionedCommand(TyperCommand):
-    """A command whose help lists its options by section, then a few examples."""
+class PairedCommand(TyperCommand):
+    """A command whose ``PAIRS`` options take two values each."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -68,6 +68,10 @@ class SectionedCommand(TyperCommand):
             if param.name in PAIRS:
                 param.nargs = 2
                 param.type = Tuple([str, str])
+
+
+class SectionedCommand(PairedCommand):
+    """A command whose help lists its options by section, then a few examples."""
 
     def format_options(self, ctx: Context, formatter: HelpFormatter) -> None:
         arguments: list[tuple[str, str]] = []

@@ -12,7 +12,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -21,13 +20,8 @@ from chatcli.protocol.messages import Message, build_request
 from chatcli.protocol.result import TurnResult
 from chatcli.session.environment import Environment
 from chatcli.session.shell_danger import danger
-from chatcli.session.shell_prompt import (
-    DESCRIBE,
-    clean_command,
-    shell_name,
-    system_of,
-    system_prompt,
-)
+from chatcli.session.shell_prompt import DESCRIBE, clean_command, shell_name
+from chatcli.session.shell_request import CmdRequest, Opening, checked, opening
 from chatcli.session.terminal_question import typed_line as _line
 
 if TYPE_CHECKING:
@@ -40,27 +34,6 @@ MENU = "[e]xecute / [r]evise / [d]escribe / [c]opy / [q]uit: "
 CHOICES = {"e": "execute", "execute": "execute", "r": "revise", "revise": "revise",
            "d": "describe", "describe": "describe", "c": "copy", "copy": "copy",
            "q": "quit", "quit": "quit"}
-MAX_CONTEXT = 20 * 1_048_576
-
-
-@dataclass
-class CmdRequest:
-    """What ``chatcli cmd`` was asked, as plain values."""
-
-    description: list[str]
-    shell: str | None = None
-    yes: bool = False
-    interaction: bool = True
-    dry_run: bool = False
-    history: bool = True
-    headers: list[str] = field(default_factory=list)
-    verbose: bool = False
-    trace_id: str | None = None
-    ca_bundle: str | None = None
-    insecure: bool = False
-    flags: dict[str, Any] = field(default_factory=dict)
-
-
 def run_cmd(request: CmdRequest, env: Environment | None = None) -> int:
     """Make the command, then print it, or show it and do what the user chooses; the
     exit status is the command's when it ran, else 0."""
@@ -69,25 +42,16 @@ def run_cmd(request: CmdRequest, env: Environment | None = None) -> int:
     from chatcli.session.conversation import open_history
 
     env = env or Environment.from_process()
-    settings = env.settings(request.flags)
-    description = " ".join(request.description).strip()
-    context = "" if env.stdin_is_terminal else env.read_stdin(MAX_CONTEXT)
-    if not description:
-        raise UsageError("say what the command should do: chatcli cmd 'list the ten largest"
-                         " files here'")
     login_shell = user_shell()
     shell = shell_name(request.shell, login_shell)
-    user = description if not context.strip() else (
-        f"{description}\n\nContext (from stdin):\n{context}")
-    messages: list[Message] = [
-        {"role": "system", "content": system_prompt(shell, system_of())},
-        {"role": "user", "content": user}]
+    first = opening(request, env, shell)
+    settings, messages = first.settings, first.messages
     if request.dry_run:
         from chatcli.session.dry_run import show_request
 
         with open_client(env, settings, headers=request.headers, verbose=request.verbose,
                          ca_bundle=request.ca_bundle, insecure=request.insecure) as client:
-            show_request(client, build_request(settings, messages, {}, stream=True), env,
+            show_request(client, build_request(settings, messages, first.fields, stream=True), env,
                          request.trace_id)
         return 0
     opened = open_history(settings, env, wanted=request.history)
@@ -95,7 +59,7 @@ def run_cmd(request: CmdRequest, env: Environment | None = None) -> int:
     try:
         with open_client(env, settings, headers=request.headers, verbose=request.verbose,
                          ca_bundle=request.ca_bundle, insecure=request.insecure) as client:
-            making = _Maker(client, settings, env, recorder, request.trace_id)
+            making = _Maker(client, settings, env, recorder, request.trace_id, first)
             command = making.command(messages)
             asking = env.question_streams() if env.stdout_is_terminal else None
             if asking is None or not request.interaction:
@@ -146,7 +110,15 @@ def _choose(command: str, shell: str, runner: list[str], making: _Maker,
         else:
             change = _line(keys, screen, "revise: ")
             if change:
-                messages.append({"role": "user", "content": change})
+                from chatcli.session.outgoing import Piece
+
+                try:
+                    text = checked([Piece("the revision", change)], making.policy, env)[0]
+                except UsageError as exc:  # refused: the command shown stays the choice
+                    screen.write(f"not sent: {exc}\n")
+                    screen.flush()
+                    continue
+                messages.append({"role": "user", "content": text})
                 command = making.command(messages)
 
 
@@ -170,9 +142,11 @@ class _Maker:
     """Asks the model, within one conversation, and records each exchange."""
 
     def __init__(self, client: ChatClient, settings: Settings, env: Environment,
-                 recorder: ConversationRecorder | None, trace_id: str | None) -> None:
+                 recorder: ConversationRecorder | None, trace_id: str | None,
+                 first: Opening) -> None:
         self.client, self.settings, self.env = client, settings, env
         self.recorder, self.trace_id = recorder, trace_id
+        self.fields, self.policy = first.fields, first.policy
         self.row: int | None = None  # the stored answer that holds the last command
 
     def command(self, messages: list[Message]) -> str:
@@ -210,7 +184,7 @@ class _Maker:
         from chatcli.engine.turn import run_turn
         from chatcli.session.output import report_outcome
 
-        body = build_request(self.settings, messages, {}, stream=True)
+        body = build_request(self.settings, messages, self.fields, stream=True)
         result = run_turn(self.client, body, renderer, trace_id=self.trace_id,
                           recorder=self.recorder)
         report_outcome(result, self.env, usage=False)

@@ -161,6 +161,37 @@ def for_session(name: str, values: list[tuple[str, str]]) -> SessionTemplate:
         [key for key in ("profile", "tools", "functions", "mcp") if key in table])
 
 
+class CommandTemplate(NamedTuple):
+    """What ``cmd -T`` takes of a template: its settings layer, system text and prompt
+    (variables filled), request fields; ``left_out``: keys a shell command has no use for."""
+
+    name: str
+    settings: Settings
+    system: str | None
+    prompt: str | None
+    fields: dict[str, Any]
+    left_out: list[str]
+
+
+def for_command(name: str, values: list[tuple[str, str]], flags: Mapping[str, Any],
+                env: Environment) -> CommandTemplate:
+    """The template ``name`` as ``chatcli cmd`` applies it: model, params and profile as
+    the settings layer, ``options`` as fields, system and prompt filled; a profile's own
+    ``system`` or ``template`` is not used (they are written for answers, not commands)."""
+    from chatcli.session.fields import request_fields
+    from chatcli.session.options import AskRequest
+
+    template = load(name)
+    settings = env.settings(flags, template=layer(template))
+    request = filled(merged(AskRequest(prompt=[], flags=dict(flags), params=values), template),
+                     template)
+    fields = request_fields(replace(request, tools=None, schema=None, output="auto",
+                                    reasoning="auto"))
+    unused = ("schema", "tools", "functions", "mcp", "output", "reasoning")
+    return CommandTemplate(template.name, settings, request.system, request.template_prompt,
+                           fields, [key for key in unused if key in template.table])
+
+
 def preview(template: Template) -> list[dict[str, str]]:
     """The messages the template makes, ``{{input}}`` and any variable without a default
     left as written (``templates show``)."""
@@ -178,4 +209,5 @@ def preview(template: Template) -> list[dict[str, str]]:
     return messages
 
 
-__all__ = ["Resolved", "SessionTemplate", "for_session", "preview", "resolve", "with_input"]
+__all__ = ["CommandTemplate", "Resolved", "SessionTemplate", "for_command", "for_session",
+           "preview", "resolve", "with_input"]
