@@ -10,19 +10,19 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
                 --audio-out --audio-voice --base-url --ca-bundle --cid --clipboard --code
                 --connect-timeout --continue --copy --debug --dry-run --editor --extract
-                --extract-last --file --file-id --force --frequency-penalty --functions --header
-                --help --image --image-detail --insecure --lang --logit-bias --logprobs
+                --extract-last --file --file-id --force --fork --frequency-penalty --functions
+                --header --help --image --image-detail --insecure --lang --logit-bias --logprobs
                 --max-attachment-mb --max-completion-tokens --max-context-kb --max-time
                 --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages
-                --metadata --modalities --model --no-history --no-parallel-tool-calls --no-store
-                --no-stream --no-thinking --notify --option --output --parallel-tool-calls
-                --param --prediction --presence-penalty --profile --reasoning --reasoning-effort
-                --redact-secrets --response-format --retries --save --schema --seed
-                --service-tier --stop --store --stream --strict-params --system --temperature
-                --template --thinking --timeout --tool-choice --tool-cmd --tool-env
-                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
-                --verbose --version --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n
-                -o -p -s -t -u -v -x)
+                --metadata --modalities --model --name --no-history --no-parallel-tool-calls
+                --no-store --no-stream --no-thinking --notify --option --output
+                --parallel-tool-calls --param --prediction --presence-penalty --profile
+                --reasoning --reasoning-effort --redact-secrets --response-format --retries
+                --save --schema --seed --service-tier --stop --store --stream --strict-params
+                --system --temperature --template --thinking --timeout --tool-choice --tool-cmd
+                --tool-env --tool-timeout --tools --top-logprobs --top-p --trace-id --usage
+                --user --verbose --version --video --web-search --yes -H -O -P -T -c -e -f -h -i
+                -m -n -o -p -s -t -u -v -x)
             own_options=(--help --version -h)
             default_command=ask
             commands=(ask chat cmd completion config doctor history models shell-integration
@@ -32,37 +32,37 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
                 --audio-out --audio-voice --base-url --ca-bundle --cid --clipboard --code
                 --connect-timeout --continue --copy --debug --dry-run --editor --extract
-                --extract-last --file --file-id --force --frequency-penalty --functions --header
-                --help --image --image-detail --insecure --lang --logit-bias --logprobs
+                --extract-last --file --file-id --force --fork --frequency-penalty --functions
+                --header --help --image --image-detail --insecure --lang --logit-bias --logprobs
                 --max-attachment-mb --max-completion-tokens --max-context-kb --max-time
                 --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages
-                --metadata --modalities --model --no-history --no-parallel-tool-calls --no-store
-                --no-stream --no-thinking --notify --option --output --parallel-tool-calls
-                --param --prediction --presence-penalty --profile --reasoning --reasoning-effort
-                --redact-secrets --response-format --retries --save --schema --seed
-                --service-tier --stop --store --stream --strict-params --system --temperature
-                --template --thinking --timeout --tool-choice --tool-cmd --tool-env
-                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
-                --verbose --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n -o -p -s
-                -t -u -v -x)
+                --metadata --modalities --model --name --no-history --no-parallel-tool-calls
+                --no-store --no-stream --no-thinking --notify --option --output
+                --parallel-tool-calls --param --prediction --presence-penalty --profile
+                --reasoning --reasoning-effort --redact-secrets --response-format --retries
+                --save --schema --seed --service-tier --stop --store --stream --strict-params
+                --system --temperature --template --thinking --timeout --tool-choice --tool-cmd
+                --tool-env --tool-timeout --tools --top-logprobs --top-p --trace-id --usage
+                --user --verbose --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n -o
+                -p -s -t -u -v -x)
             ;;
         'chatcli chat')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
                 --audio-out --audio-voice --base-url --ca-bundle --cid --clipboard --code
                 --connect-timeout --continue --copy --debug --dry-run --editor --extract
-                --extract-last --file --file-id --force --frequency-penalty --functions --header
-                --help --image --image-detail --insecure --lang --logit-bias --logprobs
+                --extract-last --file --file-id --force --fork --frequency-penalty --functions
+                --header --help --image --image-detail --insecure --lang --logit-bias --logprobs
                 --max-attachment-mb --max-completion-tokens --max-context-kb --max-time
                 --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages
-                --metadata --modalities --model --no-history --no-parallel-tool-calls --no-store
-                --no-stream --no-thinking --notify --option --output --parallel-tool-calls
-                --param --prediction --presence-penalty --profile --reasoning --reasoning-effort
-                --redact-secrets --response-format --retries --save --schema --seed
-                --service-tier --stop --store --stream --strict-params --system --temperature
-                --template --thinking --timeout --tool-choice --tool-cmd --tool-env
-                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
-                --verbose --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n -o -p -s
-                -t -u -v -x)
+                --metadata --modalities --model --name --no-history --no-parallel-tool-calls
+                --no-store --no-stream --no-thinking --notify --option --output
+                --parallel-tool-calls --param --prediction --presence-penalty --profile
+                --reasoning --reasoning-effort --redact-secrets --response-format --retries
+                --save --schema --seed --service-tier --stop --store --stream --strict-params
+                --system --temperature --template --thinking --timeout --tool-choice --tool-cmd
+                --tool-env --tool-timeout --tools --top-logprobs --top-p --trace-id --usage
+                --user --verbose --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n -o
+                -p -s -t -u -v -x)
             ;;
         'chatcli cmd')
             options=(--allow-secrets --api-key --base-url --ca-bundle --connect-timeout --debug
@@ -90,7 +90,7 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             ;;
         'chatcli history')
             options=(--help -h)
-            commands=(delete export list path search show)
+            commands=(delete export list path rename search show)
             ;;
         'chatcli history delete')
             options=(--help -h)
@@ -104,11 +104,14 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
         'chatcli history path')
             options=(--help -h)
             ;;
+        'chatcli history rename')
+            options=(--help -h)
+            ;;
         'chatcli history search')
             options=(--help -h)
             ;;
         'chatcli history show')
-            options=(--help --json -h)
+            options=(--help --json --tree -h)
             ;;
         'chatcli models')
             options=(--api-key --base-url --ca-bundle --connect-timeout --debug --header --help
@@ -189,6 +192,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --modalities') ;;
         'chatcli ask -m'|'chatcli ask --model') ;;
         'chatcli ask -n') ;;
+        'chatcli ask --name') ;;
         'chatcli ask -o'|'chatcli ask --option') ;;
         'chatcli ask -O'|'chatcli ask --output') kind=choice choices=(auto rich plain json events) ;;
         'chatcli ask -p'|'chatcli ask --param') kind=variable nargs=2 ;;
@@ -253,6 +257,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --modalities') ;;
         'chatcli chat -m'|'chatcli chat --model') ;;
         'chatcli chat -n') ;;
+        'chatcli chat --name') ;;
         'chatcli chat -o'|'chatcli chat --option') ;;
         'chatcli chat -O'|'chatcli chat --output') kind=choice choices=(auto rich plain json events) ;;
         'chatcli chat -p'|'chatcli chat --param') kind=variable nargs=2 ;;

@@ -23,7 +23,7 @@ complete -c chatcli -n '__fish_use_subcommand' -a cmd -d 'Make one shell command
 complete -c chatcli -n '__fish_use_subcommand' -a completion -d 'Print a shell completion script (static: pressing TAB never runs chatcli).'
 complete -c chatcli -n '__fish_use_subcommand' -a config -d 'Inspect the resolved configuration.'
 complete -c chatcli -n '__fish_use_subcommand' -a doctor -d 'Probe what the endpoint and model do, with a handful of tiny requests.'
-complete -c chatcli -n '__fish_use_subcommand' -a history -d 'List, show, search, export and delete past conversations.'
+complete -c chatcli -n '__fish_use_subcommand' -a history -d 'List, show, rename, search, export and delete past conversations.'
 complete -c chatcli -n '__fish_use_subcommand' -a models -d 'List the models the endpoint offers, or describe one.'
 complete -c chatcli -n '__fish_use_subcommand' -a shell-integration -d 'Print a snippet for your shell\'s rc file: Alt-E turns the command line\'s description into a command (chatcli cmd), left there to edit and run.'
 complete -c chatcli -n '__fish_use_subcommand' -a templates -d 'List, show, edit and delete prompt templates (-T NAME).'
@@ -40,7 +40,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l audio-voice -d 'Voice for spoken output, e.g. alloy.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l cid -d 'Continue the conversation with this name, id or id prefix.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l clipboard -d 'Attach the image on the clipboard.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l code -d 'Ask for code only, in one block (implies -x).'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l connect-timeout -d 'Connect timeout [default: 10].' -x
@@ -54,6 +54,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s f -l file -d 'Inline a text file, every text file under a directory, a web page or a command\'s output (repeatable).' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l force -d 'Let --save replace a template of the same name.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l fork -d 'With -c or --cid: go on in a new conversation, a copy of that one (which stays as it was).'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l functions -d 'Every public function in the file becomes a tool that runs (repeatable).' -r -F
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s H -l header -d 'Extra request header (repeatable).' -x
@@ -78,6 +79,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l modalities -d 'Output modalities, e.g. text and audio (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s n -d 'Number of choices.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l name -d 'Name the new conversation (unique; --cid NAME finds it).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l no-history -d 'Do not keep this exchange in the history.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -l notify -d 'Ring the bell (and notify the desktop) when the answer or a tool question arrives.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
@@ -131,7 +133,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l audio-out -d 'Write
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l audio-voice -d 'Voice for spoken output, e.g. alloy.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
-complete -c chatcli -n '__fish_seen_subcommand_from chat' -l cid -d 'Continue the conversation with this id (or id prefix).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l cid -d 'Continue the conversation with this name, id or id prefix.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l clipboard -d 'Attach the image on the clipboard.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l code -d 'Ask for code only, in one block (implies -x).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l connect-timeout -d 'Connect timeout [default: 10].' -x
@@ -145,6 +147,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l extract-last -d 'Pr
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s f -l file -d 'Inline a text file, every text file under a directory, a web page or a command\'s output (repeatable).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l force -d 'Let --save replace a template of the same name.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l fork -d 'With -c or --cid: go on in a new conversation, a copy of that one (which stays as it was).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l functions -d 'Every public function in the file becomes a tool that runs (repeatable).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s H -l header -d 'Extra request header (repeatable).' -x
@@ -169,6 +172,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l metadata -d 'Metada
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l modalities -d 'Output modalities, e.g. text and audio (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s n -d 'Number of choices.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l name -d 'Name the new conversation (unique; --cid NAME finds it).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l no-history -d 'Do not keep this exchange in the history.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l notify -d 'Ring the bell (and notify the desktop) when the answer or a tool question arrives.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
@@ -276,13 +280,14 @@ complete -c chatcli -n '__fish_seen_subcommand_from doctor' -l timeout -d 'Read 
 complete -c chatcli -n '__fish_seen_subcommand_from doctor' -s v -l verbose -d 'Log the request and response headers to stderr.'
 
 # chatcli history
-complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from delete export list path search show' -a delete -d 'Delete one conversation.'
-complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from delete export list path search show' -a export -d 'Export one conversation as Markdown or JSON.'
-complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from delete export list path search show' -a list -d 'List conversations, most recent first.'
-complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from delete export list path search show' -a path -d 'Print where the history database is.'
-complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from delete export list path search show' -a search -d 'Find conversations by the words in their messages (full-text).'
-complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from delete export list path search show' -a show -d 'Print one conversation.'
-complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from delete export list path search show' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from delete export list path rename search show' -a delete -d 'Delete one conversation.'
+complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from delete export list path rename search show' -a export -d 'Export one conversation as Markdown or JSON.'
+complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from delete export list path rename search show' -a list -d 'List conversations, most recent first.'
+complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from delete export list path rename search show' -a path -d 'Print where the history database is.'
+complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from delete export list path rename search show' -a rename -d 'Name a conversation, so that --cid NAME finds it.'
+complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from delete export list path rename search show' -a search -d 'Find conversations by the words in their messages (full-text).'
+complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from delete export list path rename search show' -a show -d 'Print one conversation: its current branch, or with --tree all of them.'
+complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from delete export list path rename search show' -s h -l help -d 'Show this message and exit.'
 
 # chatcli history delete
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from delete' -s h -l help -d 'Show this message and exit.'
@@ -300,12 +305,16 @@ complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_sub
 # chatcli history path
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from path' -s h -l help -d 'Show this message and exit.'
 
+# chatcli history rename
+complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from rename' -s h -l help -d 'Show this message and exit.'
+
 # chatcli history search
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from search' -s h -l help -d 'Show this message and exit.'
 
 # chatcli history show
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -s h -l help -d 'Show this message and exit.'
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l json -d 'Print JSON.'
+complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l tree -d 'Draw every branch, not only the current one.'
 
 # chatcli models
 complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -a alias -d 'Make NAME stand for MODEL ([aliases] in config.toml; -m NAME then sends MODEL).'

@@ -165,7 +165,10 @@ def test_history_commands_replay_stored_text_escaped(seeded: tuple[FakeAPI, str]
     for args in (["history", "list"], ["history", "list", "--json"],
                  ["history", "show", conversation], ["history", "show", conversation, "--json"],
                  ["history", "search", words], ["history", "export", conversation],
-                 ["history", "export", conversation, "--format", "json"], ["history", "path"]):
+                 ["history", "export", conversation, "--format", "json"], ["history", "path"],
+                 ["history", "show", conversation, "--tree"],
+                 ["history", "rename", conversation, "renamed"],
+                 ["history", "show", "renamed"], ["history", "list"]):
         result = run_cli(args, env=TERMINAL)
         assert result.exit_code == 0, (args, result.stderr)
         clean(result.stdout, result.stderr)
@@ -243,14 +246,15 @@ REPL_LINES = [
     "/nosuchcommand", "/paste",
     "/image /nonexistent.png", "/attach {attach}", "hello again", "/history", "/load {cid}",
     "/system", "/save {save}", "/model m", "/templates", "/template hostile", "/template",
+    "/edit", "/edit 1", " edited", "/branches", "/branch 1", "/rename hostile", "/branches",
     "/exit",
-]
+]  # " edited" goes after the text /edit 1 put in the line: sent, it starts branch 2
 
 
 def test_every_repl_command(seeded: tuple[FakeAPI, str], tmp_path: Path) -> None:
     fakeapi, conversation = seeded
     hostile_template()
-    for _ in range(3):
+    for _ in range(4):
         fakeapi.add(hostile_answer())
     attach = tmp_path / "notes.txt"
     attach.write_text(UTF8_H, encoding="utf-8")
@@ -284,7 +288,7 @@ def test_repl_completion_and_toolbar_never_carry_control_characters(fakeapi: Fak
 
 
 COVERED = {"ask", "chat", "models", "models show", "models alias", "models unalias",
-           "history list", "history show",
+           "history list", "history show", "history rename",
            "history search", "history export", "history delete", "history path",
            "config show", "config forget-drops", "doctor", "completion", "cmd",
            "shell-integration", "templates list", "templates show", "templates edit",

@@ -228,8 +228,14 @@ def ask(
     continue_last: Annotated[bool, typer.Option(
         "-c", "--continue", help="Continue the most recent conversation.")] = False,
     cid: Annotated[str | None, typer.Option(
-        "--cid", metavar="ID", help="Continue the conversation with this id (or id prefix).")
-    ] = None,
+        "--cid", metavar="ID", help="Continue the conversation with this name, id or id"
+        " prefix.")] = None,
+    fork: Annotated[bool, typer.Option(
+        "--fork", help="With -c or --cid: go on in a new conversation, a copy of that one"
+        " (which stays as it was).")] = False,
+    name: Annotated[str | None, typer.Option(
+        "--name", metavar="NAME", help="Name the new conversation (unique; --cid NAME"
+        " finds it).")] = None,
     no_history: Annotated[bool, typer.Option(
         "--no-history", help="Do not keep this exchange in the history.")] = False,
     redact_secrets: RedactSecrets = False,
@@ -276,6 +282,7 @@ def ask(
         extract=extract, extract_last=extract_last, code=code, lang=lang,
         headers=list(header or []), trace_id=trace_id,
         verbose=verbose, history=not no_history, continue_last=continue_last, cid=cid,
+        fork=fork, name=name,
         functions=[str(f) for f in functions or []], tool_cmds=list(tool_cmd or []), yes=yes,
         approve=list(approve or []), tool_timeout=tool_timeout,
         max_tool_rounds=max_tool_rounds, max_tool_result_kb=max_tool_result_kb,

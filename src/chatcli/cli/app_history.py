@@ -10,7 +10,8 @@ import typer
 from chatcli.cli.guard import guarded
 from chatcli.cli.options import AsJson, ConversationId, ExportFormat
 
-history_app = typer.Typer(help="List, show, search, export and delete past conversations.",
+history_app = typer.Typer(help="List, show, rename, search, export and delete past"
+                          " conversations.",
                           rich_markup_mode=None, no_args_is_help=True)
 
 
@@ -27,11 +28,27 @@ def history_list(
 
 
 @history_app.command("show")
-def history_show(conversation: ConversationId, as_json: AsJson = False) -> None:
-    """Print one conversation."""
+def history_show(
+    conversation: ConversationId,
+    as_json: AsJson = False,
+    tree: Annotated[bool, typer.Option(
+        "--tree", help="Draw every branch, not only the current one.")] = False,
+) -> None:
+    """Print one conversation: its current branch, or with --tree all of them."""
     from chatcli.cli import history_commands
 
-    guarded(lambda: history_commands.show(conversation, as_json))
+    guarded(lambda: history_commands.show(conversation, as_json, tree=tree))
+
+
+@history_app.command("rename")
+def history_rename(
+    conversation: ConversationId,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The new name (unique).")],
+) -> None:
+    """Name a conversation, so that --cid NAME finds it."""
+    from chatcli.cli import history_commands
+
+    guarded(lambda: history_commands.rename(conversation, name))
 
 
 @history_app.command("search")

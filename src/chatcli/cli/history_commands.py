@@ -1,4 +1,4 @@
-"""``chatcli history …``: list, show, search, export and delete stored conversations.
+"""``chatcli history …``: list, show, rename, search, export and delete stored conversations.
 
 Reading commands work on a history that cannot be written; a damaged row is
 shown as damaged, never fatal. Output goes through ``env`` (guarded streams).
@@ -17,6 +17,7 @@ from chatcli.history.export import (
     outcome_note,
     plain_text,
     preview,
+    titled,
     when,
 )
 from chatcli.output_guard import json_text, write_json
@@ -47,11 +48,15 @@ def list_conversations(limit: int, as_json: bool, env: Environment | None = None
         state = "" if conversation.state == "complete" else f"  [{conversation.state}]"
         env.stdout.write(f"{conversation.id}  {when(conversation.updated_at)}"
                          f"  {conversation.message_count:>4} msgs  {conversation.model or '-'}"
-                         f"{state}  {conversation.title}\n")
+                         f"{state}  {titled(conversation)}\n")
 
 
-def show(prefix: str, as_json: bool, env: Environment | None = None) -> None:
+def show(prefix: str, as_json: bool, env: Environment | None = None, *,
+         tree: bool = False) -> None:
     env = env or Environment.from_process()
+    if tree and as_json:
+        raise UsageError("--tree draws the branches as text; --json prints the current branch",
+                         hint="Give one of them.")
     store = _store(env)
     conversation = store.resolve(prefix)
     entries = store.transcript(conversation.id)
@@ -59,9 +64,15 @@ def show(prefix: str, as_json: bool, env: Environment | None = None) -> None:
         write_json(env.stdout, document(conversation, entries))
         return
     alias = f" (alias {conversation.model_alias})" if conversation.model_alias else ""
-    env.stdout.write(f"{conversation.id}  {conversation.title}\n"
+    env.stdout.write(f"{conversation.id}  {titled(conversation)}\n"
                      f"{when(conversation.created_at)}  model {conversation.model or '-'}{alias}"
                      f"  profile {conversation.profile or '-'}\n")
+    if tree:
+        from chatcli.history.tree_text import draw_tree
+
+        lines = draw_tree(store.tree(conversation.id))
+        env.stdout.write("\n" + "".join(line + "\n" for line in lines))
+        return
     from chatcli.history import DamagedMessage
 
     for entry in entries:
@@ -74,6 +85,14 @@ def show(prefix: str, as_json: bool, env: Environment | None = None) -> None:
         sources = f"sources: {', '.join(entry.sources)}\n" if entry.sources else ""
         env.stdout.write(f"\n[{entry.message.get('role', '?')}]{status}\n{sources}"
                          f"{plain_text(entry.message)}\n")
+
+
+def rename(prefix: str, name: str, env: Environment | None = None) -> None:
+    env = env or Environment.from_process()
+    store = _store(env)
+    conversation = store.resolve(prefix)
+    kept = store.rename(conversation.id, name)
+    env.stderr.write(f"renamed {conversation.id} to {kept!r}\n")
 
 
 def search(text: str, env: Environment | None = None) -> None:

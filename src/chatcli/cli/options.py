@@ -98,7 +98,8 @@ Verbose = Annotated[bool, typer.Option(
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
 Model = Annotated[str | None, typer.Option(
     "-m", "--model", metavar="NAME", help="Model [env: CHATCLI_MODEL].")]
-ConversationId = Annotated[str, typer.Argument(metavar="ID", help="Conversation id or prefix.")]
+ConversationId = Annotated[str, typer.Argument(metavar="ID",
+                          help="Conversation name, id or id prefix.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CaBundle = Annotated[str | None, typer.Option(
     "--ca-bundle", metavar="PATH", help="Check TLS certificates against this CA bundle.")]

@@ -28,6 +28,12 @@ def document(conversation: Conversation, entries: Sequence[Entry]) -> dict[str, 
     return {"conversation": asdict(conversation), "messages": [asdict(e) for e in entries]}
 
 
+def titled(conversation: Conversation) -> str:
+    """A conversation as lists show it: its name, if it has one, before its title."""
+    name = conversation.name
+    return f"{name}: {conversation.title}" if name else conversation.title
+
+
 def preview(raw: str) -> str:
     """A damaged row's raw text, cut to what a reader wants to see."""
     if len(raw) <= PREVIEW:

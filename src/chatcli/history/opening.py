@@ -70,6 +70,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE conversations ADD COLUMN model_alias TEXT;
     """,
+    # 6: names and branches. A conversation's name (unique, when given) and the last
+    # message of its current branch (``head``); each message's parent (0: the first), so
+    # an edited message can start a branch beside the one it replaces. The rows already
+    # stored each follow the one before.
+    """
+    ALTER TABLE conversations ADD COLUMN name TEXT;
+    CREATE UNIQUE INDEX conversations_by_name ON conversations(name);
+    ALTER TABLE conversations ADD COLUMN head INTEGER;
+    ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+    UPDATE messages SET parent_id = COALESCE((SELECT MAX(p.id) FROM messages p
+        WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id), 0);
+    UPDATE conversations SET head = (SELECT MAX(m.id) FROM messages m
+        WHERE m.conversation_id = conversations.id);
+    """,
 )
 
 

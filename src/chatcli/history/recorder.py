@@ -33,13 +33,17 @@ class ConversationRecorder:
 
     def __init__(self, store: HistoryStore, conversation_id: str | None = None, known: int = 0,
                  *, profile: str | None = None, base_url: str | None = None,
-                 model_alias: str | None = None) -> None:
+                 model_alias: str | None = None, name: str | None = None,
+                 fork_from: str | None = None) -> None:
         self.store = store
         self.conversation_id = conversation_id
         self.known = known
         self.profile = profile
         self.base_url = base_url
         self.model_alias = model_alias  # what -m said, when it was an alias
+        self.name = name  # the name a conversation made here gets (--name, /rename)
+        self.fork_from = fork_from  # --fork: the conversation copied at the first write
+        self.parent: int | None = None  # the row the next message follows, if not the head
         self.failed: HistoryError | None = None
         self.last_user: int | None = None  # the row of this request's user message
         self.last_reply: int | None = None  # the row of the last answer stored
@@ -51,6 +55,15 @@ class ConversationRecorder:
             try:
                 self._record_request(messages, body)
             except Exception as exc:  # whatever it is, the answer goes on
+                self.failed = self._failure(exc)
+
+    def fork_now(self) -> None:
+        """Make the copy ``--fork`` asked for now, not at the first message (the REPL, whose
+        commands change the conversation before anything is sent)."""
+        if self.failed is None and self.conversation_id is None and self.fork_from:
+            try:
+                self.conversation_id = self.store.fork(self.fork_from, self.name)
+            except Exception as exc:  # whatever it is, the conversation goes on
                 self.failed = self._failure(exc)
 
     def put_system(self, message: Mapping[str, Any]) -> None:
@@ -91,17 +104,21 @@ class ConversationRecorder:
     def _record_request(self, messages: Sequence[Mapping[str, Any]],
                         body: Mapping[str, Any]) -> None:
         model = body.get("model")
+        if self.conversation_id is None and self.fork_from is not None:
+            self.conversation_id = self.store.fork(self.fork_from, self.name)
         if self.conversation_id is None:
             first = next((m for m in messages if m.get("role") == "user"), {})
             self.conversation_id = self.store.create_conversation(
                 title_of(message_text(first)), profile=self.profile, base_url=self.base_url,
-                model=str(model) if model else None, model_alias=self.model_alias)
+                model=str(model) if model else None, model_alias=self.model_alias,
+                name=self.name)
         self.last_user = None
         asked = str(model) if model else None
         for message in messages[self.known:]:
             user = message.get("role") == "user"
             row = self.store.append(self.conversation_id, message, asked_model=asked,
-                                    sources=self.sources if user else None)
+                                    sources=self.sources if user else None, parent=self.parent)
+            self.parent = None  # the rest follow it
             self.last_user = row if user else None
             if user:
                 self.sources = None  # they were part of this message alone

@@ -15,10 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from chatcli.errors import ChatcliError
+from chatcli.errors import ChatcliError, UsageError
 from chatcli.sanitize import without_userinfo
 
 TITLE_WORDS = 8
+NAME_CHARS = 60
+HEX = frozenset("0123456789abcdef")
 
 
 class HistoryError(ChatcliError):
@@ -39,6 +41,7 @@ class Conversation:
     message_count: int = 0
     state: str = "complete"  # "failed" or "interrupted": its last request got no answer
     model_alias: str | None = None  # the alias typed for ``model``, if one was
+    name: str | None = None  # given with --name, /rename or ``history rename``; unique
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -117,6 +120,21 @@ def title_of(text: str) -> str:
     return title + ("…" if len(words) > TITLE_WORDS else "") if title else "(untitled)"
 
 
+def checked_name(name: str) -> str:
+    """A conversation's name as kept (trimmed), or a usage error saying what is wrong."""
+    cleaned = name.strip()
+    if not cleaned:
+        raise UsageError("a conversation name cannot be empty")
+    if len(cleaned) > NAME_CHARS:
+        raise UsageError(f"a conversation name has at most {NAME_CHARS} characters")
+    if any(not c.isprintable() for c in cleaned):
+        raise UsageError(f"a conversation name is one line of printable text, not {name!r}")
+    if set(cleaned.lower()) <= HEX:
+        raise UsageError(f"{cleaned!r} would read as a conversation id; a name needs a"
+                         " character that is not a hexadecimal digit")
+    return cleaned
+
+
 # -- rows as stored ------------------------------------------------------------------
 
 
@@ -164,17 +182,18 @@ def _lines(value: Any) -> list[str] | None:
 
 def conversation_from_row(row: Sequence[Any]) -> Conversation:
     """id, title, created_at, updated_at, profile, base_url, model, message count, and the
-    role and status of its last message, and the model's alias."""
+    role and status of its last message, the model's alias and the name."""
     conversation_id, title, created, updated, profile, base_url, model, count, role, status = (
         row[:10])
     alias = row[10] if len(row) > 10 else None
+    name = row[11] if len(row) > 11 else None
     state = "complete"
     if role == "user" and status in ("error", "interrupted"):
         state = "failed" if status == "error" else "interrupted"
     return Conversation(_text(conversation_id), _text(title) or "(untitled)",
                         _float(created) or 0.0, _float(updated) or 0.0, _str(profile),
                         _str(base_url), _str(model), count if isinstance(count, int) else 0,
-                        state, _str(alias))
+                        state, _str(alias), _str(name))
 
 
 def entry_from_row(number: int, row: Sequence[Any]) -> Entry:

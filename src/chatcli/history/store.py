@@ -5,7 +5,8 @@ messages in wire format, exactly as sent or received, so a conversation
 replays into the next request unchanged. Each write is its own short
 transaction, so two processes appending at once both land. The schema moves
 forward by ``PRAGMA user_version``. Never stores the API key, nor the
-credentials in a base URL.
+credentials in a base URL. Messages form a tree (``branches``): a conversation
+replays the path to its ``head``, and each message appended follows the head.
 """
 
 from __future__ import annotations
@@ -16,16 +17,20 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from chatcli.errors import UsageError
+from chatcli.history.branches import Tree, tree_of
 from chatcli.history.opening import describe, open_database, schema_version
 from chatcli.history.records import (
     Conversation,
+    DamagedMessage,
     Entry,
     HistoryError,
     StoredMessage,
+    checked_name,
     conversation_from_row,
     entry_from_row,
     message_text,
@@ -102,44 +107,86 @@ class HistoryStore:
     # -- writing ----------------------------------------------------------
 
     def create_conversation(self, title: str, *, profile: str | None, base_url: str | None,
-                            model: str | None, model_alias: str | None = None) -> str:
+                            model: str | None, model_alias: str | None = None,
+                            name: str | None = None) -> str:
         """A new conversation's id; its base URL is kept without credentials."""
         conversation_id = new_conversation_id()
         now = time.time()
+        name = None if name is None else checked_name(name)
         with self._write() as db:
+            if name is not None:
+                self._refuse_taken(db, name, conversation_id)
             db.execute(
                 "INSERT INTO conversations (id, title, created_at, updated_at, profile,"
-                " base_url, model, model_alias) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " base_url, model, model_alias, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation_id, _whole(title), now, now, _whole(profile),
                  None if base_url is None else _whole(without_userinfo(base_url)),
-                 _whole(model), _whole(model_alias)))
+                 _whole(model), _whole(model_alias), name))
         return conversation_id
+
+    def rename(self, conversation_id: str, name: str) -> str:
+        """Give a conversation ``name`` (checked, and free); return it as kept."""
+        name = checked_name(name)
+        with self._write() as db:
+            self._refuse_taken(db, name, conversation_id)
+            db.execute("UPDATE conversations SET name = ? WHERE id = ?", (name, conversation_id))
+        return name
+
+    def refuse_taken(self, name: str) -> str:
+        """``name`` as it would be kept, or a usage error if it is bad or taken."""
+        name = checked_name(name)
+        try:
+            self._refuse_taken(self._db, name, None)
+        except sqlite3.Error as exc:
+            raise HistoryError(describe(self.path, exc)) from exc
+        return name
+
+    def _refuse_taken(self, db: sqlite3.Connection, name: str, owner: str | None) -> None:
+        row = db.execute("SELECT id FROM conversations WHERE name = ?", (name,)).fetchone()
+        if row is not None and row[0] != owner:
+            raise UsageError(f"the name {name!r} is taken by conversation {row[0]}",
+                             hint="Names are unique: choose another, or rename that one"
+                                  " with `chatcli history rename ID NAME`.")
 
     def append(self, conversation_id: str, message: Mapping[str, Any], *,
                status: str = "complete", usage: Mapping[str, Any] | None = None,
                finish_reason: str | None = None, trace_id: str | None = None,
                time_to_first_token: float | None = None, duration: float | None = None,
                model: str | None = None, asked_model: str | None = None,
-               sources: Sequence[str] | None = None) -> int:
+               sources: Sequence[str] | None = None, parent: int | None = None) -> int:
         """Append one message (and index its text) in a transaction of its own; return its
         row id. ``model`` is the one an answer came from, ``asked_model`` the one a request
         asked for (the conversation's, from then on); ``sources``, of a user message, what
-        its ``-f`` context came from."""
+        its ``-f`` context came from. It follows the head, unless ``parent`` names the row
+        it follows (0: it starts the conversation), which starts a branch; either way it
+        is the head from then on."""
         now = time.time()
         with self._write() as db:
+            after = self._head(db, conversation_id) if parent is None else parent
             cursor = db.execute(
                 "INSERT INTO messages (conversation_id, role, message, status, usage,"
                 " finish_reason, trace_id, time_to_first_token, duration, created_at, model,"
-                " sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " sources, parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation_id, _whole(str(message.get("role", ""))), _json(message),
                  _whole(status), json.dumps(usage) if usage else None, _whole(finish_reason),
                  _whole(trace_id), time_to_first_token, duration, now, _whole(model),
-                 _whole(json.dumps(list(sources))) if sources else None))
+                 _whole(json.dumps(list(sources))) if sources else None, after))
             row_id = int(cursor.lastrowid or 0)
             self._index(db, conversation_id, row_id, message)
-            db.execute("UPDATE conversations SET updated_at = ?, model = COALESCE(?, model)"
-                       " WHERE id = ?", (now, _whole(asked_model), conversation_id))
+            db.execute("UPDATE conversations SET updated_at = ?, model = COALESCE(?, model),"
+                       " head = ? WHERE id = ?",
+                       (now, _whole(asked_model), row_id, conversation_id))
         return row_id
+
+    def _head(self, db: sqlite3.Connection, conversation_id: str) -> int:
+        """The row a message appended now follows (0: none, it starts the conversation)."""
+        return self._tree(db, conversation_id).head or 0
+
+    def set_head(self, conversation_id: str, row: int | None) -> None:
+        """Make the branch ending at ``row`` the current one (None: start afresh)."""
+        with self._write() as db:
+            db.execute("UPDATE conversations SET head = ? WHERE id = ?",
+                       (row or 0, conversation_id))
 
     @staticmethod
     def _index(db: sqlite3.Connection, conversation_id: str, row_id: int,
@@ -161,36 +208,58 @@ class HistoryStore:
             db.execute("UPDATE messages SET status = ? WHERE id = ?", (_whole(status), row_id))
 
     def put_system(self, conversation_id: str, message: Mapping[str, Any]) -> bool:
-        """Make ``message`` the conversation's system message, first, as it is sent: the
-        first row replaced if it is one, else put before the rest. True if it was added."""
+        """Make ``message`` the system message of the current branch, first, as it is sent:
+        its first row replaced if it is one, else put before it. True if it was added."""
         with self._write() as db:
-            rows = db.execute("SELECT id, role FROM messages WHERE conversation_id = ?"
-                              " ORDER BY id", (conversation_id,)).fetchall()
-            if rows and rows[0][1] == "system":
+            tree = self._tree(db, conversation_id)
+            path = tree.path()
+            first = tree.entries.get(path[0]) if path else None
+            if first is not None and first.message is not None and (
+                    first.message.get("role") == "system"):
                 db.execute("UPDATE messages SET message = ? WHERE id = ?",
-                           (_json(message), rows[0][0]))
-                db.execute("DELETE FROM message_text WHERE message_id = ?", (rows[0][0],))
-                self._index(db, conversation_id, rows[0][0], message)
+                           (_json(message), path[0]))
+                db.execute("DELETE FROM message_text WHERE message_id = ?", (path[0],))
+                self._index(db, conversation_id, path[0], message)
                 return False
             now = time.time()
             cursor = db.execute(
-                "INSERT INTO messages (conversation_id, role, message, created_at)"
-                " VALUES (?, 'system', ?, ?)", (conversation_id, _json(message), now))
-            self._index(db, conversation_id, int(cursor.lastrowid or 0), message)
-            for old_id, _ in rows:  # the rest move after it, in their order
-                moved = db.execute(
+                "INSERT INTO messages (conversation_id, role, message, created_at, parent_id)"
+                " VALUES (?, 'system', ?, ?, 0)", (conversation_id, _json(message), now))
+            row_id = int(cursor.lastrowid or 0)
+            self._index(db, conversation_id, row_id, message)
+            if path:  # the branch's first message now follows it
+                db.execute("UPDATE messages SET parent_id = ? WHERE id = ?", (row_id, path[0]))
+            db.execute("UPDATE conversations SET updated_at = ?, head = ? WHERE id = ?",
+                       (now, path[-1] if path else row_id, conversation_id))
+        return True
+
+    def fork(self, conversation_id: str, name: str | None = None) -> str:
+        """A new conversation holding a copy of the current branch of ``conversation_id``
+        (which stays as it is); return the new one's id."""
+        name = None if name is None else checked_name(name)
+        new_id, now = new_conversation_id(), time.time()
+        with self._write() as db:
+            if name is not None:
+                self._refuse_taken(db, name, new_id)
+            db.execute(
+                "INSERT INTO conversations (id, title, created_at, updated_at, profile,"
+                " base_url, model, model_alias, name) SELECT ?, title, ?, ?, profile, base_url,"
+                " model, model_alias, ? FROM conversations WHERE id = ?",
+                (new_id, now, now, name, conversation_id))
+            parent = 0
+            for row in self._tree(db, conversation_id).path():
+                cursor = db.execute(
                     "INSERT INTO messages (conversation_id, role, message, status, usage,"
                     " finish_reason, trace_id, time_to_first_token, duration, created_at, model,"
-                    " sources) SELECT conversation_id, role, message, status, usage,"
-                    " finish_reason, trace_id, time_to_first_token, duration, created_at,"
-                    " model, sources"
-                    " FROM messages WHERE id = ?", (old_id,))
-                db.execute("UPDATE message_text SET message_id = ? WHERE message_id = ?",
-                           (moved.lastrowid, old_id))
-                db.execute("DELETE FROM messages WHERE id = ?", (old_id,))
-            db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
-                       (now, conversation_id))
-        return True
+                    " outcome, sources, parent_id) SELECT ?, role, message, status, usage,"
+                    " finish_reason, trace_id, time_to_first_token, duration, created_at, model,"
+                    " outcome, sources, ? FROM messages WHERE id = ?", (new_id, parent, row))
+                parent = int(cursor.lastrowid or 0)
+                db.execute("INSERT INTO message_text (text, conversation_id, message_id)"
+                           " SELECT text, ?, ? FROM message_text WHERE message_id = ?",
+                           (new_id, parent, row))
+            db.execute("UPDATE conversations SET head = ? WHERE id = ?", (parent, new_id))
+        return new_id
 
     def delete(self, conversation_id: str) -> None:
         with self._write() as db:
@@ -199,18 +268,25 @@ class HistoryStore:
             db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
     def drop_last_exchange(self, conversation_id: str) -> int:
-        """Remove the last user message and everything after it; return how many went."""
+        """Take the current branch back to before its last user message; return how many
+        messages went. Those another branch goes on from stay, for that branch."""
         with self._write() as db:
-            row = db.execute("SELECT MAX(id) FROM messages WHERE conversation_id = ?"
-                             " AND role = 'user'", (conversation_id,)).fetchone()
-            if row[0] is None:
+            tree = self._tree(db, conversation_id)
+            path = tree.path()
+            users = [i for i, row in enumerate(path) if _role(tree.entries[row]) == "user"]
+            if not users:
                 return 0
-            gone = db.execute("SELECT id FROM messages WHERE conversation_id = ? AND id >= ?",
-                              (conversation_id, row[0])).fetchall()
-            ids = [r[0] for r in gone]
-            db.executemany("DELETE FROM message_text WHERE message_id = ?", [(i,) for i in ids])
-            db.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in ids])
-        return len(ids)
+            children = tree.children()
+            gone: list[int] = []
+            for row in reversed(path[users[-1]:]):
+                if any(child not in gone for child in children.get(row, [])):
+                    break  # another branch goes on from here
+                gone.append(row)
+            db.executemany("DELETE FROM message_text WHERE message_id = ?", [(i,) for i in gone])
+            db.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in gone])
+            db.execute("UPDATE conversations SET head = ? WHERE id = ?",
+                       (tree.parents[path[users[-1]]] or 0, conversation_id))
+        return len(gone)
 
     # -- reading ----------------------------------------------------------
 
@@ -224,9 +300,9 @@ class HistoryStore:
         rows = self._read(
             "SELECT c.id, c.title, c.created_at, c.updated_at, c.profile, c.base_url, c.model,"
             " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id),"
-            " last.role, last.status, c.model_alias"
-            " FROM conversations c LEFT JOIN messages last ON last.id ="
-            " (SELECT MAX(id) FROM messages m WHERE m.conversation_id = c.id)"
+            " last.role, last.status, c.model_alias, c.name"
+            " FROM conversations c LEFT JOIN messages last ON last.id = COALESCE(c.head,"
+            " (SELECT MAX(id) FROM messages m WHERE m.conversation_id = c.id))"
             f" {where}", args)
         return [conversation_from_row(row) for row in rows]
 
@@ -240,10 +316,14 @@ class HistoryStore:
         return found[0] if found else None
 
     def resolve(self, prefix: str) -> Conversation:
-        """The conversation whose id is ``prefix`` or starts with it."""
+        """The conversation named ``prefix``, else the one whose id is or starts with it."""
+        named = self._read("SELECT id FROM conversations WHERE name = ?", (prefix.strip(),))
+        if named:
+            return self._conversations("WHERE c.id = ?", (named[0][0],))[0]
         cleaned = prefix.strip().lower()
         if not cleaned or any(c not in "0123456789abcdef" for c in cleaned):
-            raise UsageError(f"no conversation {prefix!r} (ids are hexadecimal)")
+            raise UsageError(f"no conversation {prefix!r}: no conversation has that name, and"
+                             " ids are hexadecimal (see `chatcli history list`)")
         rows = self._read("SELECT id FROM conversations WHERE id >= ? AND id < ? LIMIT 2",
                           (cleaned, cleaned + "g"))
         if not rows:
@@ -252,15 +332,33 @@ class HistoryStore:
             raise UsageError(f"conversation id {prefix!r} is ambiguous; give more of it")
         return self._conversations("WHERE c.id = ?", (rows[0][0],))[0]
 
-    def transcript(self, conversation_id: str) -> list[Entry]:
-        """Every stored row of a conversation, in order; a row that is not a message
-        is a ``DamagedMessage``."""
-        rows = self._read(
-            "SELECT message, status, created_at, usage, finish_reason, trace_id,"
+    def tree(self, conversation_id: str) -> Tree:
+        """Every stored row of a conversation, as the tree of its branches."""
+        try:
+            return self._tree(self._db, conversation_id)
+        except sqlite3.Error as exc:
+            raise HistoryError(f"history database {self.path}: {exc}") from exc
+
+    @staticmethod
+    def _tree(db: sqlite3.Connection, conversation_id: str) -> Tree:
+        rows = db.execute(
+            "SELECT id, parent_id, message, status, created_at, usage, finish_reason, trace_id,"
             " time_to_first_token, duration, model, outcome, sources FROM messages"
-            " WHERE conversation_id = ?"
-            " ORDER BY id", (conversation_id,))
-        return [entry_from_row(number, row) for number, row in enumerate(rows, start=1)]
+            " WHERE conversation_id = ? ORDER BY id", (conversation_id,)).fetchall()
+        head = db.execute("SELECT head FROM conversations WHERE id = ?",
+                          (conversation_id,)).fetchone()
+        entries = {row[0]: entry_from_row(number, row[2:])
+                   for number, row in enumerate(rows, start=1)}
+        return tree_of([(row[0], row[1]) for row in rows], entries,
+                       head[0] if head is not None else None)
+
+    def transcript(self, conversation_id: str) -> list[Entry]:
+        """The stored rows of the conversation's current branch, in order; a row that is not
+        a message is a ``DamagedMessage``, numbered by its place in the branch."""
+        tree = self.tree(conversation_id)
+        entries = [tree.entries[row] for row in tree.path()]
+        return [replace(e, number=n) if isinstance(e, DamagedMessage) else e
+                for n, e in enumerate(entries, start=1)]
 
     def messages(self, conversation_id: str) -> list[StoredMessage]:
         """The conversation as it replays: its messages, damaged rows and user messages
@@ -282,3 +380,7 @@ class HistoryStore:
         for conversation_id, snippet in rows:
             seen.setdefault(conversation_id, " ".join(snippet.split()))
         return [(by_id[cid], snippet) for cid, snippet in seen.items() if cid in by_id]
+
+
+def _role(entry: Entry) -> str | None:
+    return None if entry.message is None else str(entry.message.get("role"))

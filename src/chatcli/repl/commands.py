@@ -152,11 +152,13 @@ def drop_last_exchange(session: ChatSession) -> Message:
 
 @command("history", "", "list recent conversations (* marks this one)")
 def list_history(session: ChatSession, arg: str) -> None:
+    from chatcli.history.export import titled
+
     for c in _store(session).conversations(HISTORY_LIMIT):
         mark = "*" if c.id == session.conversation_id else " "
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated_at))
         session.say(f"{mark} {c.id}  {when}  {c.message_count:>4} msgs  {c.model or '-'}"
-                    f"  {c.title}")
+                    f"  {titled(c)}")
 
 
 @command("load", "ID", "switch to a stored conversation (id or prefix)")
@@ -321,10 +323,11 @@ def list_tools(session: ChatSession, arg: str) -> None:
     session.say(describe_tools(session.tools))
 
 
-from chatcli.repl import template_commands  # noqa: E402  - /template, /templates: in /help here
+# In /help after the commands above: /template, /templates; /rename, /edit, /branches, /branch.
+from chatcli.repl import branch_commands, template_commands  # noqa: E402
 
 COMMANDS["exit"] = Command("", "leave (Ctrl-D does too)", None)
-__all__ = ["COMMANDS", "handle", "template_commands"]
+__all__ = ["COMMANDS", "branch_commands", "handle", "template_commands"]
 
 
 def _words(arg: str, usage: str) -> list[str]:
@@ -353,11 +356,13 @@ def handle(session: ChatSession, line: str, *, message: bool = False) -> bool:
 
 def _dispatch(session: ChatSession, text: str, message: bool) -> bool:
     if not text:
+        session.editing = None  # an /edit lasts for the line it filled in
         return True
     if message or not text.startswith("/") or text.startswith("//"):
         send(session, text[1:] if text.startswith("//") and not message else text)
         return True
     name, *arg = text[1:].split(None, 1) or [""]
+    session.editing = None
     command = COMMANDS.get(name)
     if command is None:
         raise UsageError(f"unknown command /{name}; /help lists the commands")

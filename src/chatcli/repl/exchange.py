@@ -52,6 +52,15 @@ def send(session: ChatSession, text: str) -> None:
     if session.recorder is not None and session.queued_sources:
         session.recorder.sources = session.queued_sources  # kept with this message
     session.queued_sources = []
+    editing, session.editing = session.editing, None
+    if editing is not None:  # /edit N: this message takes N's place, in a new branch
+        from chatcli.repl.branch_commands import start_branch
+
+        try:
+            start_branch(session, editing)
+        except UsageError:
+            session.pending_input = text
+            raise
     exchange(session, message)
 
 

@@ -60,6 +60,7 @@ class ChatSession:
     queued_sources: list[str] = field(default_factory=list)  # what each -f was, for history
     secrets: SecretPolicy = field(default_factory=SecretPolicy)
     pending_input: str = ""  # a line the secret check kept back: the next prompt's text
+    editing: int | None = None  # /edit N: the user message the next one sent replaces
     audio_out: str | None = None  # --audio-out: each spoken answer is written there
     notifier: Notifier | None = None  # --notify / notify_after: the bell for answers
     removed: list[list[str]] = field(default_factory=list)  # /unset keys the profile sets
@@ -167,13 +168,17 @@ class ChatSession:
         if self.recorder is not None:
             self.recorder.record_reply(result)
 
-    def switch_to(self, conversation_id: str, stored: list[StoredMessage]) -> None:
-        """Go on with a stored conversation from its last message."""
+    def switch_to(self, conversation_id: str, stored: list[StoredMessage], *,
+                  fork: bool = False, name: str | None = None) -> None:
+        """Go on with a stored conversation from its last message (``fork``: in a copy)."""
         self.messages = [s.message for s in stored]
         self.replies = [(s.message, s.status, s.usage) for s in stored
                         if s.message.get("role") == "assistant"]
-        self.recorder = Resumed(self.store, conversation_id, self.messages).recorder(
-            self.settings)
+        self.recorder = Resumed(self.store, conversation_id, self.messages,
+                                fork=fork, name=name).recorder(self.settings)
+        if fork and self.recorder is not None:
+            self.recorder.fork_now()
+            self.say_if_not_saved()
 
 
 @contextmanager
@@ -197,7 +202,7 @@ def open_session(request: AskRequest, env: Environment, piped: str = "") -> Iter
         gathered = gather(request, env, policy, piped=piped, prompt=False,
                           settings=settings)
         if resumed.store is None:  # refused input touches no history
-            resumed = open_history(settings, env, wanted=request.history)
+            resumed = open_history(settings, env, wanted=request.history, name=request.name)
         with _opened(request, env, settings, fields, tools, policy, gathered,
                      resumed) as session:
             yield session
@@ -235,7 +240,8 @@ def _opened(request: AskRequest, env: Environment, settings: Settings, fields: d
             session.notifier.announce_questions(tools.approval)  # the bell before a tool question
         if resumed.store is not None and resumed.conversation_id is not None:
             cid = resumed.conversation_id
-            session.switch_to(cid, resumed.store.messages(cid))
+            session.switch_to(cid, resumed.store.messages(cid), fork=resumed.fork,
+                              name=resumed.name)
         session.messages.extend(gathered.opening)
         yield session
 

@@ -85,7 +85,7 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
         _show(request, env, settings, fields, toolset, [*resumed.messages, *new_messages])
         return
     if resumed.store is None:
-        opened = open_history(settings, env, wanted=request.history)
+        opened = open_history(settings, env, wanted=request.history, name=request.name)
         try:
             _send(request, env, settings, fields, toolset, opened, new_messages, sources)
         finally:

@@ -1,4 +1,5 @@
-"""Which conversation a command works in: a new one, the latest, or one by id.
+"""Which conversation a command works in: a new one, the latest, one by name or id, or a
+copy of one (``--fork``).
 
 Shared by the one-shot command and the REPL. A history database that cannot
 be opened or written costs a warning, not the answer; so do damaged rows left
@@ -24,12 +25,15 @@ if TYPE_CHECKING:
 
 @dataclass
 class Resumed:
-    """The store (None without history), the conversation's id and its stored messages."""
+    """The store (None without history), the conversation's id and its stored messages;
+    ``fork``: they go on in a copy, made at the first write; ``name``: of a new one."""
 
     store: HistoryStore | None
     conversation_id: str | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     conversation: Conversation | None = None
+    fork: bool = False
+    name: str | None = None
 
     def recorder(self, settings: Settings) -> ConversationRecorder | None:
         """What records the exchange: None without history, or when it cannot be written."""
@@ -37,9 +41,12 @@ class Resumed:
             return None
         from chatcli.history import ConversationRecorder
 
-        return ConversationRecorder(self.store, self.conversation_id, len(self.messages),
-                                    profile=settings.profile, base_url=settings.base_url,
-                                    model_alias=settings.model_alias)
+        forked = self.conversation_id if self.fork else None
+        return ConversationRecorder(self.store, None if forked else self.conversation_id,
+                                    len(self.messages), profile=settings.profile,
+                                    base_url=settings.base_url,
+                                    model_alias=settings.model_alias, name=self.name,
+                                    fork_from=forked)
 
 
 def history_path() -> Path:
@@ -47,12 +54,16 @@ def history_path() -> Path:
 
 
 def open_history(settings: Settings, env: Environment, *, wanted: bool,
-                 continue_last: bool = False, cid: str | None = None) -> Resumed:
-    """Open the history (unless turned off) and load the conversation asked for."""
+                 continue_last: bool = False, cid: str | None = None, fork: bool = False,
+                 name: str | None = None) -> Resumed:
+    """Open the history (unless turned off) and load the conversation asked for (``fork``:
+    to go on in a copy of it); a ``name`` for the new one is refused now if it is taken."""
     resuming = continue_last or cid is not None
     if not (wanted and settings.history):
         if resuming:
             raise UsageError("--continue and --cid need the history, which is turned off")
+        if name is not None:
+            raise UsageError("--name needs the history, which is turned off")
         return Resumed(None)
     from chatcli.history import HistoryError, HistoryStore
     from chatcli.paths import loose_directory_warning
@@ -74,6 +85,17 @@ def open_history(settings: Settings, env: Environment, *, wanted: bool,
     if store.read_only is not None:
         env.warn(f"history database {store.path} cannot be written ({store.read_only});"
                  " this exchange is not kept")
+    try:
+        if name is not None:
+            name = store.refuse_taken(name)
+        return _resumed(store, env, continue_last, cid, fork, name)
+    except BaseException:
+        store.close()
+        raise
+
+
+def _resumed(store: HistoryStore, env: Environment, continue_last: bool, cid: str | None,
+             fork: bool, name: str | None) -> Resumed:
     if cid is not None:
         conversation = store.resolve(cid)
     elif continue_last:
@@ -82,18 +104,26 @@ def open_history(settings: Settings, env: Environment, *, wanted: bool,
             raise UsageError("--continue: there is no conversation yet")
         conversation = latest
     else:
-        return Resumed(store)
+        return Resumed(store, name=name)
     stored = [m.message for m in load_messages(store, conversation.id, env)]
-    return Resumed(store, conversation.id, stored, conversation)
+    return Resumed(store, conversation.id, stored, conversation, fork=fork, name=name)
 
 
 def continued(settings: Settings, env: Environment, request: AskRequest) -> Resumed:
     """The conversation ``-c``/``--cid`` continue, opened before anything else, since its
     settings come first; without them, nothing yet (refused input touches no history)."""
-    if not (request.continue_last or request.cid is not None):
+    resuming = request.continue_last or request.cid is not None
+    if request.fork and not resuming:
+        raise UsageError("--fork needs -c or --cid: the conversation to copy")
+    if request.name is not None and resuming and not request.fork:
+        raise UsageError("--name names a new conversation, and -c/--cid go on with one",
+                         hint="Add --fork to name a copy, or rename it with"
+                              " `chatcli history rename ID NAME`.")
+    if not resuming:
         return Resumed(None)
     return open_history(settings, env, wanted=request.history,
-                        continue_last=request.continue_last, cid=request.cid)
+                        continue_last=request.continue_last, cid=request.cid,
+                        fork=request.fork, name=request.name)
 
 
 def continued_settings(settings: Settings, env: Environment, flags: Mapping[str, Any],

@@ -67,6 +67,8 @@ class AskRequest:
     history: bool = True
     continue_last: bool = False
     cid: str | None = None
+    fork: bool = False  # --fork: -c/--cid go on in a copy of the conversation
+    name: str | None = None  # --name: the new conversation's name
     functions: list[str] = field(default_factory=list)
     tool_cmds: list[str] = field(default_factory=list)
     yes: bool = False
