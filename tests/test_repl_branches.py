@@ -72,7 +72,8 @@ def test_branches_survive_a_reload_and_show_and_continue_follow_the_current_one(
     first, _ = repl(ask(fakeapi), f"q1\rq2\r/edit 2\r{EDIT}r2\r")
     cid = str(first.conversation_id)
     shown = run_cli(["history", "show", cid]).stdout.split("\n", 2)[2]
-    assert shown == "\n[user]\nq1\n\n[assistant]\na1\n\n[user]\nr2\n\n[assistant]\nb2\n"
+    assert shown == ("branch 2 of 2 (history show --tree draws them all)\n"
+                     "\n[user]\nq1\n\n[assistant]\na1\n\n[user]\nr2\n\n[assistant]\nb2\n")
     fakeapi.add(answer("c3"))
     again, env = repl(ask(fakeapi, continue_last=True), "/branches\r/branch 1\rq3\r")
     assert out(env).startswith("  1  from the start  4 messages  q1\n"
@@ -196,3 +197,18 @@ def test_edit_fills_the_line_on_a_terminal(fakeapi: FakeAPI, store: HistoryStore
     latest = store.latest()
     assert latest is not None
     assert [b.number for b in store.tree(latest.id).branches()] == [1, 2]
+
+
+def test_load_completes_names_too(fakeapi: FakeAPI) -> None:
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from chatcli.repl.prompt import ChatCompleter
+    from chatcli.repl.session import open_session
+    from test_repl import screen
+
+    fakeapi.add(answer("ok"))
+    repl(ask(fakeapi, name="trip"), "plan it\r")
+    with open_session(ask(fakeapi), screen()) as session:
+        found = ChatCompleter(session).get_completions(Document("/load tr"), CompleteEvent())
+        assert [(c.text, c.display_meta_text) for c in found] == [("trip", "plan it")]

@@ -67,12 +67,18 @@ def show(prefix: str, as_json: bool, env: Environment | None = None, *,
     env.stdout.write(f"{conversation.id}  {titled(conversation)}\n"
                      f"{when(conversation.created_at)}  model {conversation.model or '-'}{alias}"
                      f"  profile {conversation.profile or '-'}\n")
+    drawn = store.tree(conversation.id)
     if tree:
         from chatcli.history.tree_text import draw_tree
 
-        lines = draw_tree(store.tree(conversation.id))
-        env.stdout.write("\n" + "".join(line + "\n" for line in lines))
+        env.stdout.write("\n" + "".join(line + "\n" for line in draw_tree(drawn)))
         return
+    branches, current = drawn.branches(), drawn.current()
+    if len(branches) > 1:  # what is shown is one of them: say which
+        which = f"{len(branches)} branches, this one new"
+        if current is not None:
+            which = f"branch {current.number} of {len(branches)}"
+        env.stdout.write(f"{which} (history show --tree draws them all)\n")
     from chatcli.history import DamagedMessage
 
     for entry in entries:

@@ -94,6 +94,26 @@ def tree_of(rows: Sequence[tuple[int, int | None]], entries: Mapping[int, Entry]
     return Tree(parents, dict(entries), head)
 
 
+def last_exchange(tree: Tree) -> tuple[list[int], int | None] | None:
+    """What undoing the current branch's last exchange removes (from its last user message
+    on, but what another branch goes on from) and the head after it; None: no exchange."""
+    path = tree.path()
+    users = [i for i, row in enumerate(path) if _role(tree.entries.get(row)) == "user"]
+    if not users:
+        return None
+    children = tree.children()
+    gone: list[int] = []
+    for row in reversed(path[users[-1]:]):
+        if any(child not in gone for child in children.get(row, [])):
+            break  # another branch goes on from here
+        gone.append(row)
+    return gone, tree.parents[path[users[-1]]]
+
+
+def _role(entry: Entry | None) -> str | None:
+    return None if entry is None or entry.message is None else str(entry.message.get("role"))
+
+
 def replayed(tree: Tree, rows: Sequence[int]) -> list[int]:
     """The rows of ``rows`` that are sent again: messages, not damaged, not unanswered."""
     return [row for row in rows if isinstance(entry := tree.entries.get(row), StoredMessage)

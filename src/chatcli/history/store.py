@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from chatcli.errors import UsageError
-from chatcli.history.branches import Tree, tree_of
+from chatcli.history.branches import Tree, last_exchange, tree_of
 from chatcli.history.opening import describe, open_database, schema_version
 from chatcli.history.records import (
     Conversation,
@@ -178,9 +178,18 @@ class HistoryStore:
                        (now, _whole(asked_model), row_id, conversation_id))
         return row_id
 
-    def _head(self, db: sqlite3.Connection, conversation_id: str) -> int:
-        """The row a message appended now follows (0: none, it starts the conversation)."""
-        return self._tree(db, conversation_id).head or 0
+    @staticmethod
+    def _head(db: sqlite3.Connection, conversation_id: str) -> int:
+        """The row a message appended now follows (0: none, it starts the conversation), as
+        ``branches.tree_of`` reads it, without reading every message."""
+        head, latest, present = db.execute(
+            "SELECT c.head, (SELECT MAX(id) FROM messages m WHERE m.conversation_id = c.id),"
+            " EXISTS (SELECT 1 FROM messages m WHERE m.id = c.head AND m.conversation_id = c.id)"
+            " FROM conversations c WHERE c.id = ?", (conversation_id,)).fetchone() or (
+                None, None, 0)
+        if head == 0:
+            return 0
+        return int(head) if present and head is not None else int(latest or 0)
 
     def set_head(self, conversation_id: str, row: int | None) -> None:
         """Make the branch ending at ``row`` the current one (None: start afresh)."""
@@ -271,21 +280,14 @@ class HistoryStore:
         """Take the current branch back to before its last user message; return how many
         messages went. Those another branch goes on from stay, for that branch."""
         with self._write() as db:
-            tree = self._tree(db, conversation_id)
-            path = tree.path()
-            users = [i for i, row in enumerate(path) if _role(tree.entries[row]) == "user"]
-            if not users:
+            undone = last_exchange(self._tree(db, conversation_id))
+            if undone is None:
                 return 0
-            children = tree.children()
-            gone: list[int] = []
-            for row in reversed(path[users[-1]:]):
-                if any(child not in gone for child in children.get(row, [])):
-                    break  # another branch goes on from here
-                gone.append(row)
+            gone, head = undone
             db.executemany("DELETE FROM message_text WHERE message_id = ?", [(i,) for i in gone])
             db.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in gone])
             db.execute("UPDATE conversations SET head = ? WHERE id = ?",
-                       (tree.parents[path[users[-1]]] or 0, conversation_id))
+                       (head or 0, conversation_id))
         return len(gone)
 
     # -- reading ----------------------------------------------------------
@@ -381,6 +383,3 @@ class HistoryStore:
             seen.setdefault(conversation_id, " ".join(snippet.split()))
         return [(by_id[cid], snippet) for cid, snippet in seen.items() if cid in by_id]
 
-
-def _role(entry: Entry) -> str | None:
-    return None if entry.message is None else str(entry.message.get("role"))

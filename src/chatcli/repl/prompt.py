@@ -64,7 +64,9 @@ class ChatCompleter(Completer):
 
             return template_names()
         if name == "load" and self.session.store is not None:
-            return [(c.id, c.title) for c in self.session.store.conversations(HISTORY_LIMIT)]
+            found = self.session.store.conversations(HISTORY_LIMIT)
+            return [*((c.id, c.title) for c in found),
+                    *((c.name, c.title) for c in found if c.name)]
         words = {"reasoning": ("show", "hide"), "copy": ("code",)}.get(name, ())
         return [(word, "") for word in words]
 
