@@ -29,7 +29,7 @@ from chatcli.repl.prompt import chat
 from chatcli.repl.session import open_session
 from chatcli.session.environment import Environment
 from chatcli.session.options import AskRequest
-from clirun import run_cli
+from clirun import run_cli, unpublished
 from fakeapi import (
     JSON,
     MODELS_PATH,
@@ -111,6 +111,8 @@ ASK_MODES = [[], ["-O", "plain"], ["-O", "json"], ["-O", "events"], ["-O", "rich
 @pytest.mark.parametrize("mode", ASK_MODES, ids=lambda m: " ".join(m) or "auto")
 def test_ask_in_every_output_mode(fakeapi: FakeAPI, mode: list[str]) -> None:
     fakeapi.add(hostile_answer())
+    if "-u" in mode:
+        unpublished(fakeapi)
     result = run_cli(["--base-url", fakeapi.base_url, *mode, "hi"], env=TERMINAL)
     assert result.exit_code == 0, result.stderr
     clean(result.stdout, result.stderr)
@@ -151,6 +153,9 @@ def test_models_and_models_show(fakeapi: FakeAPI) -> None:
     described = {"id": H, "modalities": {"input": [H, "text"]}, "note": H}
     fakeapi.add(JSON(described), path="/v1/model-catalog/m")
     fakeapi.add(JSON(described), path="/v1/model-catalog/m")
+    fakeapi.add(JSON({"data": [{"id": "m", "context_length": 4096, "pricing": {
+        "prompt": H, "completion": "0.000001"}, "top_provider": {"max_completion_tokens": H}}]}),
+                path=MODELS_PATH)  # the window and prices, looked up once (then cached)
     for args in (["models"], ["models", "--json"], ["models", "show", "m"],
                  ["models", "show", "m", "--json"]):
         result = run_cli([*args, "--base-url", fakeapi.base_url], env=TERMINAL)
@@ -252,6 +257,7 @@ def test_every_repl_command(seeded: tuple[FakeAPI, str], tmp_path: Path) -> None
     hostile_template()
     for _ in range(3):
         fakeapi.add(hostile_answer())
+    unpublished(fakeapi)  # /usage looks the prices up
     attach = tmp_path / "notes.txt"
     attach.write_text(UTF8_H, encoding="utf-8")
     keys = "\r".join(line.format(attach=attach, cid=conversation, save=tmp_path / "s.md",
