@@ -163,6 +163,24 @@ def test_models_and_models_show(fakeapi: FakeAPI) -> None:
         clean(result.stdout, result.stderr)
 
 
+def test_usage_names_stored_models_and_profiles_escaped() -> None:
+    from chatcli.history import HistoryStore
+
+    history = HistoryStore.open(Path(os.environ["CHATCLI_DATA_DIR"]) / "history.db")
+    try:
+        cid = history.create_conversation(H, profile=H, base_url="http://x/v1", model=H)
+        history.append(cid, {"role": "assistant", "content": "a"}, model=H,
+                       usage={"prompt_tokens": 3, "completion_tokens": 4})
+    finally:
+        history.close()
+    for args in (["usage", "--by", "model"], ["usage", "--by", "profile"],
+                 ["usage", "--by", "model", "--json"]):
+        result = run_cli(args, env=TERMINAL)
+        assert result.exit_code == 0, (args, result.stderr)
+        assert "3" in result.stdout
+        clean(result.stdout, result.stderr)
+
+
 def test_history_commands_replay_stored_text_escaped(seeded: tuple[FakeAPI, str],
                                                      tmp_path: Path) -> None:
     _, conversation = seeded
@@ -170,7 +188,8 @@ def test_history_commands_replay_stored_text_escaped(seeded: tuple[FakeAPI, str]
     for args in (["history", "list"], ["history", "list", "--json"],
                  ["history", "show", conversation], ["history", "show", conversation, "--json"],
                  ["history", "search", words], ["history", "export", conversation],
-                 ["history", "export", conversation, "--format", "json"], ["history", "path"]):
+                 ["history", "export", conversation, "--format", "json"], ["history", "path"],
+                 ["usage", "--by", "model"], ["usage", "--by", "profile", "--json"]):
         result = run_cli(args, env=TERMINAL)
         assert result.exit_code == 0, (args, result.stderr)
         clean(result.stdout, result.stderr)
@@ -294,7 +313,7 @@ COVERED = {"ask", "chat", "models", "models show", "models alias", "models unali
            "history search", "history export", "history delete", "history path",
            "config show", "config forget-drops", "doctor", "completion", "cmd",
            "shell-integration", "templates list", "templates show", "templates edit",
-           "templates path", "templates delete"}
+           "templates path", "templates delete", "usage"}
 
 
 def command_paths() -> set[str]:

@@ -22,6 +22,7 @@ from typing import Any
 from chatcli.errors import UsageError
 from chatcli.history.opening import describe, open_database, schema_version
 from chatcli.history.records import (
+    AnswerUsage,
     Conversation,
     Entry,
     HistoryError,
@@ -30,6 +31,7 @@ from chatcli.history.records import (
     entry_from_row,
     message_text,
     new_conversation_id,
+    stored_object,
 )
 from chatcli.sanitize import whole_characters, without_userinfo
 
@@ -282,3 +284,22 @@ class HistoryStore:
         for conversation_id, snippet in rows:
             seen.setdefault(conversation_id, " ".join(snippet.split()))
         return [(by_id[cid], snippet) for cid, snippet in seen.items() if cid in by_id]
+
+    def answers(self, since: float = 0.0) -> list[AnswerUsage]:
+        """Every stored answer since ``since`` (epoch seconds) that reported its usage."""
+        rows = self._read(
+            "SELECT m.created_at, m.conversation_id, c.model, m.model, c.profile, m.usage"
+            " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+            " WHERE m.role = 'assistant' AND m.usage IS NOT NULL AND m.created_at >= ?"
+            " ORDER BY m.id", (since,))
+        found = []
+        for created, conversation, model, answered_by, profile, raw in rows:
+            usage = stored_object(raw)
+            if usage is not None and isinstance(created, int | float):
+                found.append(AnswerUsage(float(created), str(conversation), _name(model),
+                                         _name(answered_by), _name(profile), usage))
+        return found
+
+
+def _name(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
