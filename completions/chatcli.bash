@@ -26,7 +26,7 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             own_options=(--help --version -h)
             default_command=ask
             commands=(ask chat cmd completion config doctor history models shell-integration
-                templates)
+                templates usage)
             ;;
         'chatcli ask')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
@@ -151,6 +151,9 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             ;;
         'chatcli templates show')
             options=(--help -h)
+            ;;
+        'chatcli usage')
+            options=(--by --help --json --profile --since -P -h)
             ;;
     esac
 }
@@ -337,6 +340,9 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli models show --retries') ;;
         'chatcli models show --timeout') ;;
         'chatcli models show --trace-id') ;;
+        'chatcli usage --by') kind=choice choices=(day model profile) ;;
+        'chatcli usage -P'|'chatcli usage --profile') ;;
+        'chatcli usage --since') ;;
         *) return 1 ;;
     esac
 }

@@ -193,3 +193,13 @@ def refused(api: Any, *args: str) -> str:
     assert result.stdout == ""
     assert not [r for r in api.requests if r.path == CHAT_PATH]
     return result.stderr
+
+
+def unpublished(api: Any) -> None:
+    """Script the two places a model's window and prices are looked up (``-u``, ``models
+    show``) to publish none: the models list without the model, and no LiteLLM info."""
+    from fakeapi import JSON, Raw
+
+    api.add(JSON({"object": "list", "data": []}), path="/v1/models")
+    api.add(Raw(404, b'{"error": {"message": "not found"}}', "application/json"),
+            path="/v1/model/info")

@@ -28,6 +28,7 @@ from chatcli.endpoint.client import ChatClient
 from chatcli.errors import RequestRejected, UsageError
 from chatcli.protocol.messages import Message
 from chatcli.session.environment import Environment
+from clirun import unpublished
 from fakeapi import JSON, FakeAPI
 
 CATALOG = "/v1/model-catalog/gpt-x"
@@ -109,15 +110,24 @@ def test_models_show_prints_the_catalog_entry_flattened(fakeapi: FakeAPI) -> Non
         "pricing.input      0.5\n"
         "pricing.output     1.5\n"
         "tags               []\n"
+        "\nknown to chatcli:\n"
+        "  context_window      128000 tokens  (endpoint GET /model-catalog/gpt-x)\n"
+        "  max_output          unknown\n"
+        "  price_input         unknown\n"
+        "  price_output        unknown\n"
+        "  price_cached_input  unknown\n"
     )
-    assert paths(fakeapi) == [f"GET {CATALOG}"]
+    assert paths(fakeapi) == [f"GET {CATALOG}"]  # it said something: nothing else is asked
 
 
 def test_models_show_falls_back_to_the_models_endpoint(fakeapi: FakeAPI) -> None:
     fakeapi.add(not_found(), path=CATALOG)
     fakeapi.add(JSON({"id": "gpt-x", "object": "model", "owned_by": "acme"}), path=MODEL)
-    assert show(fakeapi) == "id        gpt-x\nobject    model\nowned_by  acme\n"
-    assert paths(fakeapi) == [f"GET {CATALOG}", f"GET {MODEL}"]
+    unpublished(fakeapi)
+    assert show(fakeapi).startswith("id        gpt-x\nobject    model\nowned_by  acme\n\n"
+                                    "known to chatcli: neither the window nor the prices")
+    assert paths(fakeapi) == [f"GET {CATALOG}", f"GET {MODEL}", "GET /v1/models",
+                              "GET /v1/model/info"]
 
 
 @pytest.mark.parametrize("status", [400, 405, 422])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clirun import run_cli
+from clirun import run_cli, unpublished
 from fakeapi import CHAT_PATH, JSON, MODELS_PATH, SSE, FakeAPI, models, text_stream
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -19,9 +19,11 @@ def test_models_still_lists_and_models_show_describes(fakeapi: FakeAPI) -> None:
     assert (listed.exit_code, listed.stdout, listed.stderr) == (0, "a\nb\n", "")
     fakeapi.add(JSON({"id": "a", "modalities": {"input": ["text"]}}),
                 path="/v1/model-catalog/a")
+    unpublished(fakeapi)
     shown = run_cli(["models", "show", "a", "--base-url", fakeapi.base_url])
     assert (shown.exit_code, shown.stdout, shown.stderr) == (
-        0, "id                a\nmodalities.input  text\n", "")
+        0, "id                a\nmodalities.input  text\n\nknown to chatcli: neither the window"
+        ' nor the prices (set them in config.toml under [models."a"])\n', "")
 
 
 def test_options_before_show_are_refused() -> None:

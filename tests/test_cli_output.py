@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from clirun import run_cli
+from clirun import run_cli, unpublished
 from fakeapi import (
     SSE,
     STREAMS_DIR,
@@ -81,6 +81,7 @@ def test_json_mode_has_the_same_shape_streamed_or_not(fakeapi: FakeAPI) -> None:
 
 def test_usage_line(fakeapi: FakeAPI) -> None:
     fakeapi.add(SSE(text_stream(["ok"], usage=USAGE)))
+    unpublished(fakeapi)  # no prices: no cost
     result = run_cli(["--base-url", fakeapi.base_url, "-u", "hi"])
     assert result.stdout == "ok\n"
     assert re.fullmatch(

@@ -164,3 +164,19 @@ def test_a_schema_5_database_migrates_to_names_and_branches(fakeapi: FakeAPI) ->
     assert tree.stdout.split("\n", 3)[3] == (
         "user #1: old question\nassistant: old answer\nuser #2: again\n"
         "assistant: again yes\nuser #3: more\nassistant: more yes  [branch 1, current]\n")
+
+
+def test_a_fork_counts_what_was_spent_once(fakeapi: FakeAPI) -> None:
+    usage = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
+    fakeapi.add(SSE(text_stream(["a1"], usage=usage)))
+    assert run_cli(["--base-url", fakeapi.base_url, "q1"]).exit_code == 0
+    before = run_cli(["usage", "--by", "model", "--json"])
+    fakeapi.add(SSE(text_stream(["a2"], usage=usage)))
+    assert run_cli(["--base-url", fakeapi.base_url, "-c", "--fork", "q2"]).exit_code == 0
+    after = run_cli(["usage", "--by", "model", "--json"])
+    assert (before.exit_code, after.exit_code) == (0, 0)
+    assert '"answers": 1' in before.stdout and '"answers": 2' in after.stdout
+    copy = HistoryStore.open(db_path()).latest()
+    assert copy is not None
+    assert [m.usage for m in HistoryStore.open(db_path()).messages(copy.id)] == [
+        None, None, None, usage]

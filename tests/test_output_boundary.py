@@ -29,7 +29,7 @@ from chatcli.repl.prompt import chat
 from chatcli.repl.session import open_session
 from chatcli.session.environment import Environment
 from chatcli.session.options import AskRequest
-from clirun import run_cli
+from clirun import run_cli, unpublished
 from fakeapi import (
     JSON,
     MODELS_PATH,
@@ -111,6 +111,8 @@ ASK_MODES = [[], ["-O", "plain"], ["-O", "json"], ["-O", "events"], ["-O", "rich
 @pytest.mark.parametrize("mode", ASK_MODES, ids=lambda m: " ".join(m) or "auto")
 def test_ask_in_every_output_mode(fakeapi: FakeAPI, mode: list[str]) -> None:
     fakeapi.add(hostile_answer())
+    if "-u" in mode:
+        unpublished(fakeapi)
     result = run_cli(["--base-url", fakeapi.base_url, *mode, "hi"], env=TERMINAL)
     assert result.exit_code == 0, result.stderr
     clean(result.stdout, result.stderr)
@@ -151,10 +153,31 @@ def test_models_and_models_show(fakeapi: FakeAPI) -> None:
     described = {"id": H, "modalities": {"input": [H, "text"]}, "note": H}
     fakeapi.add(JSON(described), path="/v1/model-catalog/m")
     fakeapi.add(JSON(described), path="/v1/model-catalog/m")
+    fakeapi.add(JSON({"data": [{"id": "m", "context_length": 4096, "pricing": {
+        "prompt": H, "completion": "0.000001"}, "top_provider": {"max_completion_tokens": H}}]}),
+                path=MODELS_PATH)  # the window and prices, looked up once (then cached)
     for args in (["models"], ["models", "--json"], ["models", "show", "m"],
                  ["models", "show", "m", "--json"]):
         result = run_cli([*args, "--base-url", fakeapi.base_url], env=TERMINAL)
         assert result.exit_code == 0, result.stderr
+        clean(result.stdout, result.stderr)
+
+
+def test_usage_names_stored_models_and_profiles_escaped() -> None:
+    from chatcli.history import HistoryStore
+
+    history = HistoryStore.open(Path(os.environ["CHATCLI_DATA_DIR"]) / "history.db")
+    try:
+        cid = history.create_conversation(H, profile=H, base_url="http://x/v1", model=H)
+        history.append(cid, {"role": "assistant", "content": "a"}, model=H,
+                       usage={"prompt_tokens": 3, "completion_tokens": 4})
+    finally:
+        history.close()
+    for args in (["usage", "--by", "model"], ["usage", "--by", "profile"],
+                 ["usage", "--by", "model", "--json"]):
+        result = run_cli(args, env=TERMINAL)
+        assert result.exit_code == 0, (args, result.stderr)
+        assert "3" in result.stdout
         clean(result.stdout, result.stderr)
 
 
@@ -168,7 +191,8 @@ def test_history_commands_replay_stored_text_escaped(seeded: tuple[FakeAPI, str]
                  ["history", "export", conversation, "--format", "json"], ["history", "path"],
                  ["history", "show", conversation, "--tree"],
                  ["history", "rename", conversation, "renamed"],
-                 ["history", "show", "renamed"], ["history", "list"]):
+                 ["history", "show", "renamed"], ["history", "list"],
+                 ["usage", "--by", "model"], ["usage", "--by", "profile", "--json"]):
         result = run_cli(args, env=TERMINAL)
         assert result.exit_code == 0, (args, result.stderr)
         clean(result.stdout, result.stderr)
@@ -256,6 +280,7 @@ def test_every_repl_command(seeded: tuple[FakeAPI, str], tmp_path: Path) -> None
     hostile_template()
     for _ in range(4):
         fakeapi.add(hostile_answer())
+    unpublished(fakeapi)  # /usage looks the prices up
     attach = tmp_path / "notes.txt"
     attach.write_text(UTF8_H, encoding="utf-8")
     keys = "\r".join(line.format(attach=attach, cid=conversation, save=tmp_path / "s.md",
@@ -292,7 +317,7 @@ COVERED = {"ask", "chat", "models", "models show", "models alias", "models unali
            "history search", "history export", "history delete", "history path",
            "config show", "config forget-drops", "doctor", "completion", "cmd",
            "shell-integration", "templates list", "templates show", "templates edit",
-           "templates path", "templates delete"}
+           "templates path", "templates delete", "usage"}
 
 
 def command_paths() -> set[str]:

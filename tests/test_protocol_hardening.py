@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from chatcli.history import HistoryStore
-from clirun import Result, run_cli
+from clirun import Result, run_cli, unpublished
 from fakeapi import JSON, SSE, FakeAPI, Raw, chunk, load_stream, sse_bytes, text_stream
 
 TRACE = "t-1"
@@ -208,6 +208,7 @@ BAD_USAGE = {"prompt_tokens": 7, "completion_tokens": 10**400, "total_tokens": -
 
 def test_malformed_usage_is_ignored_with_a_note(fakeapi: FakeAPI) -> None:
     fakeapi.add(SSE(text_stream(["ok"], usage=BAD_USAGE)))
+    unpublished(fakeapi)  # no prices: no cost (looked up once, then cached)
     result = ask(fakeapi, "-O", "plain", "-u")
     assert (result.exit_code, result.stdout) == (0, "ok\n")
     assert re.fullmatch(r"usage: prompt 7 · completion - · reasoning 2 · cached - · first token"

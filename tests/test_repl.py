@@ -27,7 +27,7 @@ from chatcli.repl.prompt import ChatCompleter, build_prompt, chat
 from chatcli.repl.session import ChatSession, open_session
 from chatcli.session.environment import Environment
 from chatcli.session.options import AskRequest
-from clirun import process_env
+from clirun import process_env, unpublished
 from clirun import repl_ready as prompt_ready
 from fakeapi import (
     CHAT_PATH,
@@ -556,6 +556,7 @@ def test_usage_and_toolbar_count_the_conversation_tokens(fakeapi: FakeAPI) -> No
     fakeapi.add(answer("a", usage=USAGE))
     fakeapi.add(answer("b", usage={"prompt_tokens": 20, "completion_tokens": 6,
                                    "total_tokens": 26}))
+    unpublished(fakeapi)
     session, env = repl(ask(fakeapi, flags={"model": "m1"}), "/usage\rq1\rq2\r/usage\r")
     assert out(env) == ("usage: no answer has reported token usage yet\na\nb\n"
                         "usage: prompt 30 · completion 10 · total 40 tokens (2 answers)\n")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chatcli.errors import UsageError
-from clirun import run_cli, write_config
+from clirun import run_cli, unpublished, write_config
 from fakeapi import JSON, SSE, FakeAPI, chunk, sse_bytes, text_stream
 from test_repl import FUNCTIONS, PNG, answer, ask, err, no_catalog, out, repl, screen, sent
 
@@ -95,6 +95,7 @@ def test_token_counts_add_up_with_tools_loaded_or_not(fakeapi: FakeAPI, tools: b
     for number in range(4):
         fakeapi.add(answer(f"a{number}", usage=USAGE))
     request = ask(fakeapi, functions=[FUNCTIONS], yes=True) if tools else ask(fakeapi)
+    unpublished(fakeapi)
     session, env = repl(request, "q0\rq1\rq2\rq3\r/usage\r")
     assert session.usage_totals() == (40, 16, 56, 4)
     assert "56 tokens" in session.toolbar()

@@ -19,6 +19,7 @@ from chatcli.cli.app_endpoint import doctor, models_app
 from chatcli.cli.app_history import history_app
 from chatcli.cli.app_shell import cmd, shell_integration
 from chatcli.cli.app_templates import templates_app
+from chatcli.cli.app_usage import usage
 from chatcli.cli.command_words import command_line
 from chatcli.cli.guard import guarded
 from chatcli.cli.help_sections import PairedCommand, SectionedCommand
@@ -63,6 +64,7 @@ app.add_typer(templates_app, name="templates")
 app.command()(doctor)
 app.command(cls=PairedCommand)(cmd)
 app.command("shell-integration")(shell_integration)
+app.command()(usage)
 
 
 

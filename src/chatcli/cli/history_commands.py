@@ -26,6 +26,7 @@ from chatcli.session.environment import Environment
 
 if TYPE_CHECKING:
     from chatcli.history import HistoryStore
+    from chatcli.session.spending import Tally
 
 
 def _store(env: Environment) -> HistoryStore:
@@ -38,17 +39,40 @@ def _store(env: Environment) -> HistoryStore:
     return store
 
 
+def _costs(store: HistoryStore, env: Environment) -> dict[str, Tally]:
+    """Each conversation's tokens and cost, priced from the config and the cache (a config
+    that does not load leaves the prices unknown: listing the history must still work)."""
+    from chatcli.errors import ConfigError
+    from chatcli.session.spending import conversation_costs
+
+    try:
+        settings = env.settings({}, quiet=True)
+    except ConfigError:
+        settings = None
+    return conversation_costs(store, settings)
+
+
+def _cost(tally: Tally | None) -> float | None:
+    return tally.cost if tally is not None and tally.answers > tally.unpriced else None
+
+
 def list_conversations(limit: int, as_json: bool, env: Environment | None = None) -> None:
+    from chatcli.session.cost import dollars
+
     env = env or Environment.from_process()
-    found = _store(env).conversations(limit)
+    store = _store(env)
+    found = store.conversations(limit)
+    costs = _costs(store, env)
     if as_json:
-        write_json(env.stdout, [asdict(c) for c in found])
+        write_json(env.stdout, [{**asdict(c), "cost": _cost(costs.get(c.id))} for c in found])
         return
     for conversation in found:
         state = "" if conversation.state == "complete" else f"  [{conversation.state}]"
+        cost = _cost(costs.get(conversation.id))
+        shown = f"  {dollars(cost)}" if cost is not None else ""
         env.stdout.write(f"{conversation.id}  {when(conversation.updated_at)}"
                          f"  {conversation.message_count:>4} msgs  {conversation.model or '-'}"
-                         f"{state}  {titled(conversation)}\n")
+                         f"{shown}{state}  {titled(conversation)}\n")
 
 
 def show(prefix: str, as_json: bool, env: Environment | None = None, *,
@@ -67,6 +91,14 @@ def show(prefix: str, as_json: bool, env: Environment | None = None, *,
     env.stdout.write(f"{conversation.id}  {titled(conversation)}\n"
                      f"{when(conversation.created_at)}  model {conversation.model or '-'}{alias}"
                      f"  profile {conversation.profile or '-'}\n")
+    spent = _costs(store, env).get(conversation.id)
+    if spent is not None and _cost(spent) is not None:
+        from chatcli.session.cost import dollars
+
+        unpriced = f", {spent.unpriced} of unknown price" if spent.unpriced else ""
+        answers = f"{spent.answers} answer" + ("s" if spent.answers != 1 else "")
+        env.stdout.write(f"cost {dollars(spent.cost)} for {spent.prompt + spent.completion}"
+                         f" tokens in {answers}{unpriced}\n")
     drawn = store.tree(conversation.id)
     if tree:
         from chatcli.history.tree_text import draw_tree

@@ -36,7 +36,7 @@ PROFILE_KEYS = frozenset(
     {"base_url", "api_key", "api_key_env", "api_key_cmd", "model", "headers", "params",
      "extra_body", "timeout", "connect_timeout", "retries", "include_usage", "history",
      "thinking_style", "max_time", "secret_scan", "tool_env", "notify_after", "aliases",
-     "system", "template",
+     "system", "template", "models", "budget_daily", "budget_monthly",
      *("functions", "tool_cmds", "tools", "approve", "mcp", "mcp_urls")}
 )
 
@@ -77,6 +77,9 @@ class Settings:
     approve: tuple[str, ...] = ()
     mcp: tuple[str, ...] = ()
     mcp_urls: tuple[str, ...] = ()
+    models: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # [models."X"]
+    budget_daily: float | None = None  # USD
+    budget_monthly: float | None = None  # USD
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     warnings: tuple[str, ...] = field(default=(), compare=False)  # for the CLI to show
     key_note: str = field(default="", compare=False)  # which key goes where, and why
@@ -146,10 +149,13 @@ def load_settings(
                 # The key's three spellings compete as one setting.
                 for other in ("api_key", "api_key_env", "api_key_cmd"):
                     values.pop(other, None)
-            if key in ("headers", "params", "extra_body", "aliases") and key in values:
+            if key in ("headers", "params", "extra_body", "aliases", "models") and key in values:
                 value = deep_merge(values[key], value)
             values[key] = value
             where = _describe_source(source, key, layer)
+            if key == "models":  # each fact's own source, for ``models show``
+                sources.update({f"models.{name}.{fact}": where
+                                for name, facts in layer[key].items() for fact in facts})
             if key.startswith("api_key"):
                 key_layer = where
             if key in ("api_key_env", "api_key_cmd"):
@@ -370,6 +376,9 @@ def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         approve=tuple(values.get("approve", ())),
         mcp=tuple(values.get("mcp", ())),
         mcp_urls=tuple(values.get("mcp_urls", ())),
+        models=dict(values.get("models") or {}),
+        budget_daily=values.get("budget_daily"),
+        budget_monthly=values.get("budget_monthly"),
         sources=dict(sources),
     )
 

@@ -17,6 +17,9 @@ from chatcli.errors import ConfigError
 THINKING_STYLES = ("enable_thinking", "llmgw_thinking", "chat_template_kwargs",
                    "thinking_object", "directive")
 SECRET_SCAN_MODES = ("ask", "redact", "refuse", "off")
+# What ``[models."NAME"]`` may say of a model: token counts, and USD per million tokens.
+MODEL_COUNTS = ("context_window", "max_output")
+MODEL_PRICES = ("price_input", "price_output", "price_cached_input")
 MAX_RETRIES = 100
 
 Check = Callable[[Any], str | None]  # the problem with a value, or None
@@ -64,6 +67,32 @@ def _aliases(value: Any) -> str | None:
     return None
 
 
+def _dollars(value: Any) -> str | None:
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value) or value < 0):
+        return "must be an amount in USD, 0 or more"
+    return None
+
+
+def _models(value: Any) -> str | None:
+    """``[models."NAME"]`` tables: known keys only, each a sane number."""
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        return 'must hold a table per model ([models."gpt-4o"])'
+    for name, facts in value.items():
+        for key, number in facts.items():
+            if key in MODEL_COUNTS:
+                if (isinstance(number, bool) or not isinstance(number, int)
+                        or not 0 < number < 2**40):
+                    return f"{name}: {key} must be a whole number of tokens, more than 0"
+            elif key in MODEL_PRICES:
+                if _dollars(number):
+                    return f"{name}: {key} must be USD per million tokens, 0 or more"
+            else:
+                known = ", ".join((*MODEL_COUNTS, *MODEL_PRICES))
+                return f"{name}: unknown key {key!r} (known: {known})"
+    return None
+
+
 def _headers(value: Any) -> str | None:
     if not isinstance(value, dict) or not all(
             isinstance(v, str | int | float) and not isinstance(v, bool) for v in value.values()):
@@ -92,6 +121,7 @@ CHECKS: dict[str, Check] = {
     "thinking_style": _one_of(*THINKING_STYLES), "secret_scan": _one_of(*SECRET_SCAN_MODES),
     "functions": _strings, "tool_cmds": _strings, "approve": _strings, "mcp": _strings,
     "mcp_urls": _strings, "tool_env": _strings, "tools": _file,
+    "models": _models, "budget_daily": _dollars, "budget_monthly": _dollars,
 }
 
 

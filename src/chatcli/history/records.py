@@ -49,6 +49,18 @@ class Conversation:
 
 
 @dataclass(frozen=True)
+class AnswerUsage:
+    """One stored answer's token usage, with what prices it: for costs and budgets."""
+
+    created_at: float
+    conversation_id: str
+    model: str | None  # the model asked for (the conversation's)
+    answered_by: str | None  # the model the server said answered
+    profile: str | None
+    usage: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class StoredMessage:
     """A message as kept: the wire message and what is known about its making."""
 
@@ -155,7 +167,7 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _object(value: Any) -> dict[str, Any] | None:
+def stored_object(value: Any) -> dict[str, Any] | None:
     """A stored JSON object (usage, outcome); anything else (not JSON, not an object) is
     none."""
     if value is None:
@@ -211,6 +223,6 @@ def entry_from_row(number: int, row: Sequence[Any]) -> Entry:
         return DamagedMessage(number, "not JSON", text, created_at)
     if not isinstance(message, dict) or not isinstance(message.get("role"), str):
         return DamagedMessage(number, "not a message object", text, created_at)
-    return StoredMessage(message, _str(status) or "complete", created_at, _object(usage),
+    return StoredMessage(message, _str(status) or "complete", created_at, stored_object(usage),
                          _str(finish_reason), _str(trace_id), _float(first), _float(duration),
-                         _str(model), _object(outcome), sources)
+                         _str(model), stored_object(outcome), sources)

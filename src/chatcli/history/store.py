@@ -23,8 +23,10 @@ from typing import Any
 
 from chatcli.errors import UsageError
 from chatcli.history.branches import Tree, last_exchange, tree_of
+from chatcli.history.copying import copy_branch, refuse_taken
 from chatcli.history.opening import describe, open_database, schema_version
 from chatcli.history.records import (
+    AnswerUsage,
     Conversation,
     DamagedMessage,
     Entry,
@@ -35,6 +37,7 @@ from chatcli.history.records import (
     entry_from_row,
     message_text,
     new_conversation_id,
+    stored_object,
 )
 from chatcli.sanitize import whole_characters, without_userinfo
 
@@ -115,7 +118,7 @@ class HistoryStore:
         name = None if name is None else checked_name(name)
         with self._write() as db:
             if name is not None:
-                self._refuse_taken(db, name, conversation_id)
+                refuse_taken(db, name, conversation_id)
             db.execute(
                 "INSERT INTO conversations (id, title, created_at, updated_at, profile,"
                 " base_url, model, model_alias, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -128,7 +131,7 @@ class HistoryStore:
         """Give a conversation ``name`` (checked, and free); return it as kept."""
         name = checked_name(name)
         with self._write() as db:
-            self._refuse_taken(db, name, conversation_id)
+            refuse_taken(db, name, conversation_id)
             db.execute("UPDATE conversations SET name = ? WHERE id = ?", (name, conversation_id))
         return name
 
@@ -136,17 +139,10 @@ class HistoryStore:
         """``name`` as it would be kept, or a usage error if it is bad or taken."""
         name = checked_name(name)
         try:
-            self._refuse_taken(self._db, name, None)
+            refuse_taken(self._db, name, None)
         except sqlite3.Error as exc:
             raise HistoryError(describe(self.path, exc)) from exc
         return name
-
-    def _refuse_taken(self, db: sqlite3.Connection, name: str, owner: str | None) -> None:
-        row = db.execute("SELECT id FROM conversations WHERE name = ?", (name,)).fetchone()
-        if row is not None and row[0] != owner:
-            raise UsageError(f"the name {name!r} is taken by conversation {row[0]}",
-                             hint="Names are unique: choose another, or rename that one"
-                                  " with `chatcli history rename ID NAME`.")
 
     def append(self, conversation_id: str, message: Mapping[str, Any], *,
                status: str = "complete", usage: Mapping[str, Any] | None = None,
@@ -249,25 +245,9 @@ class HistoryStore:
         new_id, now = new_conversation_id(), time.time()
         with self._write() as db:
             if name is not None:
-                self._refuse_taken(db, name, new_id)
-            db.execute(
-                "INSERT INTO conversations (id, title, created_at, updated_at, profile,"
-                " base_url, model, model_alias, name) SELECT ?, title, ?, ?, profile, base_url,"
-                " model, model_alias, ? FROM conversations WHERE id = ?",
-                (new_id, now, now, name, conversation_id))
-            parent = 0
-            for row in self._tree(db, conversation_id).path():
-                cursor = db.execute(
-                    "INSERT INTO messages (conversation_id, role, message, status, usage,"
-                    " finish_reason, trace_id, time_to_first_token, duration, created_at, model,"
-                    " outcome, sources, parent_id) SELECT ?, role, message, status, usage,"
-                    " finish_reason, trace_id, time_to_first_token, duration, created_at, model,"
-                    " outcome, sources, ? FROM messages WHERE id = ?", (new_id, parent, row))
-                parent = int(cursor.lastrowid or 0)
-                db.execute("INSERT INTO message_text (text, conversation_id, message_id)"
-                           " SELECT text, ?, ? FROM message_text WHERE message_id = ?",
-                           (new_id, parent, row))
-            db.execute("UPDATE conversations SET head = ? WHERE id = ?", (parent, new_id))
+                refuse_taken(db, name, new_id)
+            copy_branch(db, conversation_id, new_id, self._tree(db, conversation_id).path(),
+                        now=now, name=name)
         return new_id
 
     def delete(self, conversation_id: str) -> None:
@@ -383,3 +363,21 @@ class HistoryStore:
             seen.setdefault(conversation_id, " ".join(snippet.split()))
         return [(by_id[cid], snippet) for cid, snippet in seen.items() if cid in by_id]
 
+    def answers(self, since: float = 0.0) -> list[AnswerUsage]:
+        """Every stored answer since ``since`` (epoch seconds) that reported its usage."""
+        rows = self._read(
+            "SELECT m.created_at, m.conversation_id, c.model, m.model, c.profile, m.usage"
+            " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+            " WHERE m.role = 'assistant' AND m.usage IS NOT NULL AND m.created_at >= ?"
+            " ORDER BY m.id", (since,))
+        found = []
+        for created, conversation, model, answered_by, profile, raw in rows:
+            usage = stored_object(raw)
+            if usage is not None and isinstance(created, int | float):
+                found.append(AnswerUsage(float(created), str(conversation), _name(model),
+                                         _name(answered_by), _name(profile), usage))
+        return found
+
+
+def _name(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -304,8 +304,12 @@ def usage(session: ChatSession, arg: str) -> None:
     if not counted:
         session.say("usage: no answer has reported token usage yet")
         return
+    cost = session.cost_so_far(ask=True)
+    from chatcli.session.cost import dollars
+
+    priced = f" · cost {dollars(cost)} at {session.model}'s prices" if cost is not None else ""
     session.say(f"usage: prompt {prompt} · completion {completion} · total {total} tokens"
-                f" ({counted} answer{'s' if counted > 1 else ''})")
+                f" ({counted} answer{'s' if counted > 1 else ''}){priced}")
 
 
 @command("reasoning", "show|hide", "show or hide the model's thinking")

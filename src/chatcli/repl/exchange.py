@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatcli.config import Settings
 from chatcli.dotted import without
@@ -23,6 +23,9 @@ from chatcli.repl.tools import NOT_RUN, ReplTools
 from chatcli.session.connect import refuse_unsupported
 from chatcli.session.outgoing import Piece, check
 from chatcli.session.output import make_renderer, report_outcome, save_audio
+
+if TYPE_CHECKING:
+    from chatcli.session.cost import Cost
 
 
 def send(session: ChatSession, text: str) -> None:
@@ -89,7 +92,8 @@ def exchange(session: ChatSession, message: Message) -> None:
                                  reply.completion.get("usage")))
         elif reply is not None and reply.status != "complete":
             session.messages.pop()  # no answer came: it is not sent again (history keeps it)
-    report_outcome(result, session.env, usage=session.show_usage, verbose=session.verbose)
+    report_outcome(result, session.env, usage=session.show_usage, verbose=session.verbose,
+                   cost=_cost(session, result))
     answered(session, result)
     if session.audio_out:
         save_audio(result, session.audio_out, session.env)
@@ -116,11 +120,21 @@ def exchange_with_tools(session: ChatSession, tools: ReplTools, message: Message
                               session, approval=tools.approval)
     finally:
         settle(session)
-    report_outcome(loop.last, session.env, usage=session.show_usage, verbose=session.verbose)
+    report_outcome(loop.last, session.env, usage=session.show_usage, verbose=session.verbose,
+                   cost=_cost(session, loop.last))
     answered(session, loop.last)
     if session.audio_out:
         save_audio(loop.last, session.audio_out, session.env)
     session.say_if_not_saved()
+
+
+def _cost(session: ChatSession, result: TurnResult) -> Cost | None:
+    """With ``-u``, what the answer cost (the endpoint asked for prices, once a day)."""
+    if not session.show_usage:
+        return None
+    from chatcli.session.cost import cost_of
+
+    return cost_of(result.completion.get("usage"), session.known(ask=True).facts)
 
 
 def settle(session: ChatSession) -> None:

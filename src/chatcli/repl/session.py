@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chatcli.history import ConversationRecorder, HistoryStore, StoredMessage
     from chatcli.repl.tools import ReplTools
     from chatcli.session.inputs import Gathered
+    from chatcli.session.known_model import KnownModel
     from chatcli.session.notify import Notifier
 
 
@@ -72,6 +73,8 @@ class ChatSession:
     turns: list[TurnResult] = field(default_factory=list, repr=False)  # this exchange's
     template: str | None = None  # -T or /template: the template in use
     template_prompt: str | None = None  # its prompt, which each message goes into
+    known_models: dict[str, KnownModel] = field(default_factory=dict, repr=False)
+    asked_models: set[str] = field(default_factory=set, repr=False)  # the endpoint was asked
 
     def body(self) -> dict[str, Any]:
         """The request the conversation would go out in now."""
@@ -99,11 +102,55 @@ class ChatSession:
                 total += usage.get("total_tokens") or p + c
         return prompt, completion, total, counted
 
+    def known(self, *, ask: bool = False) -> KnownModel:
+        """The model's window and prices: from the config and the cache, kept for the
+        session (``ask``: the endpoint may be asked, once, for what they leave unknown)."""
+        from chatcli.session.known_model import known_model
+
+        model = self.model
+        found = self.known_models.get(model)
+        asking = ask and model not in self.asked_models
+        if found is None or (asking and not found.priced):
+            found = known_model(self.settings, model, client=self.client if asking else None)
+            self.known_models[model] = found
+        if asking:
+            self.asked_models.add(model)
+        return found
+
+    def cost_so_far(self, *, ask: bool = False) -> float | None:
+        """USD for the answers in the conversation, at the current model's prices."""
+        from chatcli.session.cost import cost_of
+
+        known = self.known(ask=ask)
+        if not known.priced:
+            return None
+        costs = [cost_of(usage, known.facts) for message, _, usage in self.replies
+                 if any(message is m for m in self.messages)]
+        return sum(cost.total for cost in costs if cost is not None)
+
+    def context_used(self) -> int | None:
+        """Tokens the last answer's request and reply took of the window (its usage)."""
+        for message, _, usage in reversed(self.replies):
+            if isinstance(usage, dict) and any(message is m for m in self.messages):
+                total = usage.get("total_tokens") or (
+                    (usage.get("prompt_tokens") or 0) + (usage.get("completion_tokens") or 0))
+                return int(total) if isinstance(total, int) else None
+        return None
+
     def toolbar(self) -> str:
-        """The bottom toolbar: profile, model, conversation id, tokens so far."""
-        return visible(f" {self.settings.profile or 'default'} · {self.model}"
-                       f" · {self.conversation_id or 'new conversation'}"
-                       f" · {self.usage_totals()[2]} tokens ")
+        """The bottom toolbar: profile, model, conversation id, tokens so far, how full the
+        window is and the cost so far (when the window and prices are known)."""
+        from chatcli.session.cost import dollars
+
+        parts = [self.settings.profile or "default", self.model,
+                 self.conversation_id or "new conversation", f"{self.usage_totals()[2]} tokens"]
+        window, used = self.known().context_window, self.context_used()
+        if window and used is not None:
+            parts.append(f"context {used}/{window} ({used * 100 // window}%)")
+        cost = self.cost_so_far()
+        if cost is not None:
+            parts.append(dollars(cost))
+        return visible(" " + " · ".join(parts) + " ")
 
     def model_names(self) -> list[str]:
         """Model ids from GET /models, fetched on first need and kept for the session."""

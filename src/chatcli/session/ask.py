@@ -15,6 +15,7 @@ from chatcli.protocol.messages import (
 )
 from chatcli.session.connect import open_client, refuse_unsupported
 from chatcli.session.conversation import Resumed, continued, continued_settings, open_history
+from chatcli.session.cost import answer_cost
 from chatcli.session.environment import Environment
 from chatcli.session.extract import INCOMPLETE, check_extract, extracting, write_code
 from chatcli.session.fields import request_fields
@@ -140,11 +141,14 @@ def _send(request: AskRequest, env: Environment, settings: Settings, fields: dic
                                          extract=extract)
                 result = _held_back(extract, env, lambda: run_turn(
                     client, body, renderer, trace_id=request.trace_id, recorder=recorder))
+            cost = answer_cost(result.completion.get("usage"), settings,
+                               str(fields.get("model") or settings.model),
+                               client) if request.usage else None
     finally:
         if recorder is not None and recorder.failed is not None:
             env.warn(f"the history was not saved: {recorder.failed.describe()}")
     shown = write_code(result, request, env) if extract else None
-    report_outcome(result, env, usage=request.usage, verbose=request.verbose)
+    report_outcome(result, env, usage=request.usage, verbose=request.verbose, cost=cost)
     if request.copy:
         _copy(shown if shown is not None else str(result.message.get("content") or ""), env)
     if notifier is not None:

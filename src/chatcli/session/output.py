@@ -7,12 +7,15 @@ ended and the ``--usage`` line, on stderr.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from chatcli.engine.turn import Renderer
 from chatcli.protocol.result import TurnResult
 from chatcli.render import ReasoningMode, RenderOptions
 from chatcli.session.environment import Environment
+
+if TYPE_CHECKING:
+    from chatcli.session.cost import Cost
 
 
 def make_renderer(mode: str, reasoning: str, env: Environment, *, choices: int,
@@ -72,8 +75,9 @@ class _Discard:
 
 
 def report_outcome(result: TurnResult, env: Environment, *, usage: bool,
-                   verbose: bool = False) -> None:
-    """Warnings about how the answer ended, and the ``--usage`` line, on stderr."""
+                   verbose: bool = False, cost: Cost | None = None) -> None:
+    """Warnings about how the answer ended, and the ``--usage`` line (with the cost, when
+    the prices are known), on stderr."""
     for warning in result.warnings:
         env.warn(warning)
     if verbose:
@@ -91,10 +95,10 @@ def report_outcome(result: TurnResult, env: Environment, *, usage: bool,
         if refusal:
             env.warn(f"{label}the model refused: {' '.join(refusal.split())}")
     if usage:
-        env.log(usage_line(result))
+        env.log(usage_line(result, cost))
 
 
-def usage_line(result: TurnResult) -> str:
+def usage_line(result: TurnResult, cost: Cost | None = None) -> str:
     """Tokens and timing in one line; a count that is not a sane number shows as ``-``."""
     data = _table(result.completion.get("usage"))
     prompt = _number(data.get("prompt_tokens"))
@@ -110,7 +114,18 @@ def usage_line(result: TurnResult) -> str:
     generating = result.duration - (first or 0.0)
     if completion and generating > 0:
         parts.append(f"{completion / generating:.1f} tok/s")
+    if cost is not None:
+        parts.append(cost_words(cost))
     return "usage: " + " · ".join(parts)
+
+
+def cost_words(cost: Cost) -> str:
+    """"cost $0.0042 (input $0.003, cached $0.0002, output $0.001, reasoning $0.0004)"."""
+    from chatcli.session.cost import dollars
+
+    return (f"cost {dollars(cost.total)} (input {dollars(cost.input)}, cached"
+            f" {dollars(cost.cached_input)}, output {dollars(cost.output)}, reasoning"
+            f" {dollars(cost.reasoning)})")
 
 
 def _table(value: object) -> dict[str, Any]:
