@@ -212,3 +212,34 @@ def test_load_completes_names_too(fakeapi: FakeAPI) -> None:
     with open_session(ask(fakeapi), screen()) as session:
         found = ChatCompleter(session).get_completions(Document("/load tr"), CompleteEvent())
         assert [(c.text, c.display_meta_text) for c in found] == [("trip", "plan it")]
+
+
+def test_undo_back_to_a_fork_point_leaves_the_head_mid_branch(
+        fakeapi: FakeAPI, store: HistoryStore) -> None:
+    for text in ("a1", "a2", "b2", "c2"):
+        fakeapi.add(answer(text))
+    session, env = repl(ask(fakeapi), f"q1\rq2\r/edit 2\r{EDIT}r2\r/branch 1\r/undo\r"
+                                      "/branches\r")
+    cid = str(session.conversation_id)
+    assert out(env).endswith("dropped the last exchange\n"
+                             "  1  from the start  4 messages  q1\n"
+                             "  (here: a new branch, from the last message kept)\n")
+    tree = run_cli(["history", "show", cid, "--tree"]).stdout.split("\n", 3)[3]
+    assert tree == ("user #1: q1\nassistant: a1  [current: goes on from here]\n"
+                    "user #2: r2\nassistant: b2  [branch 1]\n")
+    repl(ask(fakeapi, cid=cid), "s2\r")
+    assert contents(fakeapi) == ["q1", "a1", "s2"]
+    assert [b.number for b in store.tree(cid).branches()] == [1, 2]
+
+
+def test_edit_under_a_template_says_the_line_holds_the_message_as_sent(
+        fakeapi: FakeAPI) -> None:
+    for text in ("hola", "adios"):
+        fakeapi.add(answer(text))
+    _, env = repl(ask(fakeapi, template_prompt="Translate: {{input}}"),
+                  f"hello\r/edit 1\r{EDIT}bye\r")
+    assert [contents(fakeapi, i) for i in range(2)] == [["Translate: hello"],
+                                                        ["Translate: bye"]]
+    assert err(env) == ("chatcli: warning: the line holds message 1 as it was sent, the"
+                        " template's prompt around it; what is sent goes into the template's"
+                        " prompt again\n")

@@ -58,6 +58,10 @@ def edit(session: ChatSession, arg: str) -> None:
     if others:
         session.env.warn(f"message {number} had {others} attachment"
                          f"{'s' if others > 1 else ''}; the edited message goes without")
+    if session.template_prompt is not None:
+        session.env.warn(f"the line holds message {number} as it was sent, the template's"
+                         " prompt around it; what is sent goes into the template's prompt"
+                         " again")
 
 
 def start_branch(session: ChatSession, number: int) -> None:
