@@ -12,17 +12,17 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --connect-timeout --continue --copy --debug --dry-run --editor --extract
                 --extract-last --file --file-id --force --frequency-penalty --functions --header
                 --help --image --image-detail --insecure --lang --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-context-kb --max-time
-                --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages
-                --metadata --modalities --model --no-history --no-parallel-tool-calls --no-store
-                --no-stream --no-thinking --notify --option --output --parallel-tool-calls
-                --param --prediction --presence-penalty --profile --reasoning --reasoning-effort
-                --redact-secrets --response-format --retries --save --schema --seed
-                --service-tier --stop --store --stream --strict-params --system --temperature
-                --template --thinking --timeout --tool-choice --tool-cmd --tool-env
-                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
-                --verbose --version --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n
-                -o -p -s -t -u -v -x)
+                --max-attachment-mb --max-completion-tokens --max-context-kb --max-cost
+                --max-time --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url
+                --messages --metadata --modalities --model --no-history --no-parallel-tool-calls
+                --no-store --no-stream --no-thinking --notify --option --output
+                --parallel-tool-calls --param --prediction --presence-penalty --profile
+                --reasoning --reasoning-effort --redact-secrets --response-format --retries
+                --save --schema --seed --service-tier --stop --store --stream --strict-params
+                --system --temperature --template --thinking --timeout --tool-choice --tool-cmd
+                --tool-env --tool-timeout --tools --top-logprobs --top-p --trace-id --usage
+                --user --verbose --version --video --web-search --yes -H -O -P -T -c -e -f -h -i
+                -m -n -o -p -s -t -u -v -x)
             own_options=(--help --version -h)
             default_command=ask
             commands=(ask chat cmd completion config doctor history models shell-integration
@@ -34,17 +34,17 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --connect-timeout --continue --copy --debug --dry-run --editor --extract
                 --extract-last --file --file-id --force --frequency-penalty --functions --header
                 --help --image --image-detail --insecure --lang --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-context-kb --max-time
-                --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages
-                --metadata --modalities --model --no-history --no-parallel-tool-calls --no-store
-                --no-stream --no-thinking --notify --option --output --parallel-tool-calls
-                --param --prediction --presence-penalty --profile --reasoning --reasoning-effort
-                --redact-secrets --response-format --retries --save --schema --seed
-                --service-tier --stop --store --stream --strict-params --system --temperature
-                --template --thinking --timeout --tool-choice --tool-cmd --tool-env
-                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
-                --verbose --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n -o -p -s
-                -t -u -v -x)
+                --max-attachment-mb --max-completion-tokens --max-context-kb --max-cost
+                --max-time --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url
+                --messages --metadata --modalities --model --no-history --no-parallel-tool-calls
+                --no-store --no-stream --no-thinking --notify --option --output
+                --parallel-tool-calls --param --prediction --presence-penalty --profile
+                --reasoning --reasoning-effort --redact-secrets --response-format --retries
+                --save --schema --seed --service-tier --stop --store --stream --strict-params
+                --system --temperature --template --thinking --timeout --tool-choice --tool-cmd
+                --tool-env --tool-timeout --tools --top-logprobs --top-p --trace-id --usage
+                --user --verbose --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n -o
+                -p -s -t -u -v -x)
             ;;
         'chatcli chat')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
@@ -52,17 +52,17 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --connect-timeout --continue --copy --debug --dry-run --editor --extract
                 --extract-last --file --file-id --force --frequency-penalty --functions --header
                 --help --image --image-detail --insecure --lang --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-context-kb --max-time
-                --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages
-                --metadata --modalities --model --no-history --no-parallel-tool-calls --no-store
-                --no-stream --no-thinking --notify --option --output --parallel-tool-calls
-                --param --prediction --presence-penalty --profile --reasoning --reasoning-effort
-                --redact-secrets --response-format --retries --save --schema --seed
-                --service-tier --stop --store --stream --strict-params --system --temperature
-                --template --thinking --timeout --tool-choice --tool-cmd --tool-env
-                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
-                --verbose --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n -o -p -s
-                -t -u -v -x)
+                --max-attachment-mb --max-completion-tokens --max-context-kb --max-cost
+                --max-time --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url
+                --messages --metadata --modalities --model --no-history --no-parallel-tool-calls
+                --no-store --no-stream --no-thinking --notify --option --output
+                --parallel-tool-calls --param --prediction --presence-penalty --profile
+                --reasoning --reasoning-effort --redact-secrets --response-format --retries
+                --save --schema --seed --service-tier --stop --store --stream --strict-params
+                --system --temperature --template --thinking --timeout --tool-choice --tool-cmd
+                --tool-env --tool-timeout --tools --top-logprobs --top-p --trace-id --usage
+                --user --verbose --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n -o
+                -p -s -t -u -v -x)
             ;;
         'chatcli cmd')
             options=(--allow-secrets --api-key --base-url --ca-bundle --connect-timeout --debug
@@ -181,6 +181,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --max-attachment-mb') ;;
         'chatcli ask --max-completion-tokens') ;;
         'chatcli ask --max-context-kb') ;;
+        'chatcli ask --max-cost') ;;
         'chatcli ask --max-time') ;;
         'chatcli ask --max-tokens') ;;
         'chatcli ask --max-tool-result-kb') ;;
@@ -245,6 +246,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --max-attachment-mb') ;;
         'chatcli chat --max-completion-tokens') ;;
         'chatcli chat --max-context-kb') ;;
+        'chatcli chat --max-cost') ;;
         'chatcli chat --max-time') ;;
         'chatcli chat --max-tokens') ;;
         'chatcli chat --max-tool-result-kb') ;;
