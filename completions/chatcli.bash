@@ -12,11 +12,11 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --connect-timeout --continue --copy --debug --dry-run --editor --extract
                 --extract-last --file --file-id --force --fork --frequency-penalty --functions
                 --header --help --image --image-detail --insecure --lang --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-context-kb --max-time
-                --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages
-                --metadata --modalities --model --name --no-history --no-parallel-tool-calls
-                --no-store --no-stream --no-thinking --notify --option --output
-                --parallel-tool-calls --param --prediction --presence-penalty --profile
+                --max-attachment-mb --max-completion-tokens --max-context-kb --max-cost
+                --max-time --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url
+                --messages --metadata --modalities --model --name --no-history
+                --no-parallel-tool-calls --no-store --no-stream --no-thinking --notify --option
+                --output --parallel-tool-calls --param --prediction --presence-penalty --profile
                 --reasoning --reasoning-effort --redact-secrets --response-format --retries
                 --save --schema --seed --service-tier --stop --store --stream --strict-params
                 --system --temperature --template --thinking --timeout --tool-choice --tool-cmd
@@ -34,11 +34,11 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --connect-timeout --continue --copy --debug --dry-run --editor --extract
                 --extract-last --file --file-id --force --fork --frequency-penalty --functions
                 --header --help --image --image-detail --insecure --lang --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-context-kb --max-time
-                --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages
-                --metadata --modalities --model --name --no-history --no-parallel-tool-calls
-                --no-store --no-stream --no-thinking --notify --option --output
-                --parallel-tool-calls --param --prediction --presence-penalty --profile
+                --max-attachment-mb --max-completion-tokens --max-context-kb --max-cost
+                --max-time --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url
+                --messages --metadata --modalities --model --name --no-history
+                --no-parallel-tool-calls --no-store --no-stream --no-thinking --notify --option
+                --output --parallel-tool-calls --param --prediction --presence-penalty --profile
                 --reasoning --reasoning-effort --redact-secrets --response-format --retries
                 --save --schema --seed --service-tier --stop --store --stream --strict-params
                 --system --temperature --template --thinking --timeout --tool-choice --tool-cmd
@@ -52,11 +52,11 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --connect-timeout --continue --copy --debug --dry-run --editor --extract
                 --extract-last --file --file-id --force --fork --frequency-penalty --functions
                 --header --help --image --image-detail --insecure --lang --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-context-kb --max-time
-                --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url --messages
-                --metadata --modalities --model --name --no-history --no-parallel-tool-calls
-                --no-store --no-stream --no-thinking --notify --option --output
-                --parallel-tool-calls --param --prediction --presence-penalty --profile
+                --max-attachment-mb --max-completion-tokens --max-context-kb --max-cost
+                --max-time --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url
+                --messages --metadata --modalities --model --name --no-history
+                --no-parallel-tool-calls --no-store --no-stream --no-thinking --notify --option
+                --output --parallel-tool-calls --param --prediction --presence-penalty --profile
                 --reasoning --reasoning-effort --redact-secrets --response-format --retries
                 --save --schema --seed --service-tier --stop --store --stream --strict-params
                 --system --temperature --template --thinking --timeout --tool-choice --tool-cmd
@@ -184,6 +184,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --max-attachment-mb') ;;
         'chatcli ask --max-completion-tokens') ;;
         'chatcli ask --max-context-kb') ;;
+        'chatcli ask --max-cost') ;;
         'chatcli ask --max-time') ;;
         'chatcli ask --max-tokens') ;;
         'chatcli ask --max-tool-result-kb') ;;
@@ -249,6 +250,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --max-attachment-mb') ;;
         'chatcli chat --max-completion-tokens') ;;
         'chatcli chat --max-context-kb') ;;
+        'chatcli chat --max-cost') ;;
         'chatcli chat --max-time') ;;
         'chatcli chat --max-tokens') ;;
         'chatcli chat --max-tool-result-kb') ;;

@@ -69,6 +69,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l max-attachment-mb -d 'Largest file or image accepted.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l max-context-kb -d 'Most text all -f sources may inline together.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l max-cost -d 'Refuse to send what could cost more than USD (this call; in chat, the session).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l max-tokens -d 'Most tokens to generate.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l max-tool-result-kb -d 'Most of one tool result sent back to the model; the rest is cut.' -x
@@ -116,7 +117,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l top-logprobs -d 'Alternatives per token (0-20).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l top-p -d 'Nucleus sampling (0-1).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s u -l usage -d 'Print token usage and timing to stderr.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s u -l usage -d 'Print token usage, timing and cost to stderr.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l user -d 'End-user identifier.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s v -l verbose -d 'Log the request and response headers to stderr.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l video -d 'Attach a video by URL (repeatable).' -x
@@ -162,6 +163,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l logprobs -d 'Ask fo
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-attachment-mb -d 'Largest file or image accepted.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-context-kb -d 'Most text all -f sources may inline together.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-cost -d 'Refuse to send what could cost more than USD (this call; in chat, the session).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tokens -d 'Most tokens to generate.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l max-tool-result-kb -d 'Most of one tool result sent back to the model; the rest is cut.' -x
@@ -209,7 +211,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l tools -d 'JSON arra
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l top-logprobs -d 'Alternatives per token (0-20).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l top-p -d 'Nucleus sampling (0-1).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
-complete -c chatcli -n '__fish_seen_subcommand_from chat' -s u -l usage -d 'Print token usage and timing to stderr.'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -s u -l usage -d 'Print token usage, timing and cost to stderr.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l user -d 'End-user identifier.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s v -l verbose -d 'Log the request and response headers to stderr.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l video -d 'Attach a video by URL (repeatable).' -x

@@ -136,6 +136,8 @@ def test_models_show_of_a_model_only_the_config_knows(fakeapi: FakeAPI) -> None:
     ('[models."m"]\nprice_input = "cheap"\n', "models m: price_input must be USD per million"),
     ('[models."m"]\ncontext_window = 0\n', "models m: context_window must be a whole number"),
     ('[models."m"]\nwindow = 5\n', "models m: unknown key 'window'"),
+    ('[models."m"]\ntimeout = 5\n', "models m: timeout is a setting, not a model fact: put it"
+     " above the [models] tables"),
     ("budget_daily = -1\n", "budget_daily must be an amount in USD"),
     ("budget_monthly = true\n", "budget_monthly must be an amount in USD"),
 ])

@@ -8,6 +8,7 @@ message, the trace id); only ``cli.py`` turns them into a line on stderr.
     ├── ConfigError              exit 3  config file, profile, api_key_cmd
     ├── Interrupted              exit 130 Ctrl-C (143 SIGTERM: Terminated; 129 SIGHUP: HungUp)
     ├── OutputClosed             exit 141 the reader closed stdout
+    ├── OverBudget               exit 4  refused before sending: over a budget
     └── RequestError             facts about one HTTP request
         ├── RequestRejected      exit 4  4xx other than 429
         ├── ServerError          exit 5  5xx, or an error inside the stream
@@ -63,6 +64,13 @@ class UsageError(ChatcliError):
 
 class ConfigError(ChatcliError):
     exit_code = ExitCode.CONFIG
+
+
+class OverBudget(ChatcliError):
+    """Not sent: the request could cost more than a budget has left (exit 4, as a request
+    the server would refuse)."""
+
+    exit_code = ExitCode.REJECTED
 
 
 class Interrupted(ChatcliError):

@@ -203,7 +203,11 @@ def ask(
     reasoning: Annotated[ReasoningChoice, typer.Option(
         "--reasoning", help="Show the model's thinking.")] = ReasoningChoice.auto,
     usage: Annotated[bool, typer.Option(
-        "-u", "--usage", help="Print token usage and timing to stderr.")] = False,
+        "-u", "--usage", help="Print token usage, timing and cost to stderr.")] = False,
+    max_cost: Annotated[float | None, typer.Option(
+        "--max-cost", metavar="USD", min=0, callback=finite,
+        help="Refuse to send what could cost more than USD (this call; in chat, the"
+        " session).")] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Print the request as it would be sent (JSON on stdout; URL and"
         " headers on stderr), and send nothing.")] = False,
@@ -277,8 +281,8 @@ def ask(
         tools=str(tools) if tools else None, tool_choice=tool_choice,
         parallel_tool_calls=parallel_tool_calls, logprobs=logprobs, top_logprobs=top_logprobs,
         options=list(option or []), stream=stream, output=output.value,
-        reasoning=reasoning.value, usage=usage, notify=notify, dry_run=dry_run, copy=copy,
-        editor=editor,
+        reasoning=reasoning.value, usage=usage, max_cost=max_cost, notify=notify,
+        dry_run=dry_run, copy=copy, editor=editor,
         extract=extract, extract_last=extract_last, code=code, lang=lang,
         headers=list(header or []), trace_id=trace_id,
         verbose=verbose, history=not no_history, continue_last=continue_last, cid=cid,

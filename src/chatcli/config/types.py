@@ -87,6 +87,9 @@ def _models(value: Any) -> str | None:
             elif key in MODEL_PRICES:
                 if _dollars(number):
                     return f"{name}: {key} must be USD per million tokens, 0 or more"
+            elif key in CHECKS:  # TOML puts a key after a [table] in that table
+                return (f"{name}: {key} is a setting, not a model fact: put it above the"
+                        " [models] tables")
             else:
                 known = ", ".join((*MODEL_COUNTS, *MODEL_PRICES))
                 return f"{name}: unknown key {key!r} (known: {known})"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from chatcli.config import Settings
 from chatcli.dotted import without
 from chatcli.engine.turn import run_turn
-from chatcli.errors import UsageError
+from chatcli.errors import ChatcliError, UsageError
 from chatcli.protocol.messages import REPLY_KEYS, Message, user_message
 from chatcli.protocol.result import TurnResult
 from chatcli.repl.session import ChatSession
@@ -51,6 +51,12 @@ def send(session: ChatSession, text: str) -> None:
     except UsageError as refused:
         session.pending_input, session.queued_parts = text, []  # the typed line comes back
         raise UsageError(f"{refused}; the queued attachments were dropped") from None
+    if session.budget is not None:
+        try:
+            session.budget.check(session.body_with(message), session.client)
+        except ChatcliError:
+            session.pending_input = text  # not sent: the line and the queue wait
+            raise
     session.queued_text, session.queued_parts = [], []
     if session.recorder is not None and session.queued_sources:
         session.recorder.sources = session.queued_sources  # kept with this message
@@ -94,6 +100,7 @@ def exchange(session: ChatSession, message: Message) -> None:
             session.messages.pop()  # no answer came: it is not sent again (history keeps it)
     report_outcome(result, session.env, usage=session.show_usage, verbose=session.verbose,
                    cost=_cost(session, result))
+    _spent(session, result)
     answered(session, result)
     if session.audio_out:
         save_audio(result, session.audio_out, session.env)
@@ -122,6 +129,7 @@ def exchange_with_tools(session: ChatSession, tools: ReplTools, message: Message
         settle(session)
     report_outcome(loop.last, session.env, usage=session.show_usage, verbose=session.verbose,
                    cost=_cost(session, loop.last))
+    _spent(session, loop.last)
     answered(session, loop.last)
     if session.audio_out:
         save_audio(loop.last, session.audio_out, session.env)
@@ -135,6 +143,16 @@ def _cost(session: ChatSession, result: TurnResult) -> Cost | None:
     from chatcli.session.cost import cost_of
 
     return cost_of(result.completion.get("usage"), session.known(ask=True).facts)
+
+
+def _spent(session: ChatSession, result: TurnResult) -> None:
+    """What the answer cost, counted against the budgets (a passed one is said)."""
+    if session.budget is None:
+        return
+    from chatcli.session.cost import cost_of
+
+    cost = cost_of(result.completion.get("usage"), session.known(ask=True).facts)
+    session.budget.after(cost.total if cost is not None else None)
 
 
 def settle(session: ChatSession) -> None:

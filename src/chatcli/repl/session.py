@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from chatcli.endpoint.client import ChatClient
     from chatcli.history import ConversationRecorder, HistoryStore, StoredMessage
     from chatcli.repl.tools import ReplTools
+    from chatcli.session.budget import Budget
     from chatcli.session.inputs import Gathered
     from chatcli.session.known_model import KnownModel
     from chatcli.session.notify import Notifier
@@ -75,10 +76,16 @@ class ChatSession:
     template_prompt: str | None = None  # its prompt, which each message goes into
     known_models: dict[str, KnownModel] = field(default_factory=dict, repr=False)
     asked_models: set[str] = field(default_factory=set, repr=False)  # the endpoint was asked
+    budget: Budget | None = None  # budget_daily, budget_monthly, --max-cost (the session's)
 
     def body(self) -> dict[str, Any]:
         """The request the conversation would go out in now."""
-        body = build_request(self.settings, self.messages, self.fields, stream=self.stream)
+        return self.body_with()
+
+    def body_with(self, *messages: Message) -> dict[str, Any]:
+        """The request, with ``messages`` after the conversation (not added to it)."""
+        body = build_request(self.settings, [*self.messages, *messages], self.fields,
+                             stream=self.stream)
         for path in self.removed:
             body = without(body, path)
         return body
@@ -283,6 +290,10 @@ def _opened(request: AskRequest, env: Environment, settings: Settings, fields: d
             audio_out=request.audio_out, template=request.template,
             template_prompt=request.template_prompt,
             notifier=notifier_for(env, request.notify, settings.notify_after))
+        from chatcli.session.budget import Budget
+
+        if Budget.wanted(settings, request.max_cost):
+            session.budget = Budget(settings, env, resumed.store, request.max_cost, session=True)
         if session.notifier is not None and tools is not None and tools.approval.ask:
             session.notifier.announce_questions(tools.approval)  # the bell before a tool question
         if resumed.store is not None and resumed.conversation_id is not None:

@@ -29,6 +29,7 @@ from chatcli.session.tooling import has_runnable_tools
 if TYPE_CHECKING:
     from chatcli.config import Settings
     from chatcli.protocol.result import TurnResult
+    from chatcli.session.budget import Budget
     from chatcli.tools import ToolSet
 
 
@@ -121,11 +122,17 @@ def _send(request: AskRequest, env: Environment, settings: Settings, fields: dic
         recorder.sources = sources  # kept with the user message they were part of
     notifier = notifier_for(env, request.notify, settings.notify_after)
     extract = extracting(request)
+    budget = _budget(request, env, settings, resumed)
+    cost = None
     try:
         with open_client(env, settings, headers=request.headers, verbose=request.verbose,
                          ca_bundle=request.ca_bundle, insecure=request.insecure,
                          strict=request.strict_params, thinking=request.thinking) as client:
             refuse_unsupported(client, new_messages, str(fields.get("model") or settings.model))
+            if budget is not None:
+                sent_fields = toolset.request_fields(fields) if toolset is not None else fields
+                budget.check(build_request(settings, messages, sent_fields,
+                                           stream=request.stream), client)
             if toolset is not None:
                 from chatcli.session.tooling import run_with_tools
 
@@ -141,20 +148,33 @@ def _send(request: AskRequest, env: Environment, settings: Settings, fields: dic
                                          extract=extract)
                 result = _held_back(extract, env, lambda: run_turn(
                     client, body, renderer, trace_id=request.trace_id, recorder=recorder))
-            cost = answer_cost(result.completion.get("usage"), settings,
-                               str(fields.get("model") or settings.model),
-                               client) if request.usage else None
+            if request.usage or budget is not None:
+                cost = answer_cost(result.completion.get("usage"), settings,
+                                   str(fields.get("model") or settings.model), client)
     finally:
         if recorder is not None and recorder.failed is not None:
             env.warn(f"the history was not saved: {recorder.failed.describe()}")
     shown = write_code(result, request, env) if extract else None
-    report_outcome(result, env, usage=request.usage, verbose=request.verbose, cost=cost)
+    report_outcome(result, env, usage=request.usage, verbose=request.verbose,
+                   cost=cost if request.usage else None)
+    if budget is not None:
+        budget.after(cost.total if cost is not None else None)
     if request.copy:
         _copy(shown if shown is not None else str(result.message.get("content") or ""), env)
     if notifier is not None:
         notifier.arrived(str(result.message.get("content") or ""))
     if request.audio_out:
         save_audio(result, request.audio_out, env)
+
+
+def _budget(request: AskRequest, env: Environment, settings: Settings,
+            resumed: Resumed) -> Budget | None:
+    """The budgets this call keeps to; None (and no cost) when none is set."""
+    from chatcli.session.budget import Budget
+
+    if not Budget.wanted(settings, request.max_cost):
+        return None
+    return Budget(settings, env, resumed.store, request.max_cost)
 
 
 def _copy(text: str, env: Environment) -> None:

@@ -53,6 +53,7 @@ class AskRequest:
     output: str = "auto"
     reasoning: str = "auto"
     usage: bool = False
+    max_cost: float | None = None  # --max-cost USD: the most this call (or session) may cost
     notify: bool = False  # bell and notification when the answer is in
     dry_run: bool = False  # print the first request as it would be sent; send nothing
     copy: bool = False  # --copy: the answer (or its code, with -x) to the clipboard too
