@@ -9,20 +9,21 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
         'chatcli')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
                 --audio-out --audio-voice --base-url --ca-bundle --cid --clipboard --code
-                --connect-timeout --continue --copy --debug --dry-run --editor --extract
-                --extract-last --file --file-id --force --fork --frequency-penalty --functions
-                --header --help --image --image-detail --insecure --lang --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-context-kb --max-cost
-                --max-time --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url
-                --messages --metadata --modalities --model --name --no-history
-                --no-parallel-tool-calls --no-store --no-stream --no-thinking --notify --option
-                --output --parallel-tool-calls --param --prediction --presence-penalty --profile
-                --reasoning --reasoning-effort --redact-secrets --response-format --retries
-                --save --schema --seed --service-tier --stop --store --stream --strict-params
-                --system --temperature --template --thinking --timeout --tool-choice --tool-cmd
-                --tool-env --tool-timeout --tools --top-logprobs --top-p --trace-id --usage
-                --user --verbose --version --video --web-search --yes -H -O -P -T -c -e -f -h -i
-                -m -n -o -p -s -t -u -v -x)
+                --connect-timeout --context --continue --copy --debug --dry-run --editor
+                --extract --extract-last --file --file-id --force --fork --frequency-penalty
+                --functions --header --help --image --image-detail --insecure --lang
+                --logit-bias --logprobs --max-attachment-mb --max-completion-tokens
+                --max-context-kb --max-cost --max-time --max-tokens --max-tool-result-kb
+                --max-tool-rounds --mcp --mcp-url --messages --metadata --modalities --model
+                --name --no-history --no-parallel-tool-calls --no-store --no-stream
+                --no-thinking --notify --option --output --parallel-tool-calls --param
+                --prediction --presence-penalty --profile --reasoning --reasoning-effort
+                --redact-secrets --response-format --retries --save --schema --seed
+                --service-tier --stop --store --stream --strict-params --system --temperature
+                --template --thinking --timeout --tool-choice --tool-cmd --tool-env
+                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
+                --verbose --version --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n
+                -o -p -s -t -u -v -x)
             own_options=(--help --version -h)
             default_command=ask
             commands=(ask chat cmd completion config doctor history models shell-integration
@@ -31,38 +32,40 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
         'chatcli ask')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
                 --audio-out --audio-voice --base-url --ca-bundle --cid --clipboard --code
-                --connect-timeout --continue --copy --debug --dry-run --editor --extract
-                --extract-last --file --file-id --force --fork --frequency-penalty --functions
-                --header --help --image --image-detail --insecure --lang --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-context-kb --max-cost
-                --max-time --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url
-                --messages --metadata --modalities --model --name --no-history
-                --no-parallel-tool-calls --no-store --no-stream --no-thinking --notify --option
-                --output --parallel-tool-calls --param --prediction --presence-penalty --profile
-                --reasoning --reasoning-effort --redact-secrets --response-format --retries
-                --save --schema --seed --service-tier --stop --store --stream --strict-params
-                --system --temperature --template --thinking --timeout --tool-choice --tool-cmd
-                --tool-env --tool-timeout --tools --top-logprobs --top-p --trace-id --usage
-                --user --verbose --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n -o
-                -p -s -t -u -v -x)
+                --connect-timeout --context --continue --copy --debug --dry-run --editor
+                --extract --extract-last --file --file-id --force --fork --frequency-penalty
+                --functions --header --help --image --image-detail --insecure --lang
+                --logit-bias --logprobs --max-attachment-mb --max-completion-tokens
+                --max-context-kb --max-cost --max-time --max-tokens --max-tool-result-kb
+                --max-tool-rounds --mcp --mcp-url --messages --metadata --modalities --model
+                --name --no-history --no-parallel-tool-calls --no-store --no-stream
+                --no-thinking --notify --option --output --parallel-tool-calls --param
+                --prediction --presence-penalty --profile --reasoning --reasoning-effort
+                --redact-secrets --response-format --retries --save --schema --seed
+                --service-tier --stop --store --stream --strict-params --system --temperature
+                --template --thinking --timeout --tool-choice --tool-cmd --tool-env
+                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
+                --verbose --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n -o -p -s
+                -t -u -v -x)
             ;;
         'chatcli chat')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
                 --audio-out --audio-voice --base-url --ca-bundle --cid --clipboard --code
-                --connect-timeout --continue --copy --debug --dry-run --editor --extract
-                --extract-last --file --file-id --force --fork --frequency-penalty --functions
-                --header --help --image --image-detail --insecure --lang --logit-bias --logprobs
-                --max-attachment-mb --max-completion-tokens --max-context-kb --max-cost
-                --max-time --max-tokens --max-tool-result-kb --max-tool-rounds --mcp --mcp-url
-                --messages --metadata --modalities --model --name --no-history
-                --no-parallel-tool-calls --no-store --no-stream --no-thinking --notify --option
-                --output --parallel-tool-calls --param --prediction --presence-penalty --profile
-                --reasoning --reasoning-effort --redact-secrets --response-format --retries
-                --save --schema --seed --service-tier --stop --store --stream --strict-params
-                --system --temperature --template --thinking --timeout --tool-choice --tool-cmd
-                --tool-env --tool-timeout --tools --top-logprobs --top-p --trace-id --usage
-                --user --verbose --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n -o
-                -p -s -t -u -v -x)
+                --connect-timeout --context --continue --copy --debug --dry-run --editor
+                --extract --extract-last --file --file-id --force --fork --frequency-penalty
+                --functions --header --help --image --image-detail --insecure --lang
+                --logit-bias --logprobs --max-attachment-mb --max-completion-tokens
+                --max-context-kb --max-cost --max-time --max-tokens --max-tool-result-kb
+                --max-tool-rounds --mcp --mcp-url --messages --metadata --modalities --model
+                --name --no-history --no-parallel-tool-calls --no-store --no-stream
+                --no-thinking --notify --option --output --parallel-tool-calls --param
+                --prediction --presence-penalty --profile --reasoning --reasoning-effort
+                --redact-secrets --response-format --retries --save --schema --seed
+                --service-tier --stop --store --stream --strict-params --system --temperature
+                --template --thinking --timeout --tool-choice --tool-cmd --tool-env
+                --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
+                --verbose --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n -o -p -s
+                -t -u -v -x)
             ;;
         'chatcli cmd')
             options=(--allow-secrets --api-key --base-url --ca-bundle --connect-timeout --debug
@@ -172,6 +175,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --ca-bundle') kind=file ;;
         'chatcli ask --cid') ;;
         'chatcli ask --connect-timeout') ;;
+        'chatcli ask --context') kind=choice choices=(truncate error) ;;
         'chatcli ask -f'|'chatcli ask --file') kind=file ;;
         'chatcli ask --file-id') ;;
         'chatcli ask --frequency-penalty') ;;
@@ -238,6 +242,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --ca-bundle') kind=file ;;
         'chatcli chat --cid') ;;
         'chatcli chat --connect-timeout') ;;
+        'chatcli chat --context') kind=choice choices=(truncate error) ;;
         'chatcli chat -f'|'chatcli chat --file') kind=file ;;
         'chatcli chat --file-id') ;;
         'chatcli chat --frequency-penalty') ;;

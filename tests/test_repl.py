@@ -622,7 +622,8 @@ def test_completion_of_commands_models_words_and_paths(fakeapi: FakeAPI, tmp_pat
         assert complete(completer, "/") == [f"/{name}" for name in (
             "help", "model", "system", "set", "unset", "attach", "image", "paste", "clear", "undo",
             "retry", "history", "load", "save", "copy", "extract", "usage", "reasoning", "tools",
-            "rename", "edit", "branches", "branch", "template", "templates", "exit")]
+            "rename", "edit", "branches", "branch", "context", "pin", "unpin", "context-policy",
+            "template", "templates", "exit")]
         assert complete(completer, "/re") == ["/retry", "/reasoning", "/rename"]
         assert fakeapi.requests == []  # the models are fetched only when needed
         assert complete(completer, "/model gpt") == ["gpt-a", "gpt-b"]

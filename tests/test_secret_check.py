@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from clirun import process_env, run_cli, write_config
+from clirun import process_env, run_cli, unpublished, write_config
 from fakeapi import SSE, FakeAPI, Raw, text_stream
 
 _random = random.Random(11)
@@ -121,6 +121,7 @@ def test_a_text_attachment_is_scanned_and_redacted_inside(fakeapi: FakeAPI,
 def test_ordinary_prompts_and_code_pass_untouched(fakeapi: FakeAPI) -> None:
     code = Path(__file__).resolve().parent.parent / "src" / "chatcli" / "endpoint" / "client.py"
     fakeapi.add(SSE(text_stream(["ok"])))
+    unpublished(fakeapi)  # a big request: the model's window is looked up (and not found)
     result = run_cli(["--base-url", fakeapi.base_url, "-f", str(code), "review"])
     assert (result.exit_code, result.stderr) == (0, "")
 

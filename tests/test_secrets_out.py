@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from clirun import run_cli, write_config
+from clirun import run_cli, unpublished, write_config
 from fakeapi import SSE, FakeAPI, Raw, text_stream
 
 KEY = "sk-test-0123456789abcdefghij"
@@ -170,6 +170,7 @@ def test_verbose_shortens_audio_base64(fakeapi: FakeAPI, tmp_path: Path) -> None
     fakeapi.add(Raw(404, b"{}", "application/json"), path="/v1/model-catalog/gpt-4o-mini")
     fakeapi.add(Raw(404, b"{}", "application/json"), path="/v1/models/gpt-4o-mini")
     fakeapi.add(SSE(text_stream(["ok"])))
+    unpublished(fakeapi)  # a big request: the model's window is looked up (and not found)
     result = run_cli(["--base-url", fakeapi.base_url, "-v", "--audio", str(path), "hi"])
     assert result.exit_code == 0, result.stderr
     [body] = [line for line in result.stderr.splitlines() if line.startswith("> {")]

@@ -18,6 +18,7 @@ from chatcli.cli.options import (
     BaseUrl,
     CaBundle,
     ConnectTimeout,
+    ContextPolicy,
     Debug,
     Detail,
     Effort,
@@ -204,6 +205,9 @@ def ask(
         "--reasoning", help="Show the model's thinking.")] = ReasoningChoice.auto,
     usage: Annotated[bool, typer.Option(
         "-u", "--usage", help="Print token usage, timing and cost to stderr.")] = False,
+    context: Annotated[ContextPolicy | None, typer.Option(
+        "--context", help="Over the model's window: leave out the oldest turns (truncate) or"
+        " stop before sending (error) [config: context; default: truncate].")] = None,
     max_cost: Annotated[float | None, typer.Option(
         "--max-cost", metavar="USD", min=0, callback=finite,
         help="Refuse to send what could cost more than USD (this call; in chat, the"
@@ -301,7 +305,7 @@ def ask(
         store=store, metadata=list(metadata or []), service_tier=service_tier,
         flags=endpoint(base_url=base_url, api_key=api_key, profile=profile, model=model,
                        timeout=timeout, connect_timeout=connect_timeout, retries=retries,
-                       max_time=max_time),
+                       max_time=max_time, context=context.value if context else None),
     )))
 
 

@@ -35,7 +35,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
               "mcp", "mcp_url", "max_tool_result_kb", "tool_env", "max_tool_rounds",
               "parallel_tool_calls"),
     "History": ("continue_last", "cid", "fork", "name", "no_history"),
-    "Cost": ("max_cost",),
+    "Cost and context": ("max_cost", "context"),
 }
 OTHER = "Other options"  # an option no section names: a test keeps this empty
 

@@ -27,6 +27,11 @@ class ReasoningChoice(StrEnum):
     hide = "hide"
 
 
+class ContextPolicy(StrEnum):
+    truncate = "truncate"
+    error = "error"
+
+
 class Detail(StrEnum):
     low = "low"
     high = "high"

@@ -36,7 +36,7 @@ PROFILE_KEYS = frozenset(
     {"base_url", "api_key", "api_key_env", "api_key_cmd", "model", "headers", "params",
      "extra_body", "timeout", "connect_timeout", "retries", "include_usage", "history",
      "thinking_style", "max_time", "secret_scan", "tool_env", "notify_after", "aliases",
-     "system", "template", "models", "budget_daily", "budget_monthly",
+     "system", "template", "models", "budget_daily", "budget_monthly", "context",
      *("functions", "tool_cmds", "tools", "approve", "mcp", "mcp_urls")}
 )
 
@@ -78,6 +78,7 @@ class Settings:
     mcp: tuple[str, ...] = ()
     mcp_urls: tuple[str, ...] = ()
     models: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # [models."X"]
+    context: str = "truncate"  # over the model's window: "truncate" or "error"
     budget_daily: float | None = None  # USD
     budget_monthly: float | None = None  # USD
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -377,6 +378,7 @@ def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         mcp=tuple(values.get("mcp", ())),
         mcp_urls=tuple(values.get("mcp_urls", ())),
         models=dict(values.get("models") or {}),
+        context=str(values.get("context", "truncate")),
         budget_daily=values.get("budget_daily"),
         budget_monthly=values.get("budget_monthly"),
         sources=dict(sources),

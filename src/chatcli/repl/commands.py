@@ -327,11 +327,12 @@ def list_tools(session: ChatSession, arg: str) -> None:
     session.say(describe_tools(session.tools))
 
 
-# In /help after the commands above: /template, /templates; /rename, /edit, /branches, /branch.
-from chatcli.repl import branch_commands, template_commands  # noqa: E402
+# In /help after the commands above: /template, /templates; /rename, /edit, /branches, /branch;
+# /context, /pin, /unpin, /context-policy.
+from chatcli.repl import branch_commands, context_commands, template_commands  # noqa: E402
 
 COMMANDS["exit"] = Command("", "leave (Ctrl-D does too)", None)
-__all__ = ["COMMANDS", "branch_commands", "handle", "template_commands"]
+__all__ = ["COMMANDS", "branch_commands", "context_commands", "handle", "template_commands"]
 
 
 def _words(arg: str, usage: str) -> list[str]:

@@ -81,15 +81,24 @@ def exchange(session: ChatSession, message: Message) -> None:
     if session.tools is not None:
         exchange_with_tools(session, session.tools, message)
         return
+    from chatcli.session.context_fit import WholeRecord, send_fitting
+
     session.messages.append(message)
     body = session.body()
-    renderer = make_renderer(session.output, session.reasoning, session.env,
-                             choices=int(body.get("n") or 1),
-                             model=str(body.get("model", "")))
+    whole = WholeRecord(session, session.messages)  # what is sent may be fitted: all is kept
+
+    def send_body(fitted: dict[str, Any]) -> TurnResult:
+        renderer = make_renderer(session.output, session.reasoning, session.env,
+                                 choices=int(body.get("n") or 1),
+                                 model=str(body.get("model", "")))
+        return run_turn(session.client, fitted, renderer, recorder=whole,
+                        trace_id=session.trace_id)
+
     session.last_reply, session.turns = None, []
     try:
-        result = run_turn(session.client, body, renderer, recorder=session,
-                          trace_id=session.trace_id)
+        result = send_fitting(body, session.settings, session.context_policy,
+                              client=session.client, send=send_body, warn=session.env.warn,
+                              pinned=session.pinned, size=session.message_size)
     finally:
         reply = session.last_reply
         if reply is not None and any(reply.message.get(k) for k in REPLY_KEYS):

@@ -77,6 +77,8 @@ class ChatSession:
     known_models: dict[str, KnownModel] = field(default_factory=dict, repr=False)
     asked_models: set[str] = field(default_factory=set, repr=False)  # the endpoint was asked
     budget: Budget | None = None  # budget_daily, budget_monthly, --max-cost (the session's)
+    context_policy: str = "truncate"  # over the window: "truncate" or "error" (/context-policy)
+    pinned: list[Any] = field(default_factory=list)  # messages fitting never leaves out
 
     def body(self) -> dict[str, Any]:
         """The request the conversation would go out in now."""
@@ -123,6 +125,18 @@ class ChatSession:
         if asking:
             self.asked_models.add(model)
         return found
+
+    def message_size(self, message: Mapping[str, Any]) -> int:
+        """About how many tokens a message takes: an answer's own count where the server
+        reported it, else the estimate."""
+        from chatcli.session.token_estimate import MESSAGE_OVERHEAD, message_tokens
+
+        for reply, _, usage in self.replies:
+            if reply is message and isinstance(usage, dict):
+                count = usage.get("completion_tokens")
+                if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+                    return count + MESSAGE_OVERHEAD
+        return message_tokens(message)
 
     def cost_so_far(self, *, ask: bool = False) -> float | None:
         """USD for the answers in the conversation, at the current model's prices."""
@@ -292,6 +306,7 @@ def _opened(request: AskRequest, env: Environment, settings: Settings, fields: d
             notifier=notifier_for(env, request.notify, settings.notify_after))
         from chatcli.session.budget import Budget
 
+        session.context_policy = settings.context
         if Budget.wanted(settings, request.max_cost):
             session.budget = Budget(settings, env, resumed.store, request.max_cost, session=True)
         if session.notifier is not None and tools is not None and tools.approval.ask:

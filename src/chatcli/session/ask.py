@@ -139,15 +139,24 @@ def _send(request: AskRequest, env: Environment, settings: Settings, fields: dic
                 result = _held_back(extract, env, lambda: run_with_tools(
                     request, env, client, settings, messages, fields, toolset, recorder).last)
             else:
+                from chatcli.session.context_fit import WholeRecord, send_fitting
+
                 body = build_request(settings, messages, fields, stream=request.stream)
-                renderer = make_renderer(request.output, request.reasoning, env,
-                                         choices=int(body.get("n") or 1),
-                                         model=str(body.get("model", "")),
-                                         logprobs=request.logprobs,
-                                         top_logprobs=request.top_logprobs or 0,
-                                         extract=extract)
-                result = _held_back(extract, env, lambda: run_turn(
-                    client, body, renderer, trace_id=request.trace_id, recorder=recorder))
+                whole = WholeRecord(recorder, messages) if recorder is not None else None
+
+                def send(fitted: dict[str, Any]) -> TurnResult:
+                    renderer = make_renderer(request.output, request.reasoning, env,
+                                             choices=int(body.get("n") or 1),
+                                             model=str(body.get("model", "")),
+                                             logprobs=request.logprobs,
+                                             top_logprobs=request.top_logprobs or 0,
+                                             extract=extract)
+                    return run_turn(client, fitted, renderer, trace_id=request.trace_id,
+                                    recorder=whole)
+
+                result = _held_back(extract, env, lambda: send_fitting(
+                    body, settings, settings.context, client=client, send=send,
+                    warn=env.warn))
             if request.usage or budget is not None:
                 cost = answer_cost(result.completion.get("usage"), settings,
                                    str(fields.get("model") or settings.model), client)

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from chatcli.history import HistoryStore
     from chatcli.session.environment import Environment
 
-OUTPUT_RESERVE = 4096  # tokens an answer is assumed to take when max_tokens is not set
 
 
 @dataclass(frozen=True)
@@ -83,13 +82,13 @@ class Budget:
         """Before sending ``body``: refuse (or ask) when it could cost more than is left."""
         from chatcli.config.types import MODEL_PRICES
         from chatcli.session.known_model import known_model
-        from chatcli.session.token_estimate import request_tokens
+        from chatcli.session.token_estimate import output_reserve, request_tokens
 
         model = str(body.get("model") or self.settings.model)
         known = known_model(self.settings, model, client=client, need=MODEL_PRICES[:2])
         messages: Sequence[Any] = body.get("messages") or []
         tokens_in = request_tokens(messages, body.get("tools"))
-        tokens_out = _output_tokens(body, known.max_output)
+        tokens_out = output_reserve(body, known.max_output)
         cost = estimate(tokens_in, tokens_out, known.facts)
         if cost is None:
             self._once(f"prices {model}", f"a budget is set, but the prices of {model} are"
@@ -137,13 +136,3 @@ class Budget:
         if key not in self.said:
             self.said.add(key)
             self.env.warn(words)
-
-
-def _output_tokens(body: Mapping[str, Any], max_output: int | None) -> int:
-    """What the answer may take: the request's own cap, else the reserve (at most what the
-    model can give)."""
-    for key in ("max_completion_tokens", "max_tokens"):
-        value = body.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
-    return min(max_output, OUTPUT_RESERVE) if max_output else OUTPUT_RESERVE

@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+OUTPUT_RESERVE = 4096  # tokens an answer is assumed to take when max_tokens is not set
 CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD = 4
 IMAGE_TOKENS = 765
@@ -62,3 +63,13 @@ def _part_tokens(part: Mapping[str, Any]) -> int:
         data = payload.get("file_data") or payload.get("data") or ""
         return len(str(data)) * 3 // 4 // CHARS_PER_TOKEN  # base64 to bytes, bytes to tokens
     return 0
+
+
+def output_reserve(body: Mapping[str, Any], max_output: int | None) -> int:
+    """What the answer may take: the request's own cap, else the reserve (at most what the
+    model can give)."""
+    for key in ("max_completion_tokens", "max_tokens"):
+        value = body.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return min(max_output, OUTPUT_RESERVE) if max_output else OUTPUT_RESERVE

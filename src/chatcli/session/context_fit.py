@@ -1,0 +1,202 @@
+"""Fitting a conversation into the model's context window before it is sent.
+
+The conversation is cut into turns: a user message and what follows it up to the next
+user message (answers, tool calls and their results, so a call is never sent without
+its result). System messages and pinned messages always stay, and so does the last
+turn, the one being asked. When the request would be over the window less the room
+kept for the answer, the ``context`` policy decides: ``truncate`` leaves out the
+oldest turns until it fits and says how many; ``error`` stops before sending (exit 4)
+and says by how much it is over. Sizes are estimates (``token_estimate``), except an
+answer's own size where the server reported it. Nothing here prints.
+
+A window the config gives is always used; the endpoint is asked only when the
+request (with a little room for the answer) could be over ``SMALLEST_WINDOW``: a
+short prompt never waits on a lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from chatcli.errors import ChatcliError, ExitCode
+from chatcli.session.token_estimate import message_tokens, output_reserve, text_tokens
+
+if TYPE_CHECKING:
+    from chatcli.config import Settings
+    from chatcli.endpoint.client import ChatClient
+    from chatcli.engine.turn import Recorder
+    from chatcli.protocol.result import TurnResult
+
+POLICIES = ("truncate", "error")
+SYSTEM_ROLES = ("system", "developer")
+SMALLEST_WINDOW = 4096  # below this, a lookup is not worth it (a smaller window: the config)
+Size = Callable[[Mapping[str, Any]], int]
+
+
+class OverContext(ChatcliError):
+    """Not sent: the conversation does not fit the model's window (exit 4, as the server's
+    own refusal would be)."""
+
+    exit_code = ExitCode.REJECTED
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """What goes out: the messages, how many turns were left out, and the sizes."""
+
+    messages: list[Any]
+    left_out: int
+    tokens: int  # about how many tokens the messages sent take
+    window: int | None
+    limit: int | None  # the window less the room kept for the answer
+
+
+def turns(messages: Sequence[Mapping[str, Any]]) -> list[list[int]]:
+    """The messages' indices, cut into turns; a system message is a turn of its own."""
+    found: list[list[int]] = []
+    for index, message in enumerate(messages):
+        starts = (message.get("role") in (*SYSTEM_ROLES, "user") or not found
+                  or messages[found[-1][0]].get("role") in SYSTEM_ROLES)
+        if starts:
+            found.append([index])
+        else:
+            found[-1].append(index)
+    return found
+
+
+def fit(messages: Sequence[Any], limit: int, *, pinned: Sequence[Any] = (),
+        size: Size = message_tokens) -> tuple[list[Any], int, int]:
+    """``messages`` with the oldest droppable turns left out until they fit ``limit``
+    tokens: the messages kept, how many turns went, and about how many tokens are left."""
+    groups = turns(messages)
+    sizes = [sum(size(messages[i]) for i in group) for group in groups]
+    total = sum(sizes)
+    keep = [True] * len(groups)
+    pinned_ids = {id(m) for m in pinned}
+    left_out = 0
+    for number, group in enumerate(groups[:-1]):
+        if total <= limit:
+            break
+        first = messages[group[0]]
+        if first.get("role") in SYSTEM_ROLES or any(
+                id(messages[i]) in pinned_ids for i in group):
+            continue
+        keep[number] = False
+        total -= sizes[number]
+        left_out += 1
+    kept = [messages[i] for number, group in enumerate(groups) if keep[number] for i in group]
+    return kept, left_out, total
+
+
+def fit_request(body: Mapping[str, Any], settings: Settings, policy: str, *,
+                client: ChatClient | None, pinned: Sequence[Any] = (),
+                size: Size = message_tokens, window: int | None = None) -> Fitted:
+    """The messages of ``body`` as the policy lets them go out; ``window``: one the
+    server named (a retry), else the model's known window."""
+    from chatcli.session.known_model import known_model
+
+    messages: list[Any] = list(body.get("messages") or [])
+    tools = body.get("tools")
+    extra = text_tokens(_json(tools)) if tools else 0
+    tokens = sum(size(m) for m in messages) + extra
+    known = None
+    if window is None:  # the config always; the endpoint only for a request that may be big
+        big = tokens + min(output_reserve(body, None), 1024) > SMALLEST_WINDOW
+        known = known_model(settings, str(body.get("model") or settings.model),
+                            client=client if big else None, cached=big,
+                            need=("context_window",))
+        window = known.context_window
+    if window is None:
+        return Fitted(messages, 0, tokens, None, None)
+    reserve = output_reserve(body, known.max_output if known is not None else None)
+    limit = max(window - reserve, 0)
+    if tokens <= limit:
+        return Fitted(messages, 0, tokens, window, limit)
+    model = str(body.get("model") or settings.model)
+    room = (f"{model}'s window of {window} tokens leaves {limit} after {reserve} for the"
+            " answer")
+    if policy == "error":
+        raise OverContext(f"not sent: the conversation is about {tokens} tokens, {tokens - limit}"
+                          f" over what {room}",
+                          hint="Use --context truncate to leave out the oldest turns.")
+    kept, left_out, left = fit(messages, limit - extra, pinned=pinned, size=size)
+    if left + extra > limit:
+        raise OverContext(f"not sent: even without the earlier turns the request is about"
+                          f" {left + extra} tokens, over what {room}",
+                          hint="Shorten the message or its attachments, or lower --max-tokens.")
+    return Fitted(kept, left_out, left + extra, window, limit)
+
+
+def fitted_note(fitted: Fitted, model: str) -> str | None:
+    """The line said when turns were left out (None when none were)."""
+    if not fitted.left_out:
+        return None
+    turns_word = "turn" if fitted.left_out == 1 else "turns"
+    return (f"context: {fitted.left_out} earlier {turns_word} left out to fit {model}'s window"
+            f" of {fitted.window} tokens (about {fitted.tokens} tokens sent; the history keeps"
+            " them all)")
+
+
+def send_fitting(body: Mapping[str, Any], settings: Settings, policy: str, *,
+                 client: ChatClient, send: Callable[[dict[str, Any]], TurnResult],
+                 warn: Callable[[str], None], pinned: Sequence[Any] = (),
+                 size: Size = message_tokens) -> TurnResult:
+    """Fit ``body``, send it with ``send``; a server's refusal for context length is
+    explained and, under ``truncate``, sent once more after fitting to the window the
+    server named (or the one known)."""
+    from chatcli.errors import RequestRejected
+    from chatcli.protocol.context_limit import context_overflow
+
+    model = str(body.get("model") or settings.model)
+    fitted = fit_request(body, settings, policy, client=client, pinned=pinned, size=size)
+    note = fitted_note(fitted, model)
+    if note:
+        warn(note)
+    try:
+        return send({**body, "messages": fitted.messages})
+    except RequestRejected as exc:
+        overflow = context_overflow(exc.message)
+        if overflow is None:
+            raise
+        if policy == "error":
+            exc.hint = ("The conversation is over the model's context window: --context"
+                        " truncate leaves out the oldest turns.")
+            raise
+        window = overflow.limit or fitted.window
+        if window is None:
+            exc.hint = (f"The conversation is over {model}'s context window, which chatcli"
+                        f' does not know: set context_window under [models."{model}"].')
+            raise
+        # The estimate was short of the server's count: aim lower by the same ratio.
+        counted = overflow.asked or fitted.tokens
+        aim = max(int(window * min(fitted.tokens / counted, 1.0)) - 1, 0)
+        refit = fit_request(body, settings, "truncate", client=None, pinned=pinned,
+                            size=size, window=aim)
+        if refit.left_out <= fitted.left_out:
+            exc.hint = "Even the latest message alone is over the context window."
+            raise
+        warn(f"the server says the request is over {model}'s context window"
+             f" ({window} tokens); sending it again with {refit.left_out} earlier turns"
+             " left out")
+        return send({**body, "messages": refit.messages})
+
+
+class WholeRecord:
+    """A recorder that keeps the whole conversation while a fitted part of it is sent."""
+
+    def __init__(self, recorder: Recorder, whole: Sequence[Any]) -> None:
+        self.recorder, self.whole = recorder, whole
+
+    def record_request(self, messages: Sequence[Any], body: Mapping[str, Any]) -> None:
+        self.recorder.record_request(self.whole, body)
+
+    def record_reply(self, result: TurnResult) -> None:
+        self.recorder.record_reply(result)
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
