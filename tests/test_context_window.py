@@ -149,3 +149,22 @@ def test_the_repl_context_pin_and_policy(fakeapi: FakeAPI) -> None:
     assert "1 earlier turn left out to fit" in err(env)
     assert "usage: /pin N, N from 1 to 6" in err(env)
     assert session.context_policy == "error"
+
+
+def test_a_small_window_keeps_a_quarter_for_the_answer_when_no_cap_is_given() -> None:
+    from chatcli.config import Settings
+    from chatcli.session.context_fit import fit_request
+
+    body = {"model": "m", "messages": [{"role": "user", "content": "x" * 6000}]}
+    fitted = fit_request(body, Settings(), "truncate", client=None, window=3000)
+    assert (fitted.limit, fitted.left_out) == (2250, 0)  # not 3000 - 4096
+    capped = fit_request({**body, "max_tokens": 2000}, Settings(), "truncate", client=None,
+                         window=4000)
+    assert capped.limit == 2000
+
+
+def test_a_title_of_one_long_word_is_cut() -> None:
+    from chatcli.history.records import title_of
+
+    assert title_of("x" * 300) == "x" * 80 + "…"
+    assert title_of("short prompt") == "short prompt"

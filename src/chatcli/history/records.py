@@ -18,6 +18,7 @@ from typing import Any, TypeAlias
 from chatcli.errors import ChatcliError, UsageError
 from chatcli.sanitize import without_userinfo
 
+TITLE_CHARS = 80
 TITLE_WORDS = 8
 NAME_CHARS = 60
 HEX = frozenset("0123456789abcdef")
@@ -129,7 +130,9 @@ def title_of(text: str) -> str:
     """A conversation's title: the first words of its first prompt."""
     words = text.split()
     title = " ".join(words[:TITLE_WORDS])
-    return title + ("…" if len(words) > TITLE_WORDS else "") if title else "(untitled)"
+    cut = len(words) > TITLE_WORDS or len(title) > TITLE_CHARS  # one long "word" too
+    title = title[:TITLE_CHARS].rstrip()
+    return title + ("…" if cut else "") if title else "(untitled)"
 
 
 def checked_name(name: str) -> str:

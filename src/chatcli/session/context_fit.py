@@ -111,6 +111,8 @@ def fit_request(body: Mapping[str, Any], settings: Settings, policy: str, *,
     if window is None:
         return Fitted(messages, 0, tokens, None, None)
     reserve = output_reserve(body, known.max_output if known is not None else None)
+    if not any(body.get(k) for k in ("max_tokens", "max_completion_tokens")):
+        reserve = min(reserve, window // 4)  # a guess, not the user's cap: a small window
     limit = max(window - reserve, 0)
     if tokens <= limit:
         return Fitted(messages, 0, tokens, window, limit)
