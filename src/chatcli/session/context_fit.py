@@ -95,15 +95,16 @@ def fit_request(body: Mapping[str, Any], settings: Settings, policy: str, *,
                 size: Size = message_tokens, window: int | None = None) -> Fitted:
     """The messages of ``body`` as the policy lets them go out; ``window``: one the
     server named (a retry), else the model's known window."""
-    from chatcli.session.known_model import known_model
-
     messages: list[Any] = list(body.get("messages") or [])
     tools = body.get("tools")
     extra = text_tokens(_json(tools)) if tools else 0
     tokens = sum(size(m) for m in messages) + extra
     known = None
-    if window is None:  # the config always; the endpoint only for a request that may be big
-        big = tokens + min(output_reserve(body, None), 1024) > SMALLEST_WINDOW
+    big = tokens + min(output_reserve(body, None), 1024) > SMALLEST_WINDOW
+    if window is None and (big or settings.models):  # a short prompt without [models]: no work
+        from chatcli.session.known_model import known_model
+
+        # The config always; the endpoint only for a request that may be big.
         known = known_model(settings, str(body.get("model") or settings.model),
                             client=client if big else None, cached=big,
                             need=("context_window",))
