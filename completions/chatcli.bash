@@ -175,7 +175,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --ca-bundle') kind=file ;;
         'chatcli ask --cid') ;;
         'chatcli ask --connect-timeout') ;;
-        'chatcli ask --context') kind=choice choices=(truncate error) ;;
+        'chatcli ask --context') kind=choice choices=(truncate compact error) ;;
         'chatcli ask -f'|'chatcli ask --file') kind=file ;;
         'chatcli ask --file-id') ;;
         'chatcli ask --frequency-penalty') ;;
@@ -242,7 +242,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --ca-bundle') kind=file ;;
         'chatcli chat --cid') ;;
         'chatcli chat --connect-timeout') ;;
-        'chatcli chat --context') kind=choice choices=(truncate error) ;;
+        'chatcli chat --context') kind=choice choices=(truncate compact error) ;;
         'chatcli chat -f'|'chatcli chat --file') kind=file ;;
         'chatcli chat --file-id') ;;
         'chatcli chat --frequency-penalty') ;;

@@ -45,7 +45,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l clipboard -d 'Attach the image on the clipboard.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l code -d 'Ask for code only, in one block (implies -x).'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l connect-timeout -d 'Connect timeout [default: 10].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l context -d 'Over the model\'s window: leave out the oldest turns (truncate) or stop before sending (error) [config: context; default: truncate].' -x -a 'truncate error'
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l context -d 'Over the model\'s window: leave out the oldest turns (truncate), send a summary of them (compact) or stop before sending (error) [config: context; default: truncate].' -x -a 'truncate compact error'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s c -l continue -d 'Continue the most recent conversation.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l copy -d 'Also copy the answer (with -x, its code) to the clipboard.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l debug -d 'Show tracebacks for errors.'
@@ -140,7 +140,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l cid -d 'Continue th
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l clipboard -d 'Attach the image on the clipboard.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l code -d 'Ask for code only, in one block (implies -x).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l connect-timeout -d 'Connect timeout [default: 10].' -x
-complete -c chatcli -n '__fish_seen_subcommand_from chat' -l context -d 'Over the model\'s window: leave out the oldest turns (truncate) or stop before sending (error) [config: context; default: truncate].' -x -a 'truncate error'
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l context -d 'Over the model\'s window: leave out the oldest turns (truncate), send a summary of them (compact) or stop before sending (error) [config: context; default: truncate].' -x -a 'truncate compact error'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s c -l continue -d 'Continue the most recent conversation.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l copy -d 'Also copy the answer (with -x, its code) to the clipboard.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l debug -d 'Show tracebacks for errors.'

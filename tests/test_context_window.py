@@ -168,3 +168,45 @@ def test_a_title_of_one_long_word_is_cut() -> None:
 
     assert title_of("x" * 300) == "x" * 80 + "…"
     assert title_of("short prompt") == "short prompt"
+
+
+def test_every_round_of_a_tool_loop_is_fitted_and_the_history_keeps_all(
+        fakeapi: FakeAPI, tmp_path: Any) -> None:
+    import sys
+
+    from test_tool_scope import call
+
+    write_config(WINDOW)
+    tools = tmp_path / "tools.json"
+    tools.write_text(json.dumps([{"type": "function", "function": {
+        "name": "big", "parameters": {"type": "object", "properties": {}}}}]))
+    big = f"big={sys.executable} -c 'import sys; sys.stdout.write(\"z\" * 3000)'"
+    fakeapi.add(SSE(call("big")))
+    fakeapi.add(SSE(text_stream(["done"])))
+    result = run_cli(["--base-url", fakeapi.base_url, "--max-tokens", "1000", "--tools",
+                      str(tools), "--tool-cmd", big, "--yes", "--messages",
+                      long_history(tmp_path, 3, 1500), "last"])
+    assert (result.exit_code, result.stdout) == (0, "done\n"), result.stderr
+    first, second = chats(fakeapi)
+    for body in (first, second):
+        assert body["messages"][0] == {"role": "system", "content": "be brief"}
+        assert len(body["messages"]) < 7 + (body is second) * 2
+    assert second["messages"][-1]["role"] == "tool"  # the call and its result go together
+    assert second["messages"][-2]["tool_calls"][0]["function"]["name"] == "big"
+    assert result.stderr.count("earlier turn") == 1  # said once for the loop
+    conversation = run_cli(["history", "list", "--json"]).stdout.split('"id": "')[1][:12]
+    stored = json.loads(run_cli(["history", "show", "--json", conversation]).stdout)
+    assert [m["message"]["role"] for m in stored["messages"]] == [
+        "system", *["user", "assistant"] * 3, "user", "assistant", "tool", "assistant"]
+
+
+def test_repl_context_keeps_the_same_room_for_the_answer_as_sending_does(
+        fakeapi: FakeAPI) -> None:
+    from test_repl import answer, ask, out, repl
+
+    write_config(WINDOW)  # no --max-tokens: a quarter of the 3000-token window, not 4096
+    fakeapi.add(answer("a0 " + "y" * 400))
+    fakeapi.add(answer("a1"))
+    session, env = repl(ask(fakeapi), "q0 " + "x" * 400 + "\rq1\r/context\r")
+    assert "(left out)" not in out(env)
+    assert "  1  user" in out(env) and "of a 3000-token window" in out(env)

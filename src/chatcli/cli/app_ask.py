@@ -206,8 +206,9 @@ def ask(
     usage: Annotated[bool, typer.Option(
         "-u", "--usage", help="Print token usage, timing and cost to stderr.")] = False,
     context: Annotated[ContextPolicy | None, typer.Option(
-        "--context", help="Over the model's window: leave out the oldest turns (truncate) or"
-        " stop before sending (error) [config: context; default: truncate].")] = None,
+        "--context", help="Over the model's window: leave out the oldest turns (truncate),"
+        " send a summary of them (compact) or stop before sending (error) [config: context;"
+        " default: truncate].")] = None,
     max_cost: Annotated[float | None, typer.Option(
         "--max-cost", metavar="USD", min=0, callback=finite,
         help="Refuse to send what could cost more than USD (this call; in chat, the"

@@ -29,6 +29,7 @@ class ReasoningChoice(StrEnum):
 
 class ContextPolicy(StrEnum):
     truncate = "truncate"
+    compact = "compact"
     error = "error"
 
 

@@ -37,6 +37,7 @@ PROFILE_KEYS = frozenset(
      "extra_body", "timeout", "connect_timeout", "retries", "include_usage", "history",
      "thinking_style", "max_time", "secret_scan", "tool_env", "notify_after", "aliases",
      "system", "template", "models", "budget_daily", "budget_monthly", "context",
+     "compact_model",
      *("functions", "tool_cmds", "tools", "approve", "mcp", "mcp_urls")}
 )
 
@@ -78,7 +79,8 @@ class Settings:
     mcp: tuple[str, ...] = ()
     mcp_urls: tuple[str, ...] = ()
     models: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # [models."X"]
-    context: str = "truncate"  # over the model's window: "truncate" or "error"
+    context: str = "truncate"  # over the model's window: "truncate", "compact" or "error"
+    compact_model: str | None = None  # writes the summaries of "compact" (else the model)
     budget_daily: float | None = None  # USD
     budget_monthly: float | None = None  # USD
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -379,6 +381,7 @@ def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         mcp_urls=tuple(values.get("mcp_urls", ())),
         models=dict(values.get("models") or {}),
         context=str(values.get("context", "truncate")),
+        compact_model=values.get("compact_model"),
         budget_daily=values.get("budget_daily"),
         budget_monthly=values.get("budget_monthly"),
         sources=dict(sources),

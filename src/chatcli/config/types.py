@@ -124,8 +124,8 @@ CHECKS: dict[str, Check] = {
     "thinking_style": _one_of(*THINKING_STYLES), "secret_scan": _one_of(*SECRET_SCAN_MODES),
     "functions": _strings, "tool_cmds": _strings, "approve": _strings, "mcp": _strings,
     "mcp_urls": _strings, "tool_env": _strings, "tools": _file,
-    "models": _models, "context": _one_of("truncate", "error"), "budget_daily": _dollars,
-    "budget_monthly": _dollars,
+    "models": _models, "context": _one_of("truncate", "compact", "error"), "budget_daily": _dollars,
+    "budget_monthly": _dollars, "compact_model": _string,
 }
 
 

@@ -63,8 +63,12 @@ def converse(
     trace_id: str | None = None,
     run_calls: RunCalls = run_tool_calls,
     max_result_bytes: int = DEFAULT_MAX_RESULT,
+    fit: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> LoopResult:
     """Run turns until an answer calls no tool; ``max_rounds`` bounds the rounds of tool runs.
+
+    ``fit`` gives each round's request as it goes out (fitted to the model's window);
+    the recorder is still given the whole conversation.
 
     Without a runnable tool this is exactly one turn. Errors from a turn go up
     unchanged, after the renderer and recorder have seen the partial reply.
@@ -77,7 +81,10 @@ def converse(
     while True:
         body = build_request(settings, cast(Sequence[Message], conversation), request_fields,
                              stream=stream)
-        turn = run_turn(client, body, make_renderer(), recorder=recorder, trace_id=trace_id)
+        sent = fit(body) if fit is not None else body
+        keeper = recorder if sent is body or recorder is None else _Whole(
+            recorder, cast(Sequence[Message], conversation))
+        turn = run_turn(client, sent, make_renderer(), recorder=keeper, trace_id=trace_id)
         result.turns.append(turn)
         calls = calls_to_run(turn)
         if not calls or not toolset.runnable:
@@ -98,6 +105,19 @@ def converse(
         for outcome in outcomes:
             if on_outcome is not None:
                 on_outcome(outcome)
+
+
+class _Whole:
+    """Records the whole conversation while a fitted part of it is sent."""
+
+    def __init__(self, recorder: Recorder, whole: Sequence[Message]) -> None:
+        self.recorder, self.whole = recorder, whole
+
+    def record_request(self, messages: Sequence[Message], body: Mapping[str, Any]) -> None:
+        self.recorder.record_request(self.whole, body)
+
+    def record_reply(self, result: TurnResult) -> None:
+        self.recorder.record_reply(result)
 
 
 def capped(outcome: ToolOutcome, limit: int) -> ToolOutcome:

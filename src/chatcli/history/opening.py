@@ -84,6 +84,21 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE conversations SET head = (SELECT MAX(m.id) FROM messages m
         WHERE m.conversation_id = conversations.id);
     """,
+    # 7: summaries (the ``compact`` context policy): the messages that stand for some rows
+    # of a conversation when it is sent again, the rows themselves kept as they were; and
+    # what making the summary cost.
+    """
+    CREATE TABLE summaries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        replaces TEXT NOT NULL,
+        messages TEXT NOT NULL,
+        model TEXT,
+        usage TEXT,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX summaries_by_conversation ON summaries(conversation_id, id);
+    """,
 )
 
 

@@ -7,7 +7,7 @@ a failed write is kept in ``failed`` for the caller to report.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from chatcli.history.records import HistoryError, message_text, title_of
@@ -48,6 +48,36 @@ class ConversationRecorder:
         self.last_user: int | None = None  # the row of this request's user message
         self.last_reply: int | None = None  # the row of the last answer stored
         self.sources: list[str] | None = None  # the next user message's -f sources, if any
+        self._rows: dict[int, tuple[Mapping[str, Any], tuple[int, ...]]] = {}
+
+    def note_rows(self, pairs: Iterable[tuple[Mapping[str, Any], tuple[int, ...]]]) -> None:
+        """Which stored rows each of these messages stands for (a resumed conversation)."""
+        for message, rows in pairs:
+            if rows:
+                self._rows[id(message)] = (message, rows)
+
+    def rows_of(self, message: Mapping[str, Any]) -> tuple[int, ...]:
+        """The rows ``message`` stands for; none if it is not stored."""
+        found = self._rows.get(id(message))
+        return found[1] if found is not None and found[0] is message else ()
+
+    def record_summary(self, replaced: Sequence[Mapping[str, Any]],
+                       summary: Sequence[Mapping[str, Any]], *, model: str | None,
+                       usage: Mapping[str, Any] | None) -> bool:
+        """Keep ``summary`` to stand for ``replaced`` when the conversation replays; False
+        (nothing kept) if any of them is not stored."""
+        rows = [self.rows_of(m) for m in replaced]
+        if self.failed is not None or self.conversation_id is None or not all(rows):
+            return False
+        every = tuple(sorted({row for found in rows for row in found}))
+        try:
+            self.store.add_summary(self.conversation_id, every, summary, model=model,
+                                   usage=usage)
+        except Exception as exc:  # whatever it is, the conversation goes on
+            self.failed = self._failure(exc)
+            return False
+        self.note_rows((m, every) for m in summary)
+        return True
 
     def record_request(self, messages: Sequence[Mapping[str, Any]],
                        body: Mapping[str, Any]) -> None:
@@ -119,6 +149,7 @@ class ConversationRecorder:
             row = self.store.append(self.conversation_id, message, asked_model=asked,
                                     sources=self.sources if user else None, parent=self.parent)
             self.parent = None  # the rest follow it
+            self._rows[id(message)] = (message, (row,))
             self.last_user = row if user else None
             if user:
                 self.sources = None  # they were part of this message alone
@@ -143,5 +174,6 @@ class ConversationRecorder:
             usage=result.completion.get("usage"), finish_reason=choice.get("finish_reason"),
             trace_id=result.trace_id, time_to_first_token=result.time_to_first_token,
             duration=result.duration, model=result.completion.get("model"))
+        self._rows[id(message)] = (message, (self.last_reply,))
         self.known += 1
         self.last_user = None

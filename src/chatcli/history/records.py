@@ -76,6 +76,7 @@ class StoredMessage:
     model: str | None = None  # of an answer: the model the server said answered
     outcome: dict[str, Any] | None = None  # e.g. {"ran": true, "exit_status": 0}
     sources: list[str] | None = None  # of a user message: ["-f notes.md", "-f src/ (3 files)"]
+    rows: tuple[int, ...] = ()  # the rows it stands for: its own, or those a summary replaced
 
     @property
     def unanswered(self) -> bool:
@@ -211,7 +212,7 @@ def conversation_from_row(row: Sequence[Any]) -> Conversation:
                         state, _str(alias), _str(name))
 
 
-def entry_from_row(number: int, row: Sequence[Any]) -> Entry:
+def entry_from_row(number: int, row: Sequence[Any], row_id: int | None = None) -> Entry:
     """message, status, created_at, usage, finish_reason, trace_id, time to first token,
     duration, model, outcome and sources (absent from older queries): a ``StoredMessage``,
     or a ``DamagedMessage`` when the message is not one."""
@@ -228,4 +229,5 @@ def entry_from_row(number: int, row: Sequence[Any]) -> Entry:
         return DamagedMessage(number, "not a message object", text, created_at)
     return StoredMessage(message, _str(status) or "complete", created_at, stored_object(usage),
                          _str(finish_reason), _str(trace_id), _float(first), _float(duration),
-                         _str(model), stored_object(outcome), sources)
+                         _str(model), stored_object(outcome), sources,
+                         () if row_id is None else (row_id,))

@@ -15,13 +15,14 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from chatcli.errors import UsageError
+from chatcli.history import spent, summaries
 from chatcli.history.branches import Tree, last_exchange, tree_of
 from chatcli.history.copying import copy_branch, refuse_taken
 from chatcli.history.opening import describe, open_database, schema_version
@@ -37,10 +38,10 @@ from chatcli.history.records import (
     entry_from_row,
     message_text,
     new_conversation_id,
-    stored_object,
 )
 from chatcli.sanitize import whole_characters, without_userinfo
 
+T = TypeVar("T")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -250,8 +251,23 @@ class HistoryStore:
                         now=now, name=name)
         return new_id
 
+    def add_summary(self, conversation_id: str, replaces: Sequence[int],
+                    messages: Sequence[Mapping[str, Any]], *, model: str | None,
+                    usage: Mapping[str, Any] | None) -> None:
+        """Keep messages that stand for ``replaces`` (rows) when the conversation replays."""
+        with self._write() as db:
+            summaries.add(db, conversation_id, replaces, messages, model=_whole(model),
+                          usage=usage, now=time.time())
+
+    def replayed(self, messages: Sequence[StoredMessage],
+                 conversation_id: str) -> list[StoredMessage]:
+        """A branch's messages with the summaries that apply in place of what they replace."""
+        found = self._read_with(lambda db: summaries.summaries(db, conversation_id))
+        return summaries.with_summaries(messages, found) if found else list(messages)
+
     def delete(self, conversation_id: str) -> None:
         with self._write() as db:
+            db.execute("DELETE FROM summaries WHERE conversation_id = ?", (conversation_id,))
             db.execute("DELETE FROM message_text WHERE conversation_id = ?", (conversation_id,))
             db.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
             db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
@@ -275,6 +291,17 @@ class HistoryStore:
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
         try:
             return self._db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise HistoryError(f"history database {self.path}: {exc}") from exc
+
+    def _read_with(self, read: Callable[[sqlite3.Connection], list[T]]) -> list[T]:
+        """``read(connection)``; nothing from a table an older read-only database lacks."""
+        try:
+            return read(self._db)
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []
+            raise HistoryError(f"history database {self.path}: {exc}") from exc
         except sqlite3.Error as exc:
             raise HistoryError(f"history database {self.path}: {exc}") from exc
 
@@ -329,7 +356,7 @@ class HistoryStore:
             " WHERE conversation_id = ? ORDER BY id", (conversation_id,)).fetchall()
         head = db.execute("SELECT head FROM conversations WHERE id = ?",
                           (conversation_id,)).fetchone()
-        entries = {row[0]: entry_from_row(number, row[2:])
+        entries = {row[0]: entry_from_row(number, row[2:], row[0])
                    for number, row in enumerate(rows, start=1)}
         return tree_of([(row[0], row[1]) for row in rows], entries,
                        head[0] if head is not None else None)
@@ -345,8 +372,9 @@ class HistoryStore:
     def messages(self, conversation_id: str) -> list[StoredMessage]:
         """The conversation as it replays: its messages, damaged rows and user messages
         that got no answer left out."""
-        return [e for e in self.transcript(conversation_id)
-                if isinstance(e, StoredMessage) and not e.unanswered]
+        return self.replayed([e for e in self.transcript(conversation_id)
+                              if isinstance(e, StoredMessage) and not e.unanswered],
+                             conversation_id)
 
     def search(self, text: str, limit: int = 50) -> list[tuple[Conversation, str]]:
         """Conversations whose messages match ``text`` (FTS5), with a snippet of each match."""
@@ -364,20 +392,7 @@ class HistoryStore:
         return [(by_id[cid], snippet) for cid, snippet in seen.items() if cid in by_id]
 
     def answers(self, since: float = 0.0) -> list[AnswerUsage]:
-        """Every stored answer since ``since`` (epoch seconds) that reported its usage."""
-        rows = self._read(
-            "SELECT m.created_at, m.conversation_id, c.model, m.model, c.profile, m.usage"
-            " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
-            " WHERE m.role = 'assistant' AND m.usage IS NOT NULL AND m.created_at >= ?"
-            " ORDER BY m.id", (since,))
-        found = []
-        for created, conversation, model, answered_by, profile, raw in rows:
-            usage = stored_object(raw)
-            if usage is not None and isinstance(created, int | float):
-                found.append(AnswerUsage(float(created), str(conversation), _name(model),
-                                         _name(answered_by), _name(profile), usage))
-        return found
-
-
-def _name(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+        """Every stored answer (and summary made) since ``since`` (epoch seconds) that
+        reported its usage."""
+        rows = self._read_with(lambda db: spent.answer_rows(db, since))
+        return spent.answers(rows + self._read_with(lambda db: summaries.usage_rows(db, since)))

@@ -69,6 +69,7 @@ def start_branch(session: ChatSession, number: int) -> None:
     takes its place, in a new branch (the old one stays in the history)."""
     users = _user_messages(session)
     index = users[number - 1]
+    edited = session.messages[index]
     del session.messages[index:]
     recorder = session.recorder
     if recorder is None or recorder.conversation_id is None or session.store is None:
@@ -78,7 +79,12 @@ def start_branch(session: ChatSession, number: int) -> None:
     from chatcli.history.branches import user_rows
 
     tree = session.store.tree(recorder.conversation_id)
+    own = recorder.rows_of(edited)
     rows = user_rows(tree, tree.path())
+    if len(own) == 1 and own[0] in tree.parents:  # the row it was stored as
+        recorder.known = min(recorder.known, index)
+        recorder.parent = tree.parents[own[0]] or 0
+        return
     if len(rows) != len(users):
         raise UsageError("this conversation here no longer matches the history; /load it"
                          " again before /edit")
@@ -130,7 +136,11 @@ def _stored(session: ChatSession) -> tuple[HistoryStore, str]:
 
 
 def _user_messages(session: ChatSession) -> list[int]:
-    return [i for i, m in enumerate(session.messages) if m.get("role") == "user"]
+    """The user messages ``/edit`` numbers (a summary of earlier turns is not one)."""
+    from chatcli.session.compaction import is_summary
+
+    return [i for i, m in enumerate(session.messages)
+            if m.get("role") == "user" and not is_summary(m)]
 
 
 def _number(arg: str, count: int, usage: str, what: str, where: str) -> int:

@@ -120,7 +120,7 @@ def paste(session: ChatSession, arg: str) -> None:
 @command("clear", "", "start a new conversation (the system message stays)")
 def clear(session: ChatSession, arg: str) -> None:
     session.messages = [m for m in session.messages[:1] if m.get("role") == "system"]
-    session.replies = []
+    session.replies, session.summarised = [], []
     session.recorder = Resumed(session.store).recorder(session.settings)
     session.say("new conversation")
 

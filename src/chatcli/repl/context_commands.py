@@ -1,12 +1,16 @@
-"""``/context``, ``/pin N``, ``/unpin N`` and ``/context-policy``: what of a long
-conversation is sent, and what fitting it into the window may leave out.
+"""``/context``, ``/pin N``, ``/unpin N``, ``/context-policy`` and ``/compact``: what of
+a long conversation is sent, and what fitting it into the window may leave out or
+summarise.
 
 Messages are numbered from 1 in the order they are sent; a pinned message (and the
-turn it belongs to) is never left out. The fitting itself is ``session.context_fit``.
+turn it belongs to) is never left out. The fitting itself is ``session.context_fit``,
+the summaries ``session.compaction``; a summary made here takes the place of what it
+replaces in the session, and the history keeps both.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from chatcli.errors import UsageError
@@ -14,20 +18,22 @@ from chatcli.repl.registry import command
 
 if TYPE_CHECKING:
     from chatcli.repl.session import ChatSession
+    from chatcli.session.compaction import Compactor
+    from chatcli.session.context_fit import WholeRecord
 
 
 @command("context", "", "what would be sent: each message's size, what is pinned, the window")
 def show_context(session: ChatSession, arg: str) -> None:
     from chatcli.session.context_fit import fit
 
-    known = session.known()
+    known = session.known()  # from the config and the cache: /context never waits
     window = known.context_window
     total = sum(session.message_size(m) for m in session.messages)
     kept = session.messages
     if window:
-        from chatcli.session.token_estimate import output_reserve
+        from chatcli.session.context_fit import answer_room
 
-        limit = window - output_reserve(session.body(), known.max_output)
+        limit = window - answer_room(session.body(), window, known.max_output)
         kept = fit(session.messages, limit, pinned=session.pinned,
                    size=session.message_size)[0] if total > limit else session.messages
     sent = {id(m) for m in kept}
@@ -58,13 +64,74 @@ def unpin(session: ChatSession, arg: str) -> None:
     session.say(f"unpinned message {arg.strip()}")
 
 
-@command("context-policy", "[truncate|error]",
-         "over the window: leave out the oldest turns, or refuse to send")
+@command("context-policy", "[truncate|compact|error]",
+         "over the window: leave out the oldest turns, summarise them, or refuse to send")
 def context_policy(session: ChatSession, arg: str) -> None:
-    if arg not in ("", "truncate", "error"):
-        raise UsageError("usage: /context-policy truncate|error")
+    if arg not in ("", "truncate", "compact", "error"):
+        raise UsageError("usage: /context-policy truncate|compact|error")
     session.context_policy = arg or session.context_policy
     session.say(f"context policy: {session.context_policy}")
+
+
+@command("compact", "[N]", "summarise the conversation now, but for its last N turns"
+         " (default 1); the history keeps what the summary replaces")
+def compact(session: ChatSession, arg: str) -> None:
+    from chatcli.session.compaction import CompactFailed
+    from chatcli.session.context_fit import SYSTEM_ROLES, turns
+
+    text = arg.strip() or "1"
+    if not text.isdigit():
+        raise UsageError("usage: /compact [N], N the turns kept as they are (default 1)")
+    groups = turns(session.messages)
+    pinned = {id(m) for m in session.pinned}
+    droppable = [g for g in groups[:len(groups) - int(text)]
+                 if session.messages[g[0]].get("role") not in SYSTEM_ROLES
+                 and not any(id(session.messages[i]) in pinned for i in g)]
+    replaced = [session.messages[i] for g in droppable for i in g]
+    if not droppable or (len(droppable) == 1 and _is_summary(replaced)):
+        raise UsageError(f"nothing to compact before the last {text} turns (see /context)")
+    before = sum(session.message_size(m) for m in session.messages)
+    try:
+        _compactor(session)(replaced)
+    except CompactFailed as exc:
+        raise UsageError(f"not compacted: {exc}") from None
+    after = sum(session.message_size(m) for m in session.messages)
+    turns_word = "turn" if len(droppable) == 1 else "turns"
+    session.say(f"{len(droppable)} {turns_word} summarised: about {before} tokens are now about"
+                f" {after} (the history keeps them all)")
+
+
+def compactor_for(session: ChatSession, whole: WholeRecord) -> Compactor | None:
+    """What writes the summaries of an exchange (None unless the policy is ``compact``):
+    kept in the history once its request is."""
+    return _compactor(session, whole) if session.context_policy == "compact" else None
+
+
+def _compactor(session: ChatSession, whole: WholeRecord | None = None) -> Compactor:
+    """A summary written here takes the place of what it replaces in the session, and is
+    kept in the history beside it (``whole``: once the exchange's request is recorded)."""
+    from chatcli.session.compaction import Compactor, compacted
+
+    def kept(replaced: Sequence[Mapping[str, Any]], turn: list[dict[str, Any]], model: str,
+             usage: Mapping[str, Any] | None) -> None:
+        gone = {id(m) for m in replaced}
+        session.summarised += [r for r in session.replies if id(r[0]) in gone]
+        session.summarised.append(({}, "complete", usage))  # what the summary cost
+        session.messages[:] = compacted(session.messages, replaced, turn)
+        if session.recorder is not None:
+            session.recorder.known -= len(replaced) - len(turn)
+            if whole is not None:
+                whole.summary_made(replaced, turn, model, usage)
+            else:
+                session.recorder.record_summary(replaced, turn, model=model, usage=usage)
+
+    return Compactor(session.client, session.settings, session.model, kept=kept)
+
+
+def _is_summary(messages: Sequence[Mapping[str, Any]]) -> bool:
+    from chatcli.session.compaction import is_summary
+
+    return any(is_summary(m) for m in messages)
 
 
 def _numbered(session: ChatSession, arg: str, usage: str) -> Any:

@@ -81,11 +81,13 @@ def exchange(session: ChatSession, message: Message) -> None:
     if session.tools is not None:
         exchange_with_tools(session, session.tools, message)
         return
+    from chatcli.repl.context_commands import compactor_for
     from chatcli.session.context_fit import WholeRecord, send_fitting
 
     session.messages.append(message)
     body = session.body()
-    whole = WholeRecord(session, session.messages)  # what is sent may be fitted: all is kept
+    keep = session.recorder.record_summary if session.recorder is not None else None
+    whole = WholeRecord(session, session.messages, keep)  # what is sent may be fitted: all kept
 
     def send_body(fitted: dict[str, Any]) -> TurnResult:
         renderer = make_renderer(session.output, session.reasoning, session.env,
@@ -98,7 +100,8 @@ def exchange(session: ChatSession, message: Message) -> None:
     try:
         result = send_fitting(body, session.settings, session.context_policy,
                               client=session.client, send=send_body, warn=session.env.warn,
-                              pinned=session.pinned, size=session.message_size)
+                              pinned=session.pinned, size=session.message_size,
+                              compact=compactor_for(session, whole))
     finally:
         reply = session.last_reply
         if reply is not None and any(reply.message.get(k) for k in REPLY_KEYS):
@@ -128,12 +131,13 @@ def exchange_with_tools(session: ChatSession, tools: ReplTools, message: Message
     session.messages.append(message)
     request = replace(tools.request, output=session.output, reasoning=session.reasoning,
                       stream=session.stream, trace_id=session.trace_id)
-    settings = without_removed(session.settings, session.removed)
+    settings = replace(without_removed(session.settings, session.removed),
+                       context=session.context_policy)
     session.sent, session.turns = None, []
     try:
         loop = run_with_tools(request, session.env, session.client, settings,
                               list(session.messages), dict(session.fields), tools.toolset,
-                              session, approval=tools.approval)
+                              session, approval=tools.approval, pinned=session.pinned)
     finally:
         settle(session)
     report_outcome(loop.last, session.env, usage=session.show_usage, verbose=session.verbose,

@@ -67,6 +67,7 @@ class ChatSession:
     notifier: Notifier | None = None  # --notify / notify_after: the bell for answers
     removed: list[list[str]] = field(default_factory=list)  # /unset keys the profile sets
     replies: list[tuple[Any, str, Any]] = field(default_factory=list)  # message, status, usage
+    summarised: list[tuple[Any, str, Any]] = field(default_factory=list)  # replies compacted
     models: list[str] | None = field(default=None, repr=False)
     last_reply: TurnResult | None = field(default=None, repr=False)
     tools: ReplTools | None = None  # None: no tool runs here, and every exchange is one turn
@@ -77,7 +78,7 @@ class ChatSession:
     known_models: dict[str, KnownModel] = field(default_factory=dict, repr=False)
     asked_models: set[str] = field(default_factory=set, repr=False)  # the endpoint was asked
     budget: Budget | None = None  # budget_daily, budget_monthly, --max-cost (the session's)
-    context_policy: str = "truncate"  # over the window: "truncate" or "error" (/context-policy)
+    context_policy: str = "truncate"  # over the window: truncate, compact, error (/context-policy)
     pinned: list[Any] = field(default_factory=list)  # messages fitting never leaves out
 
     def body(self) -> dict[str, Any]:
@@ -104,8 +105,8 @@ class ChatSession:
         """Prompt, completion and total tokens of the answers in the conversation, and how
         many answers reported them."""
         prompt = completion = total = counted = 0
-        for message, _, usage in self.replies:
-            if isinstance(usage, dict) and any(message is m for m in self.messages):
+        for _, _, usage in [*self.summarised, *self._replies_here()]:
+            if isinstance(usage, dict):
                 p, c = usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0
                 prompt, completion, counted = prompt + p, completion + c, counted + 1
                 total += usage.get("total_tokens") or p + c
@@ -145,9 +146,13 @@ class ChatSession:
         known = self.known(ask=ask)
         if not known.priced:
             return None
-        costs = [cost_of(usage, known.facts) for message, _, usage in self.replies
-                 if any(message is m for m in self.messages)]
+        costs = [cost_of(usage, known.facts)
+                 for _, _, usage in [*self.summarised, *self._replies_here()]]
         return sum(cost.total for cost in costs if cost is not None)
+
+    def _replies_here(self) -> list[tuple[Any, str, Any]]:
+        """The replies still in the conversation (not taken back by /undo, say)."""
+        return [r for r in self.replies if any(r[0] is m for m in self.messages)]
 
     def context_used(self) -> int | None:
         """Tokens the last answer's request and reply took of the window (its usage)."""
@@ -242,8 +247,9 @@ class ChatSession:
         self.messages = [s.message for s in stored]
         self.replies = [(s.message, s.status, s.usage) for s in stored
                         if s.message.get("role") == "assistant"]
-        self.recorder = Resumed(self.store, conversation_id, self.messages,
-                                fork=fork, name=name).recorder(self.settings)
+        self.summarised = []
+        self.recorder = Resumed(self.store, conversation_id, self.messages, fork=fork,
+                                name=name, rows=[s.rows for s in stored]).recorder(self.settings)
         if fork and self.recorder is not None:
             self.recorder.fork_now()
             self.say_if_not_saved()

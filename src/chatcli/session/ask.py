@@ -7,7 +7,7 @@ before any request is sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from chatcli.protocol.messages import (
@@ -28,8 +28,11 @@ from chatcli.session.tooling import has_runnable_tools
 
 if TYPE_CHECKING:
     from chatcli.config import Settings
+    from chatcli.endpoint.client import ChatClient
     from chatcli.protocol.result import TurnResult
     from chatcli.session.budget import Budget
+    from chatcli.session.compaction import Compactor
+    from chatcli.session.context_fit import WholeRecord
     from chatcli.tools import ToolSet
 
 
@@ -142,7 +145,8 @@ def _send(request: AskRequest, env: Environment, settings: Settings, fields: dic
                 from chatcli.session.context_fit import WholeRecord, send_fitting
 
                 body = build_request(settings, messages, fields, stream=request.stream)
-                whole = WholeRecord(recorder, messages) if recorder is not None else None
+                whole = (WholeRecord(recorder, messages, recorder.record_summary)
+                         if recorder is not None else None)
 
                 def send(fitted: dict[str, Any]) -> TurnResult:
                     renderer = make_renderer(request.output, request.reasoning, env,
@@ -156,7 +160,7 @@ def _send(request: AskRequest, env: Environment, settings: Settings, fields: dic
 
                 result = _held_back(extract, env, lambda: send_fitting(
                     body, settings, settings.context, client=client, send=send,
-                    warn=env.warn))
+                    warn=env.warn, compact=_compactor(client, settings, body, whole)))
             if request.usage or budget is not None:
                 cost = answer_cost(result.completion.get("usage"), settings,
                                    str(fields.get("model") or settings.model), client)
@@ -184,6 +188,17 @@ def _budget(request: AskRequest, env: Environment, settings: Settings,
     if not Budget.wanted(settings, request.max_cost):
         return None
     return Budget(settings, env, resumed.store, request.max_cost)
+
+
+def _compactor(client: ChatClient, settings: Settings, body: Mapping[str, Any],
+               whole: WholeRecord | None) -> Compactor | None:
+    """What writes the summaries of ``context = "compact"``, kept in the history."""
+    if settings.context != "compact":
+        return None
+    from chatcli.session.compaction import Compactor
+
+    return Compactor(client, settings, str(body.get("model") or settings.model),
+                     kept=whole.summary_made if whole is not None else None)
 
 
 def _copy(text: str, env: Environment) -> None:

@@ -6,7 +6,9 @@ its result). System messages and pinned messages always stay, and so does the la
 turn, the one being asked. When the request would be over the window less the room
 kept for the answer, the ``context`` policy decides: ``truncate`` leaves out the
 oldest turns until it fits and says how many; ``error`` stops before sending (exit 4)
-and says by how much it is over. Sizes are estimates (``token_estimate``), except an
+and says by how much it is over; ``compact`` has a model summarise the turns
+``truncate`` would leave out and sends the summary in their place (``compaction``),
+leaving them out after all if no summary comes. Sizes are estimates (``token_estimate``), except an
 answer's own size where the server reported it. Nothing here prints.
 
 A window the config gives is always used; the endpoint is asked only when the
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chatcli.errors import ChatcliError, ExitCode
 from chatcli.session.token_estimate import message_tokens, output_reserve, text_tokens
@@ -28,11 +30,17 @@ if TYPE_CHECKING:
     from chatcli.endpoint.client import ChatClient
     from chatcli.engine.turn import Recorder
     from chatcli.protocol.result import TurnResult
+    from chatcli.session.compaction import Compactor
 
-POLICIES = ("truncate", "error")
+POLICIES = ("truncate", "compact", "error")
 SYSTEM_ROLES = ("system", "developer")
 SMALLEST_WINDOW = 4096  # below this, a lookup is not worth it (a smaller window: the config)
 Size = Callable[[Mapping[str, Any]], int]
+
+
+class KeepSummary(Protocol):
+    def __call__(self, replaced: Sequence[Any], turn: list[dict[str, Any]], /, *,
+                 model: str | None, usage: Mapping[str, Any] | None) -> bool: ...
 
 
 class OverContext(ChatcliError):
@@ -51,6 +59,9 @@ class Fitted:
     tokens: int  # about how many tokens the messages sent take
     window: int | None
     limit: int | None  # the window less the room kept for the answer
+    summarised: int = 0  # turns sent as a summary instead
+    summariser: str | None = None  # the model that wrote it
+    note: str | None = None  # why turns were left out that were to be summarised
 
 
 def turns(messages: Sequence[Mapping[str, Any]]) -> list[list[int]]:
@@ -90,11 +101,22 @@ def fit(messages: Sequence[Any], limit: int, *, pinned: Sequence[Any] = (),
     return kept, left_out, total
 
 
+def answer_room(body: Mapping[str, Any], window: int, max_output: int | None) -> int:
+    """The tokens of ``window`` kept for the answer: the request's cap, else a guess of at
+    most a quarter of a small window."""
+    reserve = output_reserve(body, max_output)
+    if not any(body.get(k) for k in ("max_tokens", "max_completion_tokens")):
+        reserve = min(reserve, window // 4)
+    return reserve
+
+
 def fit_request(body: Mapping[str, Any], settings: Settings, policy: str, *,
                 client: ChatClient | None, pinned: Sequence[Any] = (),
-                size: Size = message_tokens, window: int | None = None) -> Fitted:
+                size: Size = message_tokens, window: int | None = None,
+                compact: Compactor | None = None) -> Fitted:
     """The messages of ``body`` as the policy lets them go out; ``window``: one the
-    server named (a retry), else the model's known window."""
+    server named (a retry), else the model's known window; ``compact`` writes the
+    summaries of the ``compact`` policy (without it, turns are left out)."""
     messages: list[Any] = list(body.get("messages") or [])
     tools = body.get("tools")
     extra = text_tokens(_json(tools)) if tools else 0
@@ -111,9 +133,7 @@ def fit_request(body: Mapping[str, Any], settings: Settings, policy: str, *,
         window = known.context_window
     if window is None:
         return Fitted(messages, 0, tokens, None, None)
-    reserve = output_reserve(body, known.max_output if known is not None else None)
-    if not any(body.get(k) for k in ("max_tokens", "max_completion_tokens")):
-        reserve = min(reserve, window // 4)  # a guess, not the user's cap: a small window
+    reserve = answer_room(body, window, known.max_output if known is not None else None)
     limit = max(window - reserve, 0)
     if tokens <= limit:
         return Fitted(messages, 0, tokens, window, limit)
@@ -129,34 +149,68 @@ def fit_request(body: Mapping[str, Any], settings: Settings, policy: str, *,
         raise OverContext(f"not sent: even without the earlier turns the request is about"
                           f" {left + extra} tokens, over what {room}",
                           hint="Shorten the message or its attachments, or lower --max-tokens.")
-    return Fitted(kept, left_out, left + extra, window, limit)
+    fitted = Fitted(kept, left_out, left + extra, window, limit)
+    if policy == "compact" and left_out and compact is not None:
+        return _summarised(fitted, messages, compact, pinned, size, extra)
+    return fitted
+
+
+def _summarised(fitted: Fitted, messages: list[Any], compact: Compactor,
+                pinned: Sequence[Any], size: Size, extra: int) -> Fitted:
+    """``fitted`` with the turns it leaves out sent as a summary, if one comes and fits."""
+    from dataclasses import replace
+
+    from chatcli.session.compaction import CompactFailed, compacted
+
+    sent = {id(m) for m in fitted.messages}
+    gone = [m for m in messages if id(m) not in sent]
+    try:
+        turn = compact(gone)
+    except CompactFailed as exc:
+        return replace(fitted, note=f"context: {exc}; the oldest turns are left out instead")
+    limit = fitted.limit or 0
+    kept, more, left = fit(compacted(messages, gone, turn), limit - extra, pinned=pinned,
+                           size=size)
+    if left + extra > limit:  # the summary itself does not fit: as truncate left it
+        return replace(fitted, note=f"context: the summary by {compact.model} does not fit"
+                                    " either; the oldest turns are left out instead")
+    return Fitted(kept, more, left + extra, fitted.window, limit, fitted.left_out,
+                  compact.model)
 
 
 def fitted_note(fitted: Fitted, model: str) -> str | None:
-    """The line said when turns were left out (None when none were)."""
-    if not fitted.left_out:
+    """The line said when turns were left out or summarised (None when none were)."""
+    done = []
+    if fitted.summarised:
+        done.append(f"{_turns(fitted.summarised)} summarised by {fitted.summariser}")
+    if fitted.left_out:
+        done.append(f"{_turns(fitted.left_out)} left out")
+    if not done:
         return None
-    turns_word = "turn" if fitted.left_out == 1 else "turns"
-    return (f"context: {fitted.left_out} earlier {turns_word} left out to fit {model}'s window"
-            f" of {fitted.window} tokens (about {fitted.tokens} tokens sent; the history keeps"
-            " them all)")
+    return (f"context: {' and '.join(done)} to fit {model}'s window of {fitted.window} tokens"
+            f" (about {fitted.tokens} tokens sent; the history keeps them all)")
+
+
+def _turns(count: int) -> str:
+    return f"{count} earlier {'turn' if count == 1 else 'turns'}"
 
 
 def send_fitting(body: Mapping[str, Any], settings: Settings, policy: str, *,
                  client: ChatClient, send: Callable[[dict[str, Any]], TurnResult],
                  warn: Callable[[str], None], pinned: Sequence[Any] = (),
-                 size: Size = message_tokens) -> TurnResult:
+                 size: Size = message_tokens, compact: Compactor | None = None) -> TurnResult:
     """Fit ``body``, send it with ``send``; a server's refusal for context length is
-    explained and, under ``truncate``, sent once more after fitting to the window the
-    server named (or the one known)."""
+    explained and, under ``truncate`` or ``compact``, sent once more after fitting to the
+    window the server named (or the one known)."""
     from chatcli.errors import RequestRejected
     from chatcli.protocol.context_limit import context_overflow
 
     model = str(body.get("model") or settings.model)
-    fitted = fit_request(body, settings, policy, client=client, pinned=pinned, size=size)
-    note = fitted_note(fitted, model)
-    if note:
-        warn(note)
+    fitted = fit_request(body, settings, policy, client=client, pinned=pinned, size=size,
+                         compact=compact)
+    for note in (fitted.note, fitted_note(fitted, model)):
+        if note:
+            warn(note)
     try:
         return send({**body, "messages": fitted.messages})
     except RequestRejected as exc:
@@ -175,25 +229,40 @@ def send_fitting(body: Mapping[str, Any], settings: Settings, policy: str, *,
         # The estimate was short of the server's count: aim lower by the same ratio.
         counted = overflow.asked or fitted.tokens
         aim = max(int(window * min(fitted.tokens / counted, 1.0)) - 1, 0)
-        refit = fit_request(body, settings, "truncate", client=None, pinned=pinned,
-                            size=size, window=aim)
-        if refit.left_out <= fitted.left_out:
+        refit = fit_request({**body, "messages": fitted.messages}, settings, policy,
+                            client=None, pinned=pinned, size=size, window=aim, compact=compact)
+        if not (refit.left_out or refit.summarised):
             exc.hint = "Even the latest message alone is over the context window."
             raise
+        done = (f"{refit.summarised} more earlier turns summarised" if refit.summarised
+                else f"{fitted.left_out + refit.left_out} earlier turns left out")
         warn(f"the server says the request is over {model}'s context window"
-             f" ({window} tokens); sending it again with {refit.left_out} earlier turns"
-             " left out")
+             f" ({window} tokens); sending it again with {done}")
+        if refit.note:
+            warn(refit.note)
         return send({**body, "messages": refit.messages})
 
 
 class WholeRecord:
-    """A recorder that keeps the whole conversation while a fitted part of it is sent."""
+    """A recorder that keeps the whole conversation while a fitted part of it is sent, and
+    the summaries made for it once its messages are stored (``keep``)."""
 
-    def __init__(self, recorder: Recorder, whole: Sequence[Any]) -> None:
-        self.recorder, self.whole = recorder, whole
+    def __init__(self, recorder: Recorder, whole: Sequence[Any],
+                 keep: KeepSummary | None = None) -> None:
+        self.recorder, self.whole, self.keep = recorder, whole, keep
+        self.summaries: list[tuple[Sequence[Any], list[dict[str, Any]], str, Any]] = []
+
+    def summary_made(self, replaced: Sequence[Any], turn: list[dict[str, Any]], model: str,
+                     usage: Mapping[str, Any] | None) -> None:
+        """Kept once the request is recorded: what it replaces may be new in it."""
+        self.summaries.append((replaced, turn, model, usage))
 
     def record_request(self, messages: Sequence[Any], body: Mapping[str, Any]) -> None:
         self.recorder.record_request(self.whole, body)
+        for replaced, turn, model, usage in self.summaries:
+            if self.keep is not None:
+                self.keep(replaced, turn, model=model, usage=usage)
+        self.summaries = []
 
     def record_reply(self, result: TurnResult) -> None:
         self.recorder.record_reply(result)

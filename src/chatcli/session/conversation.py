@@ -34,6 +34,7 @@ class Resumed:
     conversation: Conversation | None = None
     fork: bool = False
     name: str | None = None
+    rows: list[tuple[int, ...]] = field(default_factory=list)  # the stored rows of each message
 
     def recorder(self, settings: Settings) -> ConversationRecorder | None:
         """What records the exchange: None without history, or when it cannot be written."""
@@ -42,11 +43,14 @@ class Resumed:
         from chatcli.history import ConversationRecorder
 
         forked = self.conversation_id if self.fork else None
-        return ConversationRecorder(self.store, None if forked else self.conversation_id,
+        recorder = ConversationRecorder(self.store, None if forked else self.conversation_id,
                                     len(self.messages), profile=settings.profile,
                                     base_url=settings.base_url,
                                     model_alias=settings.model_alias, name=self.name,
                                     fork_from=forked)
+        if not forked:
+            recorder.note_rows(zip(self.messages, self.rows, strict=False))
+        return recorder
 
 
 def history_path() -> Path:
@@ -105,8 +109,9 @@ def _resumed(store: HistoryStore, env: Environment, continue_last: bool, cid: st
         conversation = latest
     else:
         return Resumed(store, name=name)
-    stored = [m.message for m in load_messages(store, conversation.id, env)]
-    return Resumed(store, conversation.id, stored, conversation, fork=fork, name=name)
+    loaded = load_messages(store, conversation.id, env)
+    return Resumed(store, conversation.id, [m.message for m in loaded], conversation, fork=fork,
+                   name=name, rows=[m.rows for m in loaded])
 
 
 def continued(settings: Settings, env: Environment, request: AskRequest) -> Resumed:
@@ -164,13 +169,14 @@ def _chosen(source: str | None) -> bool:
 def load_messages(store: HistoryStore, conversation_id: str,
                   env: Environment) -> list[StoredMessage]:
     """A stored conversation as it replays, with one warning if damaged rows are left out
-    (user messages that got no answer are left out quietly: they are not sent twice)."""
+    (user messages that got no answer are left out quietly: they are not sent twice) and
+    its summaries in place of the messages they replace."""
     from chatcli.history import StoredMessage
 
     entries = store.transcript(conversation_id)
     messages = [e for e in entries if isinstance(e, StoredMessage)]
     damaged = len(entries) - len(messages)
-    messages = [m for m in messages if not m.unanswered]
+    messages = store.replayed([m for m in messages if not m.unanswered], conversation_id)
     if damaged:
         are = "message is" if damaged == 1 else "messages are"
         env.warn(f"conversation {conversation_id}: {damaged} damaged {are} left out of what"

@@ -148,10 +148,13 @@ def approval_for(request: AskRequest, ask: Ask | None) -> Approval:
 def run_with_tools(request: AskRequest, env: Environment, client: ChatClient,
                    settings: Settings, messages: list[Message], fields: dict[str, Any],
                    toolset: ToolSet, recorder: Recorder | None,
-                   approval: Approval | None = None) -> LoopResult:
+                   approval: Approval | None = None, pinned: Sequence[Any] = ()) -> LoopResult:
     """Run the tool loop; in json mode print one object with every round's messages.
 
     ``approval`` lasts longer than one loop in the REPL; by default it asks on the terminal.
+    Each round is fitted to the model's window as ``settings.context`` says (``compact``
+    leaves turns out there: a summary in the middle of a tool loop would cost a request
+    per round).
     """
     from chatcli.engine.tool_loop import converse
     from chatcli.render.json_modes import JsonRenderer
@@ -179,12 +182,31 @@ def run_with_tools(request: AskRequest, env: Environment, client: ChatClient,
                     on_outcome=outcome_shower(env, rich), max_rounds=request.max_tool_rounds,
                     timeout=request.tool_timeout, stream=request.stream,
                     max_result_bytes=request.max_tool_result_kb * 1024,
-                    trace_id=request.trace_id)
+                    trace_id=request.trace_id, fit=_fitter(settings, client, env, pinned))
     if as_json:
         write_json(env.stdout, {**loop.last.completion, "messages": loop.messages})
     if loop.notice:
         env.warn(loop.notice)
     return loop
+
+
+def _fitter(settings: Settings, client: ChatClient, env: Environment,
+            pinned: Sequence[Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Each round's request fitted to the window; the loop's copies of pinned messages stay."""
+    from chatcli.session.context_fit import fit_request, fitted_note
+
+    said: set[str] = set()
+
+    def fit(body: dict[str, Any]) -> dict[str, Any]:
+        kept = [m for m in body.get("messages") or () if any(m == p for p in pinned)]
+        fitted = fit_request(body, settings, settings.context, client=client, pinned=kept)
+        note = fitted_note(fitted, str(body.get("model") or settings.model))
+        if note and not said:  # once a loop: each round would say it again
+            said.add(note)
+            env.warn(note)
+        return body if not fitted.left_out else {**body, "messages": fitted.messages}
+
+    return fit
 
 
 def outcome_shower(env: Environment, rich: bool) -> Callable[[ToolOutcome], None]:
