@@ -11,7 +11,7 @@ from typing import Any
 
 from chatcli.session.compaction import INSTRUCTIONS, SUMMARY_ACK, SUMMARY_OPENING, compacted
 from clirun import run_cli, write_config
-from fakeapi import CHAT_PATH, JSON, SSE, FakeAPI, text_stream
+from fakeapi import JSON, SSE, FakeAPI, text_stream
 from test_context_window import chats, long_history
 from test_conversation_names import db_path
 

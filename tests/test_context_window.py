@@ -207,6 +207,6 @@ def test_repl_context_keeps_the_same_room_for_the_answer_as_sending_does(
     write_config(WINDOW)  # no --max-tokens: a quarter of the 3000-token window, not 4096
     fakeapi.add(answer("a0 " + "y" * 400))
     fakeapi.add(answer("a1"))
-    session, env = repl(ask(fakeapi), "q0 " + "x" * 400 + "\rq1\r/context\r")
+    _session, env = repl(ask(fakeapi), "q0 " + "x" * 400 + "\rq1\r/context\r")
     assert "(left out)" not in out(env)
     assert "  1  user" in out(env) and "of a 3000-token window" in out(env)
