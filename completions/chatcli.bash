@@ -15,7 +15,7 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --logit-bias --logprobs --max-attachment-mb --max-completion-tokens
                 --max-context-kb --max-cost --max-time --max-tokens --max-tool-result-kb
                 --max-tool-rounds --mcp --mcp-url --messages --metadata --modalities --model
-                --name --no-history --no-parallel-tool-calls --no-store --no-stream
+                --more --name --no-history --no-parallel-tool-calls --no-store --no-stream
                 --no-thinking --notify --option --output --parallel-tool-calls --param
                 --prediction --presence-penalty --profile --reasoning --reasoning-effort
                 --redact-secrets --response-format --retries --save --schema --seed
@@ -38,7 +38,7 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --logit-bias --logprobs --max-attachment-mb --max-completion-tokens
                 --max-context-kb --max-cost --max-time --max-tokens --max-tool-result-kb
                 --max-tool-rounds --mcp --mcp-url --messages --metadata --modalities --model
-                --name --no-history --no-parallel-tool-calls --no-store --no-stream
+                --more --name --no-history --no-parallel-tool-calls --no-store --no-stream
                 --no-thinking --notify --option --output --parallel-tool-calls --param
                 --prediction --presence-penalty --profile --reasoning --reasoning-effort
                 --redact-secrets --response-format --retries --save --schema --seed
@@ -57,7 +57,7 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --logit-bias --logprobs --max-attachment-mb --max-completion-tokens
                 --max-context-kb --max-cost --max-time --max-tokens --max-tool-result-kb
                 --max-tool-rounds --mcp --mcp-url --messages --metadata --modalities --model
-                --name --no-history --no-parallel-tool-calls --no-store --no-stream
+                --more --name --no-history --no-parallel-tool-calls --no-store --no-stream
                 --no-thinking --notify --option --output --parallel-tool-calls --param
                 --prediction --presence-penalty --profile --reasoning --reasoning-effort
                 --redact-secrets --response-format --retries --save --schema --seed
@@ -102,7 +102,7 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             options=(--format --help --output -h -o)
             ;;
         'chatcli history list')
-            options=(--help --json -h -n)
+            options=(--help --json --names -h -n)
             ;;
         'chatcli history path')
             options=(--help -h)
@@ -173,7 +173,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --audio-voice') ;;
         'chatcli ask --base-url') ;;
         'chatcli ask --ca-bundle') kind=file ;;
-        'chatcli ask --cid') ;;
+        'chatcli ask --cid') kind=conversation ;;
         'chatcli ask --connect-timeout') ;;
         'chatcli ask --context') kind=choice choices=(truncate compact error) ;;
         'chatcli ask -f'|'chatcli ask --file') kind=file ;;
@@ -240,7 +240,7 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli chat --audio-voice') ;;
         'chatcli chat --base-url') ;;
         'chatcli chat --ca-bundle') kind=file ;;
-        'chatcli chat --cid') ;;
+        'chatcli chat --cid') kind=conversation ;;
         'chatcli chat --connect-timeout') ;;
         'chatcli chat --context') kind=choice choices=(truncate compact error) ;;
         'chatcli chat -f'|'chatcli chat --file') kind=file ;;
@@ -360,6 +360,18 @@ _chatcli_argument() {  # kind and choices of positional argument $2 (from 0)
         'chatcli completion')
             (( $2 >= 0 && $2 < 1 )) && kind=choice choices=(bash zsh fish)
             ;;
+        'chatcli history delete')
+            (( $2 >= 0 && $2 < 1 )) && kind=conversation
+            ;;
+        'chatcli history export')
+            (( $2 >= 0 && $2 < 1 )) && kind=conversation
+            ;;
+        'chatcli history rename')
+            (( $2 >= 0 && $2 < 1 )) && kind=conversation
+            ;;
+        'chatcli history show')
+            (( $2 >= 0 && $2 < 1 )) && kind=conversation
+            ;;
         'chatcli shell-integration')
             (( $2 >= 0 && $2 < 1 )) && kind=choice choices=(bash zsh fish)
             ;;
@@ -378,7 +390,7 @@ _chatcli_argument() {  # kind and choices of positional argument $2 (from 0)
 
 _chatcli() {
     local cur=${COMP_WORDS[COMP_CWORD]} path word value_of='' kind choice default_command
-    local template=''
+    local template='' quoted
     local -a options own_options commands choices
     local -i i=1 n=0 next dashdash=0 nargs=1 value_at=0
     COMPREPLY=()
@@ -423,13 +435,21 @@ _chatcli() {
         kind=none choices=()
         (( value_at == 0 )) && [[ -n $template ]] && kind=choice choices=($(
             "${COMP_WORDS[0]}" templates show "$template" --variables 2>/dev/null))
+    elif [[ $kind == conversation ]]; then  # names may hold spaces: one per line, quoted
+        mapfile -t choices < <("${COMP_WORDS[0]}" history list --names 2>/dev/null)
     fi
     # File names come from `complete -o default`; other values are offered here or not at all.
     [[ $kind == file ]] && return 0
     [[ $kind == dir ]] && compopt -o dirnames 2>/dev/null
     compopt +o default 2>/dev/null
     for choice in "${choices[@]}"; do
-        [[ $choice == "$cur"* ]] && COMPREPLY+=("$choice")
+        [[ $choice == "$cur"* ]] || continue
+        if [[ $kind == conversation ]]; then
+            printf -v quoted %q "$choice"
+            COMPREPLY+=("$quoted")
+        else
+            COMPREPLY+=("$choice")
+        fi
     done
     return 0
 }

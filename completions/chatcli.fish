@@ -41,7 +41,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l audio-voice -d 'Voice for spoken output, e.g. alloy.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l cid -d 'Continue the conversation with this name, id or id prefix.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l cid -d 'Continue the conversation with this name, id or id prefix.' -x -a '(chatcli history list --names 2>/dev/null)'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l clipboard -d 'Attach the image on the clipboard.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l code -d 'Ask for code only, in one block (implies -x).'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l connect-timeout -d 'Connect timeout [default: 10].' -x
@@ -81,6 +81,7 @@ complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion conf
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l metadata -d 'Metadata to store with it (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l modalities -d 'Output modalities, e.g. text and audio (repeatable).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l more -d 'With -c or --cid: continue the last answer where it was cut off (the token limit, a dropped connection) and keep the parts as one answer.'
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s n -d 'Number of choices.' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l name -d 'Name the new conversation (unique; --cid NAME finds it).' -x
 complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l no-history -d 'Do not keep this exchange in the history.'
@@ -136,7 +137,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l audio-out -d 'Write
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l audio-voice -d 'Voice for spoken output, e.g. alloy.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
-complete -c chatcli -n '__fish_seen_subcommand_from chat' -l cid -d 'Continue the conversation with this name, id or id prefix.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l cid -d 'Continue the conversation with this name, id or id prefix.' -x -a '(chatcli history list --names 2>/dev/null)'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l clipboard -d 'Attach the image on the clipboard.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l code -d 'Ask for code only, in one block (implies -x).'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l connect-timeout -d 'Connect timeout [default: 10].' -x
@@ -176,6 +177,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from chat' -l messages -d 'Start 
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l metadata -d 'Metadata to store with it (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l modalities -d 'Output modalities, e.g. text and audio (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from chat' -l more -d 'With -c or --cid: continue the last answer where it was cut off (the token limit, a dropped connection) and keep the parts as one answer.'
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -s n -d 'Number of choices.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l name -d 'Name the new conversation (unique; --cid NAME finds it).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l no-history -d 'Do not keep this exchange in the history.'
@@ -296,22 +298,26 @@ complete -c chatcli -n '__fish_seen_subcommand_from history; and not __fish_seen
 
 # chatcli history delete
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from delete' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from delete' -a '(chatcli history list --names 2>/dev/null)'
 
 # chatcli history export
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from export' -l format -d 'md or json.' -x -a 'md json'
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from export' -s h -l help -d 'Show this message and exit.'
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from export' -s o -l output -d 'Write to FILE instead of stdout.' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from export' -a '(chatcli history list --names 2>/dev/null)'
 
 # chatcli history list
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -s h -l help -d 'Show this message and exit.'
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -l json -d 'Print JSON.'
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -s n -d 'How many, most recent first.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from list' -l names -d 'Print only every conversation\'s name and the ids of the -n most recent, one per line (what shell completion offers).'
 
 # chatcli history path
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from path' -s h -l help -d 'Show this message and exit.'
 
 # chatcli history rename
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from rename' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from rename' -a '(chatcli history list --names 2>/dev/null)'
 
 # chatcli history search
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from search' -s h -l help -d 'Show this message and exit.'
@@ -320,6 +326,7 @@ complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_sub
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -s h -l help -d 'Show this message and exit.'
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l json -d 'Print JSON.'
 complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l tree -d 'Draw every branch, not only the current one.'
+complete -c chatcli -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -a '(chatcli history list --names 2>/dev/null)'
 
 # chatcli models
 complete -c chatcli -n '__fish_seen_subcommand_from models; and not __fish_seen_subcommand_from alias show unalias' -a alias -d 'Make NAME stand for MODEL ([aliases] in config.toml; -m NAME then sends MODEL).'

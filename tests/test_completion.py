@@ -373,3 +373,74 @@ def test_bash_completes_template_names_and_their_variables(tmp_path: Path,
     assert complete(["chatcli", "-T", "zebra", "-p", "mane", ""]) == []  # the value: free
     assert complete(["chatcli", "-T", "zebra", "-p", "mane", "x", "-O", "p"]) == ["plain"]
     assert complete(["chatcli", "-p", ""]) == []  # no template yet: nothing to offer
+
+
+# Conversations: their names and the latest ids, read from the history (never made here).
+
+
+def _conversations(tmp_path: Path, monkeypatch: Any) -> list[str]:
+    """Three stored conversations (two named, one with a space), newest last; the ids."""
+    from chatcli.history import HistoryStore
+
+    for name, value in _templates_on_path(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    store = HistoryStore.open(Path(os.environ["CHATCLI_DATA_DIR"]) / "history.db")
+    try:
+        return [store.create_conversation(title, profile=None, base_url=None, model=None,
+                                          name=name)
+                for title, name in (("first", "trip"), ("second", None),
+                                    ("third", "rome plan"))]
+    finally:
+        store.close()
+
+
+def test_bash_completes_conversation_names_and_ids(tmp_path: Path, monkeypatch: Any) -> None:
+    first, second, third = _conversations(tmp_path, monkeypatch)
+    offered = complete(["chatcli", "--cid", ""])
+    assert offered[:2] == ["rome\\ plan", "trip"]  # names first, newest first, quoted
+    assert set(offered[2:]) == {first, second, third}
+    assert complete(["chatcli", "hi", "--cid", "tr"]) == ["trip"]
+    assert complete(["chatcli", "chat", "--cid", second[:3]]) == [second]
+    for command in ("show", "export", "delete", "rename"):
+        assert complete(["chatcli", "history", command, "ro"]) == ["rome\\ plan"]
+    assert complete(["chatcli", "history", "rename", "trip", ""]) == []  # the new name: free
+
+
+def test_names_for_completion_never_make_the_database(tmp_path: Path, monkeypatch: Any
+                                                      ) -> None:
+    for name, value in _templates_on_path(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    data = Path(os.environ["CHATCLI_DATA_DIR"])
+    assert complete(["chatcli", "--cid", ""]) == []
+    result = subprocess.run([sys.executable, "-m", "chatcli", "history", "list", "--names"],
+                            capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert not (data / "history.db").exists()
+
+
+def test_names_for_completion_limit_the_ids_not_the_names(tmp_path: Path, monkeypatch: Any
+                                                          ) -> None:
+    *_, third = _conversations(tmp_path, monkeypatch)
+    result = subprocess.run([sys.executable, "-m", "chatcli", "history", "list", "--names",
+                             "-n", "1"], capture_output=True, text=True, check=False)
+    assert result.stdout.splitlines() == ["rome plan", "trip", third]
+
+
+def test_fish_completes_conversation_names(tmp_path: Path, monkeypatch: Any) -> None:
+    if shutil.which("fish") is None:
+        pytest.skip("fish is not installed")
+    _conversations(tmp_path, monkeypatch)
+    script = COMPLETIONS / "chatcli.fish"
+    result = subprocess.run(["fish", "--no-config", "-c",
+                             f"source {script}; complete -C 'chatcli --cid r'"],
+                            capture_output=True, text=True, env=_shell_env(), check=False)
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()] == ["rome plan"], (
+        result.stderr)
+
+
+def test_zsh_asks_chatcli_for_conversations() -> None:
+    script = (COMPLETIONS / "_chatcli").read_text()
+    # --cid of ask and chat, and the ID of history show, rename, export and delete
+    assert script.count(":ID:{_chatcli_dynamic history list --names}'") == 6
+    assert re.search(r"'\(--cid\)--cid=\[[^]]*\]:ID:\{_chatcli_dynamic history list --names\}'",
+                     script)

@@ -271,7 +271,7 @@ REPL_LINES = [
     "/image /nonexistent.png", "/attach {attach}", "hello again", "/history", "/load {cid}",
     "/system", "/save {save}", "/model m", "/templates", "/template hostile", "/template",
     "/context", "/pin 1", "/unpin 1", "/context-policy error", "/context-policy truncate",
-    "/compact",
+    "/compact", "/continue",
     "/edit", "/edit 1", " edited", "/branches", "/branch 1", "/rename hostile", "/branches",
     "/exit",
 ]  # " edited" goes after the text /edit 1 put in the line: sent, it starts branch 2

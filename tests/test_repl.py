@@ -623,7 +623,7 @@ def test_completion_of_commands_models_words_and_paths(fakeapi: FakeAPI, tmp_pat
             "help", "model", "system", "set", "unset", "attach", "image", "paste", "clear", "undo",
             "retry", "history", "load", "save", "copy", "extract", "usage", "reasoning", "tools",
             "rename", "edit", "branches", "branch", "context", "pin", "unpin", "context-policy",
-            "compact", "template", "templates", "exit")]
+            "compact", "continue", "template", "templates", "exit")]
         assert complete(completer, "/re") == ["/retry", "/reasoning", "/rename"]
         assert fakeapi.requests == []  # the models are fetched only when needed
         assert complete(completer, "/model gpt") == ["gpt-a", "gpt-b"]

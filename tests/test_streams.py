@@ -125,7 +125,9 @@ def expected_warnings(want: dict[str, Any]) -> str:
         if choice["finish_reason"] == "length":
             lines.append(
                 "chatcli: warning: the answer was cut off at the token limit"
-                " (finish_reason: length)\n"
+                " (finish_reason: length)"
+                + ("; `chatcli -c --more` continues it\n" if len(want["choices"]) == 1
+                   else "\n")
             )
         if choice["finish_reason"] == "content_filter":
             lines.append(

@@ -242,6 +242,9 @@ def ask(
     fork: Annotated[bool, typer.Option(
         "--fork", help="With -c or --cid: go on in a new conversation, a copy of that one"
         " (which stays as it was).")] = False,
+    more: Annotated[bool, typer.Option(
+        "--more", help="With -c or --cid: continue the last answer where it was cut off (the"
+        " token limit, a dropped connection) and keep the parts as one answer.")] = False,
     name: Annotated[str | None, typer.Option(
         "--name", metavar="NAME", help="Name the new conversation (unique; --cid NAME"
         " finds it).")] = None,
@@ -291,7 +294,7 @@ def ask(
         extract=extract, extract_last=extract_last, code=code, lang=lang,
         headers=list(header or []), trace_id=trace_id,
         verbose=verbose, history=not no_history, continue_last=continue_last, cid=cid,
-        fork=fork, name=name,
+        fork=fork, more=more, name=name,
         functions=[str(f) for f in functions or []], tool_cmds=list(tool_cmd or []), yes=yes,
         approve=list(approve or []), tool_timeout=tool_timeout,
         max_tool_rounds=max_tool_rounds, max_tool_result_kb=max_tool_result_kb,

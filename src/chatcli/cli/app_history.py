@@ -20,11 +20,14 @@ def history_list(
     limit: Annotated[int, typer.Option("-n", metavar="N", min=1,
                                        help="How many, most recent first.")] = 20,
     as_json: AsJson = False,
+    names: Annotated[bool, typer.Option(
+        "--names", help="Print only every conversation's name and the ids of the -n most"
+        " recent, one per line (what shell completion offers).")] = False,
 ) -> None:
     """List conversations, most recent first."""
     from chatcli.cli import history_commands
 
-    guarded(lambda: history_commands.list_conversations(limit, as_json))
+    guarded(lambda: history_commands.list_conversations(limit, as_json, names_only=names))
 
 
 @history_app.command("show")

@@ -17,12 +17,15 @@ from typer.models import TyperPath
 PROG = "chatcli"
 DEFAULT_COMMAND = "ask"
 
-Kind = Literal["none", "choice", "file", "dir", "template", "variable"]
-# Values looked up when TAB is pressed (the one dynamic part): a parameter named
+Kind = Literal["none", "choice", "file", "dir", "template", "variable", "conversation"]
+# Values looked up when TAB is pressed (the dynamic part): a parameter named
 # ``template`` takes a template's name, one named ``param`` a variable of the template
-# given with -T. Only this call pays chatcli's start-up; --help and a prompt do not.
-DYNAMIC: dict[str, Kind] = {"template": "template", "param": "variable"}
+# given with -T, ``cid`` and ``conversation`` a conversation's name or id. Only these
+# calls pay chatcli's start-up; --help and a prompt do not.
+DYNAMIC: dict[str, Kind] = {"template": "template", "param": "variable",
+                            "cid": "conversation", "conversation": "conversation"}
 NAMES_CALL = "templates list --names"
+CONVERSATIONS_CALL = "history list --names"
 _PATH_METAVARS: dict[str, Kind] = {"PATH": "file", "FILE": "file", "FILENAME": "file",
                                    "DIR": "dir", "DIRECTORY": "dir"}
 

@@ -1,7 +1,8 @@
 """Shell completion scripts for bash, zsh and fish, generated from the command tree.
 
 The scripts know every command, option and option value up front, so pressing TAB
-starts chatcli only to list template names and a template's variables (``DYNAMIC``);
+starts chatcli only to list template names, a template's variables and the
+conversations' names and ids (``DYNAMIC``);
 ``write_all`` writes the copies kept in ``completions/``. ``ask`` is the default
 command: the top level offers its options too, and a word that is not a command
 or a root option switches to it, as ``DefaultCommandGroup`` does.
@@ -16,7 +17,15 @@ from pathlib import Path
 
 from typer._click import Command
 
-from chatcli.cli.command_tree import NAMES_CALL, PROG, Param, Spec, Values, command_tree
+from chatcli.cli.command_tree import (
+    CONVERSATIONS_CALL,
+    NAMES_CALL,
+    PROG,
+    Param,
+    Spec,
+    Values,
+    command_tree,
+)
 
 SHELLS = ("bash", "zsh", "fish")
 FILE_NAMES = {"bash": "chatcli.bash", "zsh": "_chatcli", "fish": "chatcli.fish"}
@@ -53,7 +62,7 @@ class _Bash(_Renderer):
     MAIN = r"""
 _chatcli() {
     local cur=${COMP_WORDS[COMP_CWORD]} path word value_of='' kind choice default_command
-    local template=''
+    local template='' quoted
     local -a options own_options commands choices
     local -i i=1 n=0 next dashdash=0 nargs=1 value_at=0
     COMPREPLY=()
@@ -98,13 +107,21 @@ _chatcli() {
         kind=none choices=()
         (( value_at == 0 )) && [[ -n $template ]] && kind=choice choices=($(
             "${COMP_WORDS[0]}" templates show "$template" --variables 2>/dev/null))
+    elif [[ $kind == conversation ]]; then  # names may hold spaces: one per line, quoted
+        mapfile -t choices < <("${COMP_WORDS[0]}" history list --names 2>/dev/null)
     fi
     # File names come from `complete -o default`; other values are offered here or not at all.
     [[ $kind == file ]] && return 0
     [[ $kind == dir ]] && compopt -o dirnames 2>/dev/null
     compopt +o default 2>/dev/null
     for choice in "${choices[@]}"; do
-        [[ $choice == "$cur"* ]] && COMPREPLY+=("$choice")
+        [[ $choice == "$cur"* ]] || continue
+        if [[ $kind == conversation ]]; then
+            printf -v quoted %q "$choice"
+            COMPREPLY+=("$quoted")
+        else
+            COMPREPLY+=("$choice")
+        fi
     done
     return 0
 }
@@ -242,6 +259,8 @@ _chatcli_variables() {  # the variables of the template given with -T
             return f"{{_chatcli_dynamic {NAMES_CALL}}}"
         if values.kind == "variable":
             return "_chatcli_variables"
+        if values.kind == "conversation":
+            return f"{{_chatcli_dynamic {CONVERSATIONS_CALL}}}"
         if values.kind == "choice":
             return "(" + " ".join(self.escape(c, _ZSH_SPECIAL) for c in values.choices) + ")"
         return {"file": "_files", "dir": "_files -/"}.get(values.kind, none)
@@ -311,6 +330,7 @@ end"""
         words = {"choice": " ".join(_word(c, "fish") for c in values.choices),
                  "dir": "(__fish_complete_directories)",
                  "template": f"(chatcli {NAMES_CALL} 2>/dev/null)",
+                 "conversation": f"(chatcli {CONVERSATIONS_CALL} 2>/dev/null)",
                  "variable": "(__chatcli_variables)"}.get(values.kind)
         args = f"-a {_quote(words, 'fish')}" if words else ""
         return f"-x {args}".strip() if option else args

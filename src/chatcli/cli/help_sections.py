@@ -34,7 +34,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "Tools": ("tools", "tool_choice", "functions", "tool_cmd", "yes", "approve", "tool_timeout",
               "mcp", "mcp_url", "max_tool_result_kb", "tool_env", "max_tool_rounds",
               "parallel_tool_calls"),
-    "History": ("continue_last", "cid", "fork", "name", "no_history"),
+    "History": ("continue_last", "cid", "fork", "more", "name", "no_history"),
     "Cost and context": ("max_cost", "context"),
 }
 OTHER = "Other options"  # an option no section names: a test keeps this empty

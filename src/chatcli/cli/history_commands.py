@@ -56,10 +56,17 @@ def _cost(tally: Tally | None) -> float | None:
     return tally.cost if tally is not None and tally.answers > tally.unpriced else None
 
 
-def list_conversations(limit: int, as_json: bool, env: Environment | None = None) -> None:
+def list_conversations(limit: int, as_json: bool, env: Environment | None = None, *,
+                       names_only: bool = False) -> None:
     from chatcli.session.cost import dollars
 
     env = env or Environment.from_process()
+    if names_only:  # what shell completion offers: quiet, and the database is not made
+        from chatcli.history.opening import completion_words
+
+        env.stdout.write("".join(f"{word}\n" for word in completion_words(history_path(),
+                                                                            limit)))
+        return
     store = _store(env)
     found = store.conversations(limit)
     costs = _costs(store, env)

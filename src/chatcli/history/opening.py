@@ -251,3 +251,30 @@ def _unseen_changes(path: Path, query: str) -> str | None:
         return None
     return (f"history database {path} is read without {wal.name}, which cannot be opened"
             " here; the latest changes may be missing")
+
+
+def completion_words(path: Path, limit: int) -> list[str]:
+    """What shell completion offers for a conversation: every name, then the ids of the
+    ``limit`` most recent, newest first. The database is only read, and only if it is
+    there (never made, never migrated, never waited for); anything wrong gives none."""
+    if not path.is_file():
+        return []
+    words: list[str] = []
+    try:
+        connection = sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=ro", uri=True,
+                                     timeout=0.2)
+    except sqlite3.Error:
+        return []
+    connection.text_factory = _text
+    try:
+        for sql, args in (
+                ("SELECT name FROM conversations WHERE name IS NOT NULL"
+                 " ORDER BY updated_at DESC", ()),
+                ("SELECT id FROM conversations ORDER BY updated_at DESC LIMIT ?", (limit,))):
+            try:
+                words += [str(w) for (w,) in connection.execute(sql, args) if w]
+            except sqlite3.Error:  # an older database has no names
+                continue
+    finally:
+        connection.close()
+    return list(dict.fromkeys(w for w in words if w.isprintable()))

@@ -113,6 +113,27 @@ class ConversationRecorder:
             except Exception as exc:  # whatever it is, the answer goes on
                 self.failed = self._failure(exc)
 
+    def record_joined(self, cut: Mapping[str, Any], message: Mapping[str, Any],
+                      result: TurnResult, usage: Mapping[str, Any] | None,
+                      duration: float | None) -> bool:
+        """Keep ``message`` in place of the stored answer ``cut`` (the two parts of an
+        answer ``--more`` continued); False (nothing kept) if ``cut`` is not stored."""
+        rows = self.rows_of(cut)
+        if self.failed is not None or self.conversation_id is None or len(rows) != 1:
+            return False
+        choice = (result.completion.get("choices") or [{}])[0]
+        try:
+            self.store.rewrite_answer(self.conversation_id, rows[0], message,
+                                      status=result.status, usage=usage,
+                                      finish_reason=choice.get("finish_reason"),
+                                      duration=duration)
+        except Exception as exc:  # whatever it is, the answer goes on
+            self.failed = self._failure(exc)
+            return False
+        self._rows[id(message)] = (message, rows)
+        self.last_reply = rows[0]
+        return True
+
     def record_outcome(self, outcome: Mapping[str, Any], row: int | None = None) -> None:
         """What became of an answer, the last one unless ``row`` names another
         (``HistoryStore.set_outcome``)."""

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from chatcli.errors import ChatcliError, UsageError
-from chatcli.sanitize import without_userinfo
+from chatcli.sanitize import whole_characters, without_userinfo
 
 TITLE_CHARS = 80
 TITLE_WORDS = 8
@@ -231,3 +232,18 @@ def entry_from_row(number: int, row: Sequence[Any], row_id: int | None = None) -
                          _str(finish_reason), _str(trace_id), _float(first), _float(duration),
                          _str(model), stored_object(outcome), sources,
                          () if row_id is None else (row_id,))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def message_json(message: Mapping[str, Any]) -> str:
+    """A message as JSON text, readable as it is unless it holds lone surrogates (half of
+    a character a gateway split): then escaped, so it still loads back the same."""
+    text = json.dumps(message, ensure_ascii=False)
+    return json.dumps(message) if _SURROGATE.search(text) else text
+
+
+def column_text(text: str | None) -> str | None:
+    """Text for a column: lone surrogates (which UTF-8 cannot hold) become U+FFFD."""
+    return None if text is None else whole_characters(text)

@@ -12,7 +12,6 @@ replays the path to its ``head``, and each message appended follows the head.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -39,22 +38,15 @@ from chatcli.history.records import (
     message_text,
     new_conversation_id,
 )
+from chatcli.history.records import (
+    column_text as _whole,
+)
+from chatcli.history.records import (
+    message_json as _json,
+)
 from chatcli.sanitize import whole_characters, without_userinfo
 
 T = TypeVar("T")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _json(message: Mapping[str, Any]) -> str:
-    """A message as JSON text, readable as it is unless it holds lone surrogates (half of
-    a character a gateway split): then escaped, so it still loads back the same."""
-    text = json.dumps(message, ensure_ascii=False)
-    return json.dumps(message) if _SURROGATE.search(text) else text
-
-
-def _whole(text: str | None) -> str | None:
-    """Text for a column: lone surrogates (which UTF-8 cannot hold) become U+FFFD."""
-    return None if text is None else whole_characters(text)
 
 
 class HistoryStore:
@@ -108,14 +100,11 @@ class HistoryStore:
     def schema_version(self) -> int:
         return schema_version(self._db)
 
-    # -- writing ----------------------------------------------------------
-
     def create_conversation(self, title: str, *, profile: str | None, base_url: str | None,
                             model: str | None, model_alias: str | None = None,
                             name: str | None = None) -> str:
         """A new conversation's id; its base URL is kept without credentials."""
-        conversation_id = new_conversation_id()
-        now = time.time()
+        conversation_id, now = new_conversation_id(), time.time()
         name = None if name is None else checked_name(name)
         with self._write() as db:
             if name is not None:
@@ -213,6 +202,18 @@ class HistoryStore:
         with self._write() as db:
             db.execute("UPDATE messages SET status = ? WHERE id = ?", (_whole(status), row_id))
 
+    def rewrite_answer(self, conversation_id: str, row_id: int, message: Mapping[str, Any],
+                       *, status: str, usage: Mapping[str, Any] | None,
+                       finish_reason: str | None, duration: float | None) -> None:
+        """Put ``message`` in a stored answer's place (``--more`` joined the parts)."""
+        with self._write() as db:
+            db.execute("UPDATE messages SET message = ?, status = ?, usage = ?,"
+                       " finish_reason = ?, duration = ? WHERE id = ?",
+                       (_json(message), _whole(status), json.dumps(usage) if usage else None,
+                        _whole(finish_reason), duration, row_id))
+            db.execute("DELETE FROM message_text WHERE message_id = ?", (row_id,))
+            self._index(db, conversation_id, row_id, message)
+
     def put_system(self, conversation_id: str, message: Mapping[str, Any]) -> bool:
         """Make ``message`` the system message of the current branch, first, as it is sent:
         its first row replaced if it is one, else put before it. True if it was added."""
@@ -285,8 +286,6 @@ class HistoryStore:
             db.execute("UPDATE conversations SET head = ? WHERE id = ?",
                        (head or 0, conversation_id))
         return len(gone)
-
-    # -- reading ----------------------------------------------------------
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
         try:

@@ -41,7 +41,8 @@ class RichRenderer:
     """Renders one turn on a Rich console that is a terminal."""
 
     def __init__(self, console: Console, options: RenderOptions,
-                 clock: Callable[[], float] = time.monotonic, err: Console | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, err: Console | None = None,
+                 opening: str = "") -> None:
         self.console = console
         self.err = err  # for the logprobs legend; None shows none
         self.options = options
@@ -49,6 +50,8 @@ class RichRenderer:
         self._multi = options.choices > 1
         self._show_reasoning = options.reasoning != "hide"
         self._blocks = MarkdownBlocks()
+        if opening:  # a continued answer goes on inside this code block
+            self._blocks.append(opening)
         self._reasoning = LineBuffer()
         self._reasoning_started: float | None = None
         self._reasoning_took: float | None = None

@@ -328,11 +328,17 @@ def list_tools(session: ChatSession, arg: str) -> None:
 
 
 # In /help after the commands above: /template, /templates; /rename, /edit, /branches, /branch;
-# /context, /pin, /unpin, /context-policy.
-from chatcli.repl import branch_commands, context_commands, template_commands  # noqa: E402
+# /context, /pin, /unpin, /context-policy, /compact; /continue.
+from chatcli.repl import (  # noqa: E402
+    branch_commands,
+    context_commands,
+    continue_command,
+    template_commands,
+)
 
 COMMANDS["exit"] = Command("", "leave (Ctrl-D does too)", None)
-__all__ = ["COMMANDS", "branch_commands", "context_commands", "handle", "template_commands"]
+__all__ = ["COMMANDS", "branch_commands", "context_commands", "continue_command", "handle",
+           "template_commands"]
 
 
 def _words(arg: str, usage: str) -> list[str]:

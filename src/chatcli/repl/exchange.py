@@ -21,11 +21,14 @@ from chatcli.protocol.result import TurnResult
 from chatcli.repl.session import ChatSession
 from chatcli.repl.tools import NOT_RUN, ReplTools
 from chatcli.session.connect import refuse_unsupported
+from chatcli.session.continuation import of_result
 from chatcli.session.outgoing import Piece, check
 from chatcli.session.output import make_renderer, report_outcome, save_audio
 
 if TYPE_CHECKING:
     from chatcli.session.cost import Cost
+
+MORE = "/continue continues it"
 
 
 def send(session: ChatSession, text: str) -> None:
@@ -110,9 +113,11 @@ def exchange(session: ChatSession, message: Message) -> None:
                                  reply.completion.get("usage")))
         elif reply is not None and reply.status != "complete":
             session.messages.pop()  # no answer came: it is not sent again (history keeps it)
+    session.cut = of_result(reply, reply.message) if reply is not None and (
+        session.messages and session.messages[-1] is reply.message) else None
     report_outcome(result, session.env, usage=session.show_usage, verbose=session.verbose,
-                   cost=_cost(session, result))
-    _spent(session, result)
+                   cost=answer_cost(session, result), more=MORE)
+    spent(session, result)
     answered(session, result)
     if session.audio_out:
         save_audio(result, session.audio_out, session.env)
@@ -140,16 +145,18 @@ def exchange_with_tools(session: ChatSession, tools: ReplTools, message: Message
                               session, approval=tools.approval, pinned=session.pinned)
     finally:
         settle(session)
+    last = session.messages[-1] if session.messages else None
+    session.cut = of_result(loop.last, last) if last is loop.last.message else None
     report_outcome(loop.last, session.env, usage=session.show_usage, verbose=session.verbose,
-                   cost=_cost(session, loop.last))
-    _spent(session, loop.last)
+                   cost=answer_cost(session, loop.last), more=MORE)
+    spent(session, loop.last)
     answered(session, loop.last)
     if session.audio_out:
         save_audio(loop.last, session.audio_out, session.env)
     session.say_if_not_saved()
 
 
-def _cost(session: ChatSession, result: TurnResult) -> Cost | None:
+def answer_cost(session: ChatSession, result: TurnResult) -> Cost | None:
     """With ``-u``, what the answer cost (the endpoint asked for prices, once a day)."""
     if not session.show_usage:
         return None
@@ -158,7 +165,7 @@ def _cost(session: ChatSession, result: TurnResult) -> Cost | None:
     return cost_of(result.completion.get("usage"), session.known(ask=True).facts)
 
 
-def _spent(session: ChatSession, result: TurnResult) -> None:
+def spent(session: ChatSession, result: TurnResult) -> None:
     """What the answer cost, counted against the budgets (a passed one is said)."""
     if session.budget is None:
         return

@@ -19,6 +19,7 @@ from chatcli.errors import ChatcliError
 from chatcli.protocol.messages import ContentPart, Message, build_request
 from chatcli.protocol.result import TurnResult
 from chatcli.sanitize import is_safe, visible
+from chatcli.session.continuation import CutAnswer, cut_answer
 from chatcli.session.conversation import Resumed, continued, continued_settings, open_history
 from chatcli.session.environment import Environment
 from chatcli.session.fields import request_fields
@@ -80,6 +81,7 @@ class ChatSession:
     budget: Budget | None = None  # budget_daily, budget_monthly, --max-cost (the session's)
     context_policy: str = "truncate"  # over the window: truncate, compact, error (/context-policy)
     pinned: list[Any] = field(default_factory=list)  # messages fitting never leaves out
+    cut: CutAnswer | None = None  # the last answer, if it was cut off (/continue)
 
     def body(self) -> dict[str, Any]:
         """The request the conversation would go out in now."""
@@ -248,6 +250,10 @@ class ChatSession:
         self.replies = [(s.message, s.status, s.usage) for s in stored
                         if s.message.get("role") == "assistant"]
         self.summarised = []
+        last = stored[-1] if stored else None
+        self.cut = None if last is None else cut_answer(
+            last.message, finish_reason=last.finish_reason, status=last.status,
+            usage=last.usage, duration=last.duration)
         self.recorder = Resumed(self.store, conversation_id, self.messages, fork=fork,
                                 name=name, rows=[s.rows for s in stored]).recorder(self.settings)
         if fork and self.recorder is not None:

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 from chatcli.protocol.messages import (
     build_request,
 )
-from chatcli.session.connect import open_client, refuse_unsupported
+from chatcli.session.connect import client_for, refuse_unsupported
 from chatcli.session.conversation import Resumed, continued, continued_settings, open_history
 from chatcli.session.cost import answer_cost
 from chatcli.session.environment import Environment
 from chatcli.session.extract import INCOMPLETE, check_extract, extracting, write_code
 from chatcli.session.fields import request_fields
 from chatcli.session.inputs import gather_messages
+from chatcli.session.more import continue_answer, more_hint, refuse_more
 from chatcli.session.options import AskRequest
 from chatcli.session.outgoing import terminal_policy
 from chatcli.session.output import make_renderer, report_outcome, save_audio
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from chatcli.config import Settings
     from chatcli.endpoint.client import ChatClient
     from chatcli.protocol.result import TurnResult
-    from chatcli.session.budget import Budget
     from chatcli.session.compaction import Compactor
     from chatcli.session.context_fit import WholeRecord
     from chatcli.tools import ToolSet
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 def run_ask(request: AskRequest, env: Environment | None = None) -> None:
     env = env or Environment.from_process()
     check_extract(request)
+    refuse_more(request)
     if request.save is not None:
         from chatcli.session.template_save import save_template
 
@@ -56,6 +57,9 @@ def run_ask(request: AskRequest, env: Environment | None = None) -> None:
 
             request = merged_tool_options(request, settings)  # the flags add to the profile's
         fields = request_fields(request)
+        if request.more:
+            continue_answer(request, env, settings, fields, resumed)
+            return
         toolset = None
         if has_runnable_tools(request):
             from chatcli.session.tooling import keep_keys_from_tools, load_mcp, toolset_for
@@ -107,9 +111,7 @@ def _show(request: AskRequest, env: Environment, settings: Settings, fields: dic
 
     sent_fields = toolset.request_fields(fields) if toolset is not None else fields
     body = build_request(settings, messages, sent_fields, stream=request.stream)
-    with open_client(env, settings, headers=request.headers, verbose=request.verbose,
-                     ca_bundle=request.ca_bundle, insecure=request.insecure,
-                     strict=request.strict_params, thinking=request.thinking) as client:
+    with client_for(env, settings, request) as client:
         show_request(client, body, env, request.trace_id)
 
 
@@ -125,12 +127,12 @@ def _send(request: AskRequest, env: Environment, settings: Settings, fields: dic
         recorder.sources = sources  # kept with the user message they were part of
     notifier = notifier_for(env, request.notify, settings.notify_after)
     extract = extracting(request)
-    budget = _budget(request, env, settings, resumed)
+    from chatcli.session.budget import Budget
+
+    budget = Budget.if_any(settings, env, resumed.store, request.max_cost)
     cost = None
     try:
-        with open_client(env, settings, headers=request.headers, verbose=request.verbose,
-                         ca_bundle=request.ca_bundle, insecure=request.insecure,
-                         strict=request.strict_params, thinking=request.thinking) as client:
+        with client_for(env, settings, request) as client:
             refuse_unsupported(client, new_messages, str(fields.get("model") or settings.model))
             if budget is not None:
                 sent_fields = toolset.request_fields(fields) if toolset is not None else fields
@@ -169,25 +171,19 @@ def _send(request: AskRequest, env: Environment, settings: Settings, fields: dic
             env.warn(f"the history was not saved: {recorder.failed.describe()}")
     shown = write_code(result, request, env) if extract else None
     report_outcome(result, env, usage=request.usage, verbose=request.verbose,
-                   cost=cost if request.usage else None)
+                   cost=cost if request.usage else None,
+                   more=more_hint(request) if recorder is not None and toolset is None else None)
     if budget is not None:
         budget.after(cost.total if cost is not None else None)
     if request.copy:
-        _copy(shown if shown is not None else str(result.message.get("content") or ""), env)
+        from chatcli.session.clipboard import copy_answer
+
+        copy_answer(shown if shown is not None else str(result.message.get("content") or ""),
+                    env)
     if notifier is not None:
         notifier.arrived(str(result.message.get("content") or ""))
     if request.audio_out:
         save_audio(result, request.audio_out, env)
-
-
-def _budget(request: AskRequest, env: Environment, settings: Settings,
-            resumed: Resumed) -> Budget | None:
-    """The budgets this call keeps to; None (and no cost) when none is set."""
-    from chatcli.session.budget import Budget
-
-    if not Budget.wanted(settings, request.max_cost):
-        return None
-    return Budget(settings, env, resumed.store, request.max_cost)
 
 
 def _compactor(client: ChatClient, settings: Settings, body: Mapping[str, Any],
@@ -199,17 +195,6 @@ def _compactor(client: ChatClient, settings: Settings, body: Mapping[str, Any],
 
     return Compactor(client, settings, str(body.get("model") or settings.model),
                      kept=whole.summary_made if whole is not None else None)
-
-
-def _copy(text: str, env: Environment) -> None:
-    """``--copy``: the answer (with ``-x``, its code) on the clipboard too."""
-    from chatcli.session.clipboard import copy_text
-
-    if not text:
-        env.warn("--copy: the answer has no text; nothing was copied")
-    elif copy_text(env, text) is None:
-        env.warn("--copy: no terminal, and none of wl-copy, xclip or pbcopy; nothing was"
-                 " copied")
 
 
 def _held_back(extract: bool, env: Environment, run: Callable[[], TurnResult]) -> TurnResult:

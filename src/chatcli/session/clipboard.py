@@ -44,3 +44,12 @@ def copy_text(env: Environment, text: str, *, terminal: GuardedStream | None = N
         if done.returncode == 0:
             return program[0]
     return None
+
+
+def copy_answer(text: str, env: Environment) -> None:
+    """``--copy``: the answer (with ``-x``, its code) on the clipboard too, or a warning."""
+    if not text:
+        env.warn("--copy: the answer has no text; nothing was copied")
+    elif copy_text(env, text) is None:
+        env.warn("--copy: no terminal, and none of wl-copy, xclip or pbcopy; nothing was"
+                 " copied")

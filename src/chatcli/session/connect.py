@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chatcli.endpoint.client import ChatClient
     from chatcli.endpoint.http_failures import RetryNotice
     from chatcli.endpoint.param_drops import ParamDrops
+    from chatcli.session.options import AskRequest
 
 
 def open_client(env: Environment, settings: Settings, *, headers: list[str],
@@ -33,6 +34,13 @@ def open_client(env: Environment, settings: Settings, *, headers: list[str],
         on_drop=lambda message: env.log(f"chatcli: note: {message}"),
         on_retry=retry_shower(env) if env.stderr_is_terminal else None, strict=strict,
         thinking=thinking, thinking_style=settings.thinking_style)
+
+
+def client_for(env: Environment, settings: Settings, request: AskRequest) -> ChatClient:
+    """The client for the endpoint options of a one-shot command."""
+    return open_client(env, settings, headers=request.headers, verbose=request.verbose,
+                       ca_bundle=request.ca_bundle, insecure=request.insecure,
+                       strict=request.strict_params, thinking=request.thinking)
 
 
 def retry_shower(env: Environment) -> Callable[[RetryNotice], None]:

@@ -35,6 +35,7 @@ class Resumed:
     fork: bool = False
     name: str | None = None
     rows: list[tuple[int, ...]] = field(default_factory=list)  # the stored rows of each message
+    last: StoredMessage | None = None  # the last message as kept (``--more`` continues it)
 
     def recorder(self, settings: Settings) -> ConversationRecorder | None:
         """What records the exchange: None without history, or when it cannot be written."""
@@ -111,7 +112,7 @@ def _resumed(store: HistoryStore, env: Environment, continue_last: bool, cid: st
         return Resumed(store, name=name)
     loaded = load_messages(store, conversation.id, env)
     return Resumed(store, conversation.id, [m.message for m in loaded], conversation, fork=fork,
-                   name=name, rows=[m.rows for m in loaded])
+                   name=name, rows=[m.rows for m in loaded], last=loaded[-1] if loaded else None)
 
 
 def continued(settings: Settings, env: Environment, request: AskRequest) -> Resumed:

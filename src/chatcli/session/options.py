@@ -69,6 +69,7 @@ class AskRequest:
     continue_last: bool = False
     cid: str | None = None
     fork: bool = False  # --fork: -c/--cid go on in a copy of the conversation
+    more: bool = False  # --more: continue the conversation's cut-off last answer
     name: str | None = None  # --name: the new conversation's name
     functions: list[str] = field(default_factory=list)
     tool_cmds: list[str] = field(default_factory=list)

@@ -20,9 +20,11 @@ if TYPE_CHECKING:
 
 def make_renderer(mode: str, reasoning: str, env: Environment, *, choices: int,
                   model: str, logprobs: bool = False, top_logprobs: int = 0,
-                  extract: bool = False) -> Renderer:
+                  extract: bool = False, opening: str = "") -> Renderer:
     """The renderer for ``-O mode``; ``auto`` is rich on a terminal, plain otherwise.
-    With ``extract`` stdout gets nothing while the answer streams (``session.extract``)."""
+    With ``extract`` stdout gets nothing while the answer streams (``session.extract``);
+    ``opening``: the fence of the code block a continued answer goes on inside, so
+    Markdown shows what comes as code (it is not printed as text)."""
     options = RenderOptions(reasoning=cast(ReasoningMode, reasoning), choices=choices,
                             model=model, logprobs=logprobs, top_logprobs=top_logprobs)
     if extract:
@@ -35,7 +37,8 @@ def make_renderer(mode: str, reasoning: str, env: Environment, *, choices: int,
 
         console = terminal_console(env.stdout)
         err = terminal_console(env.stderr, terminal=env.stderr_is_terminal)
-        return RichRenderer(console, options, err=err if options.logprobs else None)
+        return RichRenderer(console, options, err=err if options.logprobs else None,
+                            opening=opening)
     if mode == "json":
         from chatcli.render.json_modes import JsonRenderer
 
@@ -75,9 +78,11 @@ class _Discard:
 
 
 def report_outcome(result: TurnResult, env: Environment, *, usage: bool,
-                   verbose: bool = False, cost: Cost | None = None) -> None:
+                   verbose: bool = False, cost: Cost | None = None,
+                   more: str | None = None) -> None:
     """Warnings about how the answer ended, and the ``--usage`` line (with the cost, when
-    the prices are known), on stderr."""
+    the prices are known), on stderr; ``more``: how this front end continues an answer
+    cut off at the token limit."""
     for warning in result.warnings:
         env.warn(warning)
     if verbose:
@@ -87,7 +92,9 @@ def report_outcome(result: TurnResult, env: Environment, *, usage: bool,
         label = f"choice {choice['index']}: " if len(result.completion["choices"]) > 1 else ""
         reason = choice.get("finish_reason")
         if reason == "length":
-            env.warn(f"{label}the answer was cut off at the token limit (finish_reason: length)")
+            offer = f"; {more}" if more and not label else ""
+            env.warn(f"{label}the answer was cut off at the token limit (finish_reason:"
+                     f" length){offer}")
         elif reason == "content_filter":
             env.warn(f"{label}the answer was stopped by a content filter"
                      " (finish_reason: content_filter)")
