@@ -37,7 +37,7 @@ PROFILE_KEYS = frozenset(
      "extra_body", "timeout", "connect_timeout", "retries", "include_usage", "history",
      "thinking_style", "max_time", "secret_scan", "tool_env", "notify_after", "aliases",
      "system", "template", "models", "budget_daily", "budget_monthly", "context",
-     "compact_model",
+     "compact_model", "tokenizer",
      *("functions", "tool_cmds", "tools", "approve", "mcp", "mcp_urls")}
 )
 
@@ -81,6 +81,7 @@ class Settings:
     models: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # [models."X"]
     context: str = "truncate"  # over the model's window: "truncate", "compact" or "error"
     compact_model: str | None = None  # writes the summaries of "compact" (else the model)
+    tokenizer: str = "estimate"  # how a request near the window is counted: or "tiktoken"
     budget_daily: float | None = None  # USD
     budget_monthly: float | None = None  # USD
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -382,6 +383,7 @@ def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         models=dict(values.get("models") or {}),
         context=str(values.get("context", "truncate")),
         compact_model=values.get("compact_model"),
+        tokenizer=str(values.get("tokenizer", "estimate")),
         budget_daily=values.get("budget_daily"),
         budget_monthly=values.get("budget_monthly"),
         sources=dict(sources),

@@ -126,6 +126,7 @@ CHECKS: dict[str, Check] = {
     "mcp_urls": _strings, "tool_env": _strings, "tools": _file,
     "models": _models, "context": _one_of("truncate", "compact", "error"), "budget_daily": _dollars,
     "budget_monthly": _dollars, "compact_model": _string,
+    "tokenizer": _one_of("estimate", "tiktoken"),
 }
 
 

@@ -131,7 +131,7 @@ class ChatSession:
 
     def message_size(self, message: Mapping[str, Any]) -> int:
         """About how many tokens a message takes: an answer's own count where the server
-        reported it, else the estimate."""
+        reported it, else by the model's vocabulary (``tokenizer``) or the estimate."""
         from chatcli.session.token_estimate import MESSAGE_OVERHEAD, message_tokens
 
         for reply, _, usage in self.replies:
@@ -139,6 +139,12 @@ class ChatSession:
                 count = usage.get("completion_tokens")
                 if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
                     return count + MESSAGE_OVERHEAD
+        if self.settings.tokenizer == "tiktoken":
+            from chatcli.session.tokenizer import text_counter
+
+            counter = text_counter(str(self.fields.get("model") or self.settings.model))[0]
+            if counter is not None:
+                return message_tokens(message, counter)
         return message_tokens(message)
 
     def cost_so_far(self, *, ask: bool = False) -> float | None:

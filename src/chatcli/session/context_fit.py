@@ -135,9 +135,13 @@ def fit_request(body: Mapping[str, Any], settings: Settings, policy: str, *,
         return Fitted(messages, 0, tokens, None, None)
     reserve = answer_room(body, window, known.max_output if known is not None else None)
     limit = max(window - reserve, 0)
-    if tokens <= limit:
-        return Fitted(messages, 0, tokens, window, limit)
     model = str(body.get("model") or settings.model)
+    counted = None
+    if settings.tokenizer == "tiktoken" and size is message_tokens and tokens > limit // 2:
+        size, extra, counted = _exact(model, messages, tools, size, extra)
+        tokens = sum(size(m) for m in messages) + extra
+    if tokens <= limit:
+        return Fitted(messages, 0, tokens, window, limit, note=counted)
     room = (f"{model}'s window of {window} tokens leaves {limit} after {reserve} for the"
             " answer")
     if policy == "error":
@@ -149,10 +153,30 @@ def fit_request(body: Mapping[str, Any], settings: Settings, policy: str, *,
         raise OverContext(f"not sent: even without the earlier turns the request is about"
                           f" {left + extra} tokens, over what {room}",
                           hint="Shorten the message or its attachments, or lower --max-tokens.")
-    fitted = Fitted(kept, left_out, left + extra, window, limit)
+    fitted = Fitted(kept, left_out, left + extra, window, limit, note=counted)
     if policy == "compact" and left_out and compact is not None:
         return _summarised(fitted, messages, compact, pinned, size, extra)
     return fitted
+
+
+_SAID: set[str] = set()  # the tokenizer's notes, once a process
+
+
+def _exact(model: str, messages: Sequence[Any], tools: Any, size: Size,
+           extra: int) -> tuple[Size, int, str | None]:
+    """The sizes by ``model``'s own vocabulary (``tokenizer = "tiktoken"``), if it can be
+    had; else the estimate, and why (said once)."""
+    from chatcli.session.tokenizer import text_counter
+
+    counter, why = text_counter(model)
+    if counter is None:
+        note = why if why is not None and why not in _SAID else None
+        _SAID.update([why] if why else [])
+        return size, extra, note
+
+    def exact(message: Mapping[str, Any]) -> int:
+        return message_tokens(message, counter)
+    return exact, counter(_json(tools)) if tools else 0, None
 
 
 def _summarised(fitted: Fitted, messages: list[Any], compact: Compactor,

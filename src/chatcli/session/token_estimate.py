@@ -1,8 +1,9 @@
 """How many tokens a request will take, estimated before it is sent.
 
-No tokenizer is loaded: a request's size is estimated as one token per four
-characters of text (English prose and code run at 3.5 to 4.5 with the common BPE
-vocabularies), plus four per message for the role and separators, a fixed 765 per
+No tokenizer is loaded by default (``tokenizer = "tiktoken"`` counts the text of
+OpenAI's families exactly: ``session.tokenizer``): a request's size is estimated as
+one token per four characters of text (English prose and code run at 3.5 to 4.5 with
+the common BPE vocabularies), plus four per message for the role and separators, a fixed 765 per
 image (a high-detail 1024x1024 image) and one per four bytes of an attached file
 or audio. It is an estimate and is only ever said as "about"; the server's
 ``usage`` is what counts once an answer is in.
@@ -11,7 +12,7 @@ or audio. It is an estimate and is only ever said as "about"; the server's
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 OUTPUT_RESERVE = 4096  # tokens an answer is assumed to take when max_tokens is not set
@@ -25,21 +26,23 @@ def text_tokens(text: str) -> int:
     return -(-len(text) // CHARS_PER_TOKEN)
 
 
-def message_tokens(message: Mapping[str, Any]) -> int:
-    """About how many tokens one message takes in a request."""
+def message_tokens(message: Mapping[str, Any],
+                   text: Callable[[str], int] = text_tokens) -> int:
+    """About how many tokens one message takes in a request; ``text`` counts its text
+    (a model's own vocabulary, ``session.tokenizer``), else it is estimated."""
     total = MESSAGE_OVERHEAD
     content = message.get("content")
     if isinstance(content, str):
-        total += text_tokens(content)
+        total += text(content)
     elif isinstance(content, list):
-        total += sum(_part_tokens(part) for part in content if isinstance(part, Mapping))
+        total += sum(_part_tokens(part, text) for part in content if isinstance(part, Mapping))
     for key in ("reasoning_content", "name", "tool_call_id", "refusal"):
         value = message.get(key)
         if isinstance(value, str):
-            total += text_tokens(value)
+            total += text(value)
     calls = message.get("tool_calls")
     if isinstance(calls, list):
-        total += text_tokens(json.dumps(calls, ensure_ascii=False))
+        total += text(json.dumps(calls, ensure_ascii=False))
     return total
 
 
@@ -52,10 +55,10 @@ def request_tokens(messages: Iterable[Mapping[str, Any]],
     return total
 
 
-def _part_tokens(part: Mapping[str, Any]) -> int:
+def _part_tokens(part: Mapping[str, Any], text: Callable[[str], int]) -> int:
     kind = part.get("type")
     if kind == "text":
-        return text_tokens(str(part.get("text") or ""))
+        return text(str(part.get("text") or ""))
     if kind == "image_url":
         return IMAGE_TOKENS
     payload = part.get(kind) if isinstance(kind, str) else None
