@@ -26,8 +26,8 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 -o -p -s -t -u -v -x)
             own_options=(--help --version -h)
             default_command=ask
-            commands=(ask chat cmd completion config doctor history models shell-integration
-                templates usage)
+            commands=(ask batch chat cmd completion config doctor history models
+                shell-integration templates usage)
             ;;
         'chatcli ask')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
@@ -47,6 +47,14 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --tool-timeout --tools --top-logprobs --top-p --trace-id --usage --user
                 --verbose --video --web-search --yes -H -O -P -T -c -e -f -h -i -m -n -o -p -s
                 -t -u -v -x)
+            ;;
+        'chatcli batch')
+            options=(--allow-secrets --api-key --base-url --budget --ca-bundle --concurrency
+                --connect-timeout --debug --file --files --header --help --history --insecure
+                --max-time --max-tokens --model --no-thinking --option --ordered --out-dir
+                --output --param --profile --quiet --reasoning-effort --redact-secrets --retries
+                --rpm --state --strict-params --system --temperature --template --thinking
+                --timeout --tpm --verbose -H -O -P -T -f -h -j -m -o -p -q -s -t -v)
             ;;
         'chatcli chat')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
@@ -231,6 +239,32 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli ask --user') ;;
         'chatcli ask --video') ;;
         'chatcli ask --web-search') kind=choice choices=(low medium high) ;;
+        'chatcli batch --api-key') ;;
+        'chatcli batch --base-url') ;;
+        'chatcli batch --budget') ;;
+        'chatcli batch --ca-bundle') kind=file ;;
+        'chatcli batch -j'|'chatcli batch --concurrency') ;;
+        'chatcli batch --connect-timeout') ;;
+        'chatcli batch -f'|'chatcli batch --file') kind=file ;;
+        'chatcli batch --files') ;;
+        'chatcli batch -H'|'chatcli batch --header') ;;
+        'chatcli batch --max-time') ;;
+        'chatcli batch --max-tokens') ;;
+        'chatcli batch -m'|'chatcli batch --model') ;;
+        'chatcli batch -o'|'chatcli batch --option') ;;
+        'chatcli batch --out-dir') kind=file ;;
+        'chatcli batch -O'|'chatcli batch --output') kind=choice choices=(plain json) ;;
+        'chatcli batch -p'|'chatcli batch --param') kind=variable ;;
+        'chatcli batch -P'|'chatcli batch --profile') ;;
+        'chatcli batch --reasoning-effort') kind=choice choices=(low medium high) ;;
+        'chatcli batch --retries') ;;
+        'chatcli batch --rpm') ;;
+        'chatcli batch --state') kind=file ;;
+        'chatcli batch -s'|'chatcli batch --system') ;;
+        'chatcli batch -t'|'chatcli batch --temperature') ;;
+        'chatcli batch -T'|'chatcli batch --template') kind=template ;;
+        'chatcli batch --timeout') ;;
+        'chatcli batch --tpm') ;;
         'chatcli chat --api-key') ;;
         'chatcli chat --approve') ;;
         'chatcli chat --attach') kind=file ;;

@@ -18,6 +18,7 @@ complete -c chatcli -f
 
 # chatcli
 complete -c chatcli -n '__fish_use_subcommand' -a ask -d 'Send a prompt and stream the answer (the default command).'
+complete -c chatcli -n '__fish_use_subcommand' -a batch -d 'Send many prompts at once: one per line of INPUT (text, or a JSON object), as JSON Lines on stdout; one failure never stops the rest.'
 complete -c chatcli -n '__fish_use_subcommand' -a chat -d 'Chat interactively (a REPL); PROMPT, if given, is the first message.'
 complete -c chatcli -n '__fish_use_subcommand' -a cmd -d 'Make one shell command from DESCRIPTION; on a terminal, choose to run it.'
 complete -c chatcli -n '__fish_use_subcommand' -a completion -d 'Print a shell completion script (static: pressing TAB never runs chatcli).'
@@ -31,100 +32,139 @@ complete -c chatcli -n '__fish_use_subcommand' -a usage -d 'Tokens and cost of t
 complete -c chatcli -n '__fish_use_subcommand' -l version -d 'Print the version and exit.'
 
 # chatcli ask
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l allow-secrets -d 'Send credentials found in what is sent, without asking.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l approve -d 'Run calls of this tool without asking (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l attach -d 'Attach a file, e.g. a PDF, as a file part (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l audio -d 'Attach a WAV or MP3 file as input audio (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l audio-format -d 'Spoken output format, e.g. wav or mp3.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l audio-out -d 'Write the spoken answer to FILE.' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l audio-voice -d 'Voice for spoken output, e.g. alloy.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l cid -d 'Continue the conversation with this name, id or id prefix.' -x -a '(chatcli history list --names 2>/dev/null)'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l clipboard -d 'Attach the image on the clipboard.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l code -d 'Ask for code only, in one block (implies -x).'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l connect-timeout -d 'Connect timeout [default: 10].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l context -d 'Over the model\'s window: leave out the oldest turns (truncate), send a summary of them (compact) or stop before sending (error) [config: context; default: truncate].' -x -a 'truncate compact error'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s c -l continue -d 'Continue the most recent conversation.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l copy -d 'Also copy the answer (with -x, its code) to the clipboard.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l debug -d 'Show tracebacks for errors.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l dry-run -d 'Print the request as it would be sent (JSON on stdout; URL and headers on stderr), and send nothing.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s e -l editor -d 'Write the prompt in $VISUAL or $EDITOR (the prompt words start it).'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s x -l extract -d 'Print only the answer\'s code blocks, once the answer is complete.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l extract-last -d 'Print only the answer\'s last code block (implies -x).'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s f -l file -d 'Inline a text file, every text file under a directory, a web page or a command\'s output (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l force -d 'Let --save replace a template of the same name.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l fork -d 'With -c or --cid: go on in a new conversation, a copy of that one (which stays as it was).'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l functions -d 'Every public function in the file becomes a tool that runs (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s H -l header -d 'Extra request header (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s h -l help -d 'Show this message and exit.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s i -l image -d 'Attach an image (repeatable).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l image-detail -d 'Image detail level.' -x -a 'low high auto'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l insecure -d 'Do not check TLS certificates (a warning says so).'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l lang -d 'The language --code asks for, e.g. python.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l logit-bias -d 'Token bias, -100 to 100 (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l logprobs -d 'Ask for log probabilities.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l max-attachment-mb -d 'Largest file or image accepted.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l max-context-kb -d 'Most text all -f sources may inline together.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l max-cost -d 'Refuse to send what could cost more than USD (this call; in chat, the session).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l max-tokens -d 'Most tokens to generate.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l max-tool-result-kb -d 'Most of one tool result sent back to the model; the rest is cut.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l max-tool-rounds -d 'Most rounds of tool calls before chatcli stops.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l mcp -d 'Tools of the MCP server this command starts (stdio; repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l mcp-url -d 'Tools of the MCP server at this URL (streamable HTTP; repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l messages -d 'Start from a JSON array of messages (\'-\' for stdin).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l metadata -d 'Metadata to store with it (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l modalities -d 'Output modalities, e.g. text and audio (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l more -d 'With -c or --cid: continue the last answer where it was cut off (the token limit, a dropped connection) and keep the parts as one answer.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s n -d 'Number of choices.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l name -d 'Name the new conversation (unique; --cid NAME finds it).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l no-history -d 'Do not keep this exchange in the history.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l notify -d 'Ring the bell (and notify the desktop) when the answer or a tool question arrives.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s p -l param -d 'Fill the template\'s variable NAME (repeatable).' -x -a '(__chatcli_variables)'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l prediction -d 'Predicted output (text of FILE) to speed up edits.' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l reasoning -d 'Show the model\'s thinking.' -x -a 'auto show hide'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l reasoning-effort -d 'Reasoning effort.' -x -a 'low medium high'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l redact-secrets -d 'Replace credentials found in what is sent by placeholders.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l response-format -d 'Response format.' -x -a 'text json_object'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l retries -d 'Retries before the answer starts [default: 2].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l save -d 'Save this invocation as the template NAME instead of sending it.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l schema -d 'JSON Schema for structured output (strict).' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l seed -d 'Sampling seed.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l service-tier -d 'Service tier, e.g. auto, default, flex.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l stop -d 'Stop sequence (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l store -l no-store -d 'Ask the server to store (or not) the completion.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l stream -l no-stream -d 'Stream the answer.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l strict-params -d 'Send every field as given; never drop or rename one.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s s -l system -d 'System message.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s t -l temperature -d 'Sampling temperature (0-2).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s T -l template -d 'Apply the template NAME (see `chatcli templates list`).' -x -a '(chatcli templates list --names 2>/dev/null)'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l thinking -l no-thinking -d 'Ask for thinking on or off, in the model\'s dialect (default: not sent).'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l timeout -d 'Read timeout [default: 600].' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l tool-choice -d 'Tool choice.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l tool-cmd -d 'Tool NAME (schema from --tools) runs COMMAND: arguments as JSON on stdin, result from stdout (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l tool-env -d 'A key variable tools may still see (they see none by default; repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l tool-timeout -d 'Time limit of one tool call.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l tools -d 'JSON array of tool definitions.' -r -F
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l top-logprobs -d 'Alternatives per token (0-20).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l top-p -d 'Nucleus sampling (0-1).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s u -l usage -d 'Print token usage, timing and cost to stderr.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l user -d 'End-user identifier.' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -s v -l verbose -d 'Log the request and response headers to stderr.'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l video -d 'Attach a video by URL (repeatable).' -x
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l web-search -d 'Search the web, with this context size.' -x -a 'low medium high'
-complete -c chatcli -n 'not __fish_seen_subcommand_from chat cmd completion config doctor history models shell-integration templates usage' -l yes -d 'Run every tool call (and -f \'!COMMAND\') without asking.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l allow-secrets -d 'Send credentials found in what is sent, without asking.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l approve -d 'Run calls of this tool without asking (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l attach -d 'Attach a file, e.g. a PDF, as a file part (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l audio -d 'Attach a WAV or MP3 file as input audio (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l audio-format -d 'Spoken output format, e.g. wav or mp3.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l audio-out -d 'Write the spoken answer to FILE.' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l audio-voice -d 'Voice for spoken output, e.g. alloy.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l cid -d 'Continue the conversation with this name, id or id prefix.' -x -a '(chatcli history list --names 2>/dev/null)'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l clipboard -d 'Attach the image on the clipboard.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l code -d 'Ask for code only, in one block (implies -x).'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l connect-timeout -d 'Connect timeout [default: 10].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l context -d 'Over the model\'s window: leave out the oldest turns (truncate), send a summary of them (compact) or stop before sending (error) [config: context; default: truncate].' -x -a 'truncate compact error'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s c -l continue -d 'Continue the most recent conversation.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l copy -d 'Also copy the answer (with -x, its code) to the clipboard.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l debug -d 'Show tracebacks for errors.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l dry-run -d 'Print the request as it would be sent (JSON on stdout; URL and headers on stderr), and send nothing.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s e -l editor -d 'Write the prompt in $VISUAL or $EDITOR (the prompt words start it).'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s x -l extract -d 'Print only the answer\'s code blocks, once the answer is complete.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l extract-last -d 'Print only the answer\'s last code block (implies -x).'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s f -l file -d 'Inline a text file, every text file under a directory, a web page or a command\'s output (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l file-id -d 'Attach an uploaded file by its id (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l force -d 'Let --save replace a template of the same name.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l fork -d 'With -c or --cid: go on in a new conversation, a copy of that one (which stays as it was).'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l functions -d 'Every public function in the file becomes a tool that runs (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s H -l header -d 'Extra request header (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s i -l image -d 'Attach an image (repeatable).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l image-detail -d 'Image detail level.' -x -a 'low high auto'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l insecure -d 'Do not check TLS certificates (a warning says so).'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l lang -d 'The language --code asks for, e.g. python.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l logit-bias -d 'Token bias, -100 to 100 (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l logprobs -d 'Ask for log probabilities.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l max-attachment-mb -d 'Largest file or image accepted.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l max-context-kb -d 'Most text all -f sources may inline together.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l max-cost -d 'Refuse to send what could cost more than USD (this call; in chat, the session).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l max-tokens -d 'Most tokens to generate.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l max-tool-result-kb -d 'Most of one tool result sent back to the model; the rest is cut.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l max-tool-rounds -d 'Most rounds of tool calls before chatcli stops.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l mcp -d 'Tools of the MCP server this command starts (stdio; repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l mcp-url -d 'Tools of the MCP server at this URL (streamable HTTP; repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l messages -d 'Start from a JSON array of messages (\'-\' for stdin).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l metadata -d 'Metadata to store with it (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l modalities -d 'Output modalities, e.g. text and audio (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l more -d 'With -c or --cid: continue the last answer where it was cut off (the token limit, a dropped connection) and keep the parts as one answer.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s n -d 'Number of choices.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l name -d 'Name the new conversation (unique; --cid NAME finds it).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l no-history -d 'Do not keep this exchange in the history.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l notify -d 'Ring the bell (and notify the desktop) when the answer or a tool question arrives.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s O -l output -d 'auto: rich on a terminal, plain otherwise.' -x -a 'auto rich plain json events'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l parallel-tool-calls -l no-parallel-tool-calls -d 'Allow parallel tool calls.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s p -l param -d 'Fill the template\'s variable NAME (repeatable).' -x -a '(__chatcli_variables)'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l prediction -d 'Predicted output (text of FILE) to speed up edits.' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l reasoning -d 'Show the model\'s thinking.' -x -a 'auto show hide'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l reasoning-effort -d 'Reasoning effort.' -x -a 'low medium high'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l redact-secrets -d 'Replace credentials found in what is sent by placeholders.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l response-format -d 'Response format.' -x -a 'text json_object'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l retries -d 'Retries before the answer starts [default: 2].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l save -d 'Save this invocation as the template NAME instead of sending it.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l schema -d 'JSON Schema for structured output (strict).' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l seed -d 'Sampling seed.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l service-tier -d 'Service tier, e.g. auto, default, flex.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l stop -d 'Stop sequence (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l store -l no-store -d 'Ask the server to store (or not) the completion.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l stream -l no-stream -d 'Stream the answer.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l strict-params -d 'Send every field as given; never drop or rename one.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s s -l system -d 'System message.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s t -l temperature -d 'Sampling temperature (0-2).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s T -l template -d 'Apply the template NAME (see `chatcli templates list`).' -x -a '(chatcli templates list --names 2>/dev/null)'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l thinking -l no-thinking -d 'Ask for thinking on or off, in the model\'s dialect (default: not sent).'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l timeout -d 'Read timeout [default: 600].' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l tool-choice -d 'Tool choice.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l tool-cmd -d 'Tool NAME (schema from --tools) runs COMMAND: arguments as JSON on stdin, result from stdout (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l tool-env -d 'A key variable tools may still see (they see none by default; repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l tool-timeout -d 'Time limit of one tool call.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l tools -d 'JSON array of tool definitions.' -r -F
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l top-logprobs -d 'Alternatives per token (0-20).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l top-p -d 'Nucleus sampling (0-1).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s u -l usage -d 'Print token usage, timing and cost to stderr.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l user -d 'End-user identifier.' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -s v -l verbose -d 'Log the request and response headers to stderr.'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l video -d 'Attach a video by URL (repeatable).' -x
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l web-search -d 'Search the web, with this context size.' -x -a 'low medium high'
+complete -c chatcli -n 'not __fish_seen_subcommand_from batch chat cmd completion config doctor history models shell-integration templates usage' -l yes -d 'Run every tool call (and -f \'!COMMAND\') without asking.'
+
+# chatcli batch
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l allow-secrets -d 'Send credentials found in what is sent, without asking.'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l api-key -d 'API key, sent as a Bearer token [env: CHATCLI_API_KEY, OPENAI_API_KEY].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l base-url -d 'API base URL including /v1 [env: CHATCLI_BASE_URL, OPENAI_BASE_URL; default https://api.openai.com/v1].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l budget -d 'Start no more items once the answers have cost this much.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l ca-bundle -d 'Check TLS certificates against this CA bundle.' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -s j -l concurrency -d 'Most requests in flight (lowered while the server answers 429).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l connect-timeout -d 'Connect timeout [default: 10].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l debug -d 'Show tracebacks for errors.'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -s f -l file -d 'Context every item is sent with (repeatable).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l files -d 'One item per file instead: the file as -f context, its path as the id (repeatable; ** goes down).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -s H -l header -d 'Extra request header (repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -s h -l help -d 'Show this message and exit.'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l history -d 'Keep each answer in the history, as a conversation of its own.'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l insecure -d 'Do not check TLS certificates (a warning says so).'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l max-tokens -d 'Most tokens to generate, per item.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l ordered -d 'Write the results in input order (default: as they finish).'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l out-dir -d 'Write one file per item, ID.md (ID.json with -O json), instead of JSON Lines on stdout.' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -s O -l output -d 'json: each result carries the whole completion too.' -x -a 'plain json'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -s p -l param -d 'Fill the template\'s variable NAME (repeatable).' -x -a '(__chatcli_variables)'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -s q -l quiet -d 'No progress and no summary on stderr (errors still).'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l reasoning-effort -d 'Reasoning effort.' -x -a 'low medium high'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l redact-secrets -d 'Replace credentials found in what is sent by placeholders.'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l retries -d 'Retries before the answer starts [default: 2].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l rpm -d 'Most requests started per minute.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l state -d 'Keep the finished items here, and skip them when run again (default: beside the output).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l strict-params -d 'Send every field as given; never drop or rename one.'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -s s -l system -d 'System message of every item.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -s t -l temperature -d 'Sampling temperature (0-2).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -s T -l template -d 'Apply the template NAME (see `chatcli templates list`).' -x -a '(chatcli templates list --names 2>/dev/null)'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l thinking -l no-thinking -d 'Ask for thinking on or off, in the model\'s dialect (default: not sent).'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l timeout -d 'Read timeout [default: 600].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l tpm -d 'Most tokens answered per minute.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -s v -l verbose -d 'Log the request and response headers to stderr.'
 
 # chatcli chat
 complete -c chatcli -n '__fish_seen_subcommand_from chat' -l allow-secrets -d 'Send credentials found in what is sent, without asking.'

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -269,7 +269,10 @@ class _Handler(BaseHTTPRequestHandler):
                 headers=tuple(self.headers.items()),
                 body=self._read_body(),
             )
-            self._reply(api._take(record))
+            try:
+                self._reply(api._take(record))
+            finally:
+                api._done(record)
         except (_Dropped, ConnectionError):
             self.close_connection = True
         except Exception as exc:  # a bug in a reply or in this server
@@ -412,6 +415,9 @@ class FakeAPI:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._responders: dict[str, Callable[[Recorded, int], Reply]] = {}
+        self.in_flight = 0  # requests being answered now
+        self.seen_in_flight: list[int] = []  # in flight as each request arrived, itself counted
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -485,6 +491,14 @@ class FakeAPI:
                 self._gates.append(reply)
         return reply
 
+    def answer_all(self, respond: Callable[[Recorded, int], Reply],
+                   path: str = CHAT_PATH) -> None:
+        """Answer each request to ``path`` that finds no scripted reply with
+        ``respond(request, in_flight)`` (``in_flight`` counts the request itself); it runs
+        on the server's thread for that request, so it may block."""
+        with self._lock:
+            self._responders[path] = respond
+
     @property
     def requests(self) -> list[Recorded]:
         """Every request received so far, scripted or not, in arrival order."""
@@ -519,13 +533,23 @@ class FakeAPI:
     def _take(self, record: Recorded) -> Reply:
         with self._lock:
             self._requests.append(record)
+            self.in_flight += 1
+            self.seen_in_flight.append(self.in_flight)
             queue = self._queues.get(record.path)
             if queue:
                 return queue.popleft()
-            self._unscripted.append(record)
+            respond, in_flight = self._responders.get(record.path), self.in_flight
+            if respond is None:
+                self._unscripted.append(record)
+        if respond is not None:
+            return respond(record, in_flight)
         message = f"unscripted request: {record.method} {record.path}"
         body = jsonlib.dumps({"error": {"message": message, "type": "fakeapi_unscripted"}})
         return Raw(UNSCRIPTED_STATUS, body.encode(), "application/json")
+
+    def _done(self, record: Recorded) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def _note_error(self, message: str) -> None:
         with self._lock:

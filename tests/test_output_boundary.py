@@ -147,6 +147,19 @@ def test_ask_with_tools_shows_calls_and_results_escaped(fakeapi: FakeAPI, tmp_pa
     clean(result.stdout, result.stderr)
 
 
+@pytest.mark.parametrize("mode", [[], ["-O", "json", "--ordered"]], ids=["plain", "json"])
+def test_batch_writes_hostile_answers_and_errors_escaped(fakeapi: FakeAPI,
+                                                       mode: list[str]) -> None:
+    fakeapi.add(hostile_answer())
+    fakeapi.add(JSON({"error": {"message": H}}, status=400))
+    result = run_cli(["batch", "--base-url", fakeapi.base_url, "-j", "1", "--retries", "0",
+                      *mode], env=TERMINAL, stdin="\n".join([
+                          json.dumps({"prompt": UTF8_H, "id": UTF8_H}), "second",
+                          json.dumps({"prompt": 5, "id": UTF8_H})]) + "\n")
+    assert result.exit_code == 4, result.stderr
+    clean(result.stdout, result.stderr)
+
+
 def test_models_and_models_show(fakeapi: FakeAPI) -> None:
     fakeapi.add(JSON(models([H, "plain-model"])), path=MODELS_PATH)
     fakeapi.add(JSON(models([H])), path=MODELS_PATH)
@@ -319,7 +332,7 @@ COVERED = {"ask", "chat", "models", "models show", "models alias", "models unali
            "history search", "history export", "history delete", "history path",
            "config show", "config forget-drops", "doctor", "completion", "cmd",
            "shell-integration", "templates list", "templates show", "templates edit",
-           "templates path", "templates delete", "usage"}
+           "templates path", "templates delete", "usage", "batch"}
 
 
 def command_paths() -> set[str]:

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from chatcli import __version__
 from chatcli.cli.app_ask import ask, endpoint
+from chatcli.cli.app_batch import batch
 from chatcli.cli.app_endpoint import doctor, models_app
 from chatcli.cli.app_history import history_app
 from chatcli.cli.app_shell import cmd, shell_integration
@@ -65,6 +66,7 @@ app.command()(doctor)
 app.command(cls=PairedCommand)(cmd)
 app.command("shell-integration")(shell_integration)
 app.command()(usage)
+app.command()(batch)
 
 
 

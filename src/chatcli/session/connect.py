@@ -24,15 +24,18 @@ if TYPE_CHECKING:
 
 def open_client(env: Environment, settings: Settings, *, headers: list[str],
                 verbose: bool = False, ca_bundle: str | None = None, insecure: bool = False,
-                strict: bool = False, thinking: bool | None = None) -> ChatClient:
-    """A client for the endpoint options every command shares."""
+                strict: bool = False, thinking: bool | None = None,
+                on_retry: Callable[[RetryNotice], None] | None = None) -> ChatClient:
+    """A client for the endpoint options every command shares; ``on_retry``: told of each
+    retry instead of the terminal line (``batch``, which slows down on a 429)."""
     from chatcli.endpoint.client import ChatClient
 
     return ChatClient(
         settings, headers=parse_headers(headers), log=env.log if verbose else None,
         tls=tls_choice(ca_bundle, insecure, env), drops=param_drops_store(),
         on_drop=lambda message: env.log(f"chatcli: note: {message}"),
-        on_retry=retry_shower(env) if env.stderr_is_terminal else None, strict=strict,
+        on_retry=on_retry or (retry_shower(env) if env.stderr_is_terminal else None),
+        strict=strict,
         thinking=thinking, thinking_style=settings.thinking_style)
 
 
