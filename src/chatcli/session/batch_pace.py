@@ -1,11 +1,11 @@
 """How fast a batch may send: concurrency that adapts to rate limits, and per-minute caps.
 
-Concurrency works like TCP's AIMD: every 429 (a retry the client is about to
-make, or an item that failed with one) halves how many requests may be in flight
-and holds every new request back until the server's ``Retry-After`` (or the
-client's backoff) has passed; each run of successes as long as the current
-limit raises it by one, back up to ``-j``. The halving happens once per pause, so
-a burst of 429s from requests already in flight does not collapse it to one.
+Concurrency works like TCP's AIMD: a 429 (a retry the client is about to make,
+or an item that failed with one) holds every new request back until the
+server's ``Retry-After`` (or the client's backoff) has passed, and halves how
+many requests may be in flight, at most once a second, so the 429s of requests
+already in flight do not collapse it to one; as many successes as the current
+limit raise it by one, back up to ``-j``.
 ``--rpm`` and ``--tpm`` cap the requests started and the tokens answered in any
 60 seconds. Thread-safe; nothing here prints.
 """
@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable
 
 MINUTE = 60.0
+COOLDOWN = 1.0  # seconds after a halving before a 429 halves the limit again
 
 
 class Pace:
@@ -31,6 +32,7 @@ class Pace:
         self.peak = 0  # the most in flight at once
         self.stopped = False
         self._paused_until = 0.0
+        self._calm_at = 0.0  # no halving again before this
         self._streak = 0
         self._starts: deque[float] = deque()
         self._answered: deque[tuple[float, int]] = deque()
@@ -82,13 +84,16 @@ class Pace:
             self._cond.notify_all()
 
     def rate_limited(self, delay: float) -> None:
-        """A 429: halve the limit (once per pause) and hold new requests for ``delay``."""
+        """A 429: hold new requests for ``delay``, and halve the limit, at most once per
+        ``COOLDOWN`` (or per pause, if longer): the 429s of requests already in flight
+        answer the same excess."""
         with self._cond:
             now = self.clock()
-            if now >= self._paused_until:
+            if now >= self._calm_at:
                 self.limit = max(1, self.limit // 2)
+                self._calm_at = now + max(delay, COOLDOWN)
+                self._streak = 0
             self._paused_until = max(self._paused_until, now + max(delay, 0.0))
-            self._streak = 0
             self._cond.notify_all()
 
     def stop(self) -> None:

@@ -107,7 +107,8 @@ class Worker:
                 result = self._send(body)
             except RateLimited as exc:
                 self.pace.release(ok=False)
-                self.pace.rate_limited(exc.retry_after or BACKOFF)
+                wait = BACKOFF if exc.retry_after is None else exc.retry_after
+                self.pace.rate_limited(wait)
                 if attempt == self.requeues:
                     return Done(item, error=exc, messages=messages, body=body)
                 continue
