@@ -26,7 +26,7 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 -o -p -s -t -u -v -x)
             own_options=(--help --version -h)
             default_command=ask
-            commands=(ask batch chat cmd completion config doctor history models
+            commands=(ask batch chat cmd compare completion config doctor history models
                 shell-integration templates usage)
             ;;
         'chatcli ask')
@@ -80,6 +80,14 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
                 --dry-run --header --help --insecure --model --no-history --no-interaction
                 --param --profile --redact-secrets --retries --shell --template --timeout
                 --trace-id --verbose --yes -H -P -T -h -m -p -v -y)
+            ;;
+        'chatcli compare')
+            options=(--allow-secrets --api-key --base-url --ca-bundle --connect-timeout --debug
+                --file --header --help --image --insecure --judge --max-time --max-tokens
+                --model --no-thinking --option --output --param --profile --reasoning-effort
+                --redact-secrets --retries --strict-params --system --temperature --template
+                --thinking --timeout --trace-id --verbose -H -O -P -T -f -h -i -m -o -p -s -t
+                -v)
             ;;
         'chatcli completion')
             options=(--help -h)
@@ -345,6 +353,28 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli cmd -T'|'chatcli cmd --template') kind=template ;;
         'chatcli cmd --timeout') ;;
         'chatcli cmd --trace-id') ;;
+        'chatcli compare --api-key') ;;
+        'chatcli compare --base-url') ;;
+        'chatcli compare --ca-bundle') kind=file ;;
+        'chatcli compare --connect-timeout') ;;
+        'chatcli compare -f'|'chatcli compare --file') kind=file ;;
+        'chatcli compare -H'|'chatcli compare --header') ;;
+        'chatcli compare -i'|'chatcli compare --image') kind=file ;;
+        'chatcli compare --judge') ;;
+        'chatcli compare --max-time') ;;
+        'chatcli compare --max-tokens') ;;
+        'chatcli compare -m'|'chatcli compare --model') ;;
+        'chatcli compare -o'|'chatcli compare --option') ;;
+        'chatcli compare -O'|'chatcli compare --output') kind=choice choices=(auto json) ;;
+        'chatcli compare -p'|'chatcli compare --param') kind=variable ;;
+        'chatcli compare -P'|'chatcli compare --profile') ;;
+        'chatcli compare --reasoning-effort') kind=choice choices=(low medium high) ;;
+        'chatcli compare --retries') ;;
+        'chatcli compare -s'|'chatcli compare --system') ;;
+        'chatcli compare -t'|'chatcli compare --temperature') ;;
+        'chatcli compare -T'|'chatcli compare --template') kind=template ;;
+        'chatcli compare --timeout') ;;
+        'chatcli compare --trace-id') ;;
         'chatcli config show --api-key') ;;
         'chatcli config show --base-url') ;;
         'chatcli config show --connect-timeout') ;;

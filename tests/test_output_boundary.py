@@ -160,6 +160,17 @@ def test_batch_writes_hostile_answers_and_errors_escaped(fakeapi: FakeAPI,
     clean(result.stdout, result.stderr)
 
 
+@pytest.mark.parametrize("mode", [[], ["-O", "json"]], ids=["columns", "json"])
+def test_compare_shows_hostile_answers_escaped(fakeapi: FakeAPI, mode: list[str]) -> None:
+    fakeapi.add(hostile_answer())
+    fakeapi.add(JSON({"error": {"message": H}}, status=400))
+    fakeapi.add(hostile_answer())  # the judge
+    result = run_cli(["compare", "--base-url", fakeapi.base_url, "--retries", "0", "-m", "a",
+                      "-m", "b", "--judge", "j", *mode, "hi"], env=TERMINAL)
+    assert result.exit_code == 4, result.stderr
+    clean(result.stdout, result.stderr)
+
+
 def test_models_and_models_show(fakeapi: FakeAPI) -> None:
     fakeapi.add(JSON(models([H, "plain-model"])), path=MODELS_PATH)
     fakeapi.add(JSON(models([H])), path=MODELS_PATH)
@@ -332,7 +343,7 @@ COVERED = {"ask", "chat", "models", "models show", "models alias", "models unali
            "history search", "history export", "history delete", "history path",
            "config show", "config forget-drops", "doctor", "completion", "cmd",
            "shell-integration", "templates list", "templates show", "templates edit",
-           "templates path", "templates delete", "usage", "batch"}
+           "templates path", "templates delete", "usage", "batch", "compare"}
 
 
 def command_paths() -> set[str]:

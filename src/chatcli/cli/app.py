@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from chatcli import __version__
 from chatcli.cli.app_ask import ask, endpoint
 from chatcli.cli.app_batch import batch
+from chatcli.cli.app_compare import compare
 from chatcli.cli.app_endpoint import doctor, models_app
 from chatcli.cli.app_history import history_app
 from chatcli.cli.app_shell import cmd, shell_integration
@@ -67,6 +68,7 @@ app.command(cls=PairedCommand)(cmd)
 app.command("shell-integration")(shell_integration)
 app.command()(usage)
 app.command()(batch)
+app.command()(compare)
 
 
 
