@@ -136,6 +136,7 @@ class ChatClient:
         strict: bool = False,
         thinking: bool | None = None,
         thinking_style: str | None = None,
+        http2: bool = False,
     ) -> None:
         self.settings = settings
         self._log = log
@@ -154,8 +155,10 @@ class ChatClient:
         read = min(settings.timeout, settings.max_time or settings.timeout)
         timeout = httpx.Timeout(read, connect=settings.connect_timeout,
                                 pool=settings.connect_timeout)
+        # http2: many requests over one connection (``batch``), where the server offers it
         self._http = httpx.Client(headers=merged, timeout=timeout, follow_redirects=False,
-                                  trust_env=True, verify=tls_verify(settings.base_url, tls))
+                                  trust_env=True, verify=tls_verify(settings.base_url, tls),
+                                  http2=http2)
 
     def close(self) -> None:
         self._http.close()

@@ -34,6 +34,7 @@ from chatcli.session.options import AskRequest
 if TYPE_CHECKING:
     from chatcli.config import Settings
     from chatcli.endpoint.http_failures import RetryNotice
+    from chatcli.session.batch_pace import Pace
     from chatcli.session.batch_work import Done, Worker
 
 # The order failures are ranked in when the batch ends: the first found wins.
@@ -88,6 +89,7 @@ class Batch:
         self.tally = Tally()
         self.interrupted = 0
         self.budget_reached = False
+        self.pace: Pace | None = None
         self._vars_lock = threading.Lock()
         self._resolved: dict[tuple[tuple[str, str], ...], tuple[AskRequest, Settings]] = {}
 
@@ -97,7 +99,8 @@ class Batch:
         from chatcli.session.outgoing import SecretPolicy
 
         self.tally.total = total
-        pace = Pace(self.options.concurrency, rpm=self.options.rpm, tpm=self.options.tpm)
+        pace = self.pace = Pace(self.options.concurrency, rpm=self.options.rpm,
+                                tpm=self.options.tpm)
         state = self._state()
         out_dir = Path(self.options.out_dir) if self.options.out_dir else None
         output = BatchOutput(self.env.stdout, ordered=self.options.ordered, out_dir=out_dir,
@@ -111,7 +114,8 @@ class Batch:
                              verbose=self.base.verbose, ca_bundle=self.base.ca_bundle,
                              insecure=self.base.insecure, strict=self.base.strict_params,
                              thinking=self.base.thinking,
-                             on_retry=lambda notice: _slow_down(pace, notice)) as client:
+                             on_retry=lambda notice: _slow_down(pace, notice),
+                             http2=_http2()) as client:
                 from chatcli.session.batch_work import Worker
 
                 worker = Worker(self.request, self.settings, client, pace, self.env, policy,
@@ -305,11 +309,21 @@ def _interrupts(batch: Batch) -> Iterator[None]:
 
     def count(signum: int, frame: Any) -> None:
         batch.interrupted += 1
+        if batch.pace is not None:
+            batch.pace.stop()  # at once: a worker may be about to start the next item
     previous = signal.signal(signal.SIGINT, count)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _http2() -> bool:
+    """HTTP/2 when h2 is installed (``chatcli[http2]``): the batch's requests share one
+    connection where an ``https://`` server offers it; HTTP/1.1 otherwise."""
+    import importlib.util
+
+    return importlib.util.find_spec("h2") is not None
 
 
 def _slow_down(pace: Any, notice: RetryNotice) -> None:

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 def open_client(env: Environment, settings: Settings, *, headers: list[str],
                 verbose: bool = False, ca_bundle: str | None = None, insecure: bool = False,
                 strict: bool = False, thinking: bool | None = None,
-                on_retry: Callable[[RetryNotice], None] | None = None) -> ChatClient:
+                on_retry: Callable[[RetryNotice], None] | None = None,
+                http2: bool = False) -> ChatClient:
     """A client for the endpoint options every command shares; ``on_retry``: told of each
     retry instead of the terminal line (``batch``, which slows down on a 429)."""
     from chatcli.endpoint.client import ChatClient
@@ -36,7 +37,7 @@ def open_client(env: Environment, settings: Settings, *, headers: list[str],
         on_drop=lambda message: env.log(f"chatcli: note: {message}"),
         on_retry=on_retry or (retry_shower(env) if env.stderr_is_terminal else None),
         strict=strict,
-        thinking=thinking, thinking_style=settings.thinking_style)
+        thinking=thinking, thinking_style=settings.thinking_style, http2=http2)
 
 
 def client_for(env: Environment, settings: Settings, request: AskRequest) -> ChatClient:
