@@ -50,11 +50,13 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             ;;
         'chatcli batch')
             options=(--allow-secrets --api-key --base-url --budget --ca-bundle --concurrency
-                --connect-timeout --debug --file --files --header --help --history --insecure
-                --max-time --max-tokens --model --no-thinking --option --ordered --out-dir
-                --output --param --profile --quiet --reasoning-effort --redact-secrets --retries
-                --rpm --state --strict-params --system --temperature --template --thinking
-                --timeout --tpm --verbose -H -O -P -T -f -h -j -m -o -p -q -s -t -v)
+                --connect-timeout --debug --file --files --frequency-penalty --header --help
+                --history --insecure --max-completion-tokens --max-time --max-tokens --model
+                --no-thinking --option --ordered --out-dir --output --param --presence-penalty
+                --profile --quiet --reasoning-effort --redact-secrets --response-format
+                --retries --rpm --schema --seed --state --stop --strict-params --system
+                --temperature --template --thinking --timeout --top-p --tpm --verbose -H -O -P
+                -T -f -h -j -m -o -p -q -s -t -v)
             ;;
         'chatcli chat')
             options=(--allow-secrets --api-key --approve --attach --audio --audio-format
@@ -83,11 +85,12 @@ _chatcli_command() {  # enters command path $1: its options, commands and so on
             ;;
         'chatcli compare')
             options=(--allow-secrets --api-key --base-url --ca-bundle --connect-timeout --debug
-                --file --header --help --image --insecure --judge --max-time --max-tokens
-                --model --no-thinking --option --output --param --profile --reasoning-effort
-                --redact-secrets --retries --strict-params --system --temperature --template
-                --thinking --timeout --trace-id --verbose -H -O -P -T -f -h -i -m -o -p -s -t
-                -v)
+                --file --frequency-penalty --header --help --image --insecure --judge
+                --max-completion-tokens --max-time --max-tokens --model --no-thinking --option
+                --output --param --presence-penalty --profile --reasoning-effort
+                --redact-secrets --response-format --retries --schema --seed --stop
+                --strict-params --system --temperature --template --thinking --timeout --top-p
+                --trace-id --verbose -H -O -P -T -f -h -i -m -o -p -s -t -v)
             ;;
         'chatcli completion')
             options=(--help -h)
@@ -255,7 +258,9 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli batch --connect-timeout') ;;
         'chatcli batch -f'|'chatcli batch --file') kind=file ;;
         'chatcli batch --files') ;;
+        'chatcli batch --frequency-penalty') ;;
         'chatcli batch -H'|'chatcli batch --header') ;;
+        'chatcli batch --max-completion-tokens') ;;
         'chatcli batch --max-time') ;;
         'chatcli batch --max-tokens') ;;
         'chatcli batch -m'|'chatcli batch --model') ;;
@@ -263,15 +268,21 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli batch --out-dir') kind=file ;;
         'chatcli batch -O'|'chatcli batch --output') kind=choice choices=(plain json) ;;
         'chatcli batch -p'|'chatcli batch --param') kind=variable ;;
+        'chatcli batch --presence-penalty') ;;
         'chatcli batch -P'|'chatcli batch --profile') ;;
         'chatcli batch --reasoning-effort') kind=choice choices=(low medium high) ;;
+        'chatcli batch --response-format') kind=choice choices=(text json_object) ;;
         'chatcli batch --retries') ;;
         'chatcli batch --rpm') ;;
+        'chatcli batch --schema') kind=file ;;
+        'chatcli batch --seed') ;;
         'chatcli batch --state') kind=file ;;
+        'chatcli batch --stop') ;;
         'chatcli batch -s'|'chatcli batch --system') ;;
         'chatcli batch -t'|'chatcli batch --temperature') ;;
         'chatcli batch -T'|'chatcli batch --template') kind=template ;;
         'chatcli batch --timeout') ;;
+        'chatcli batch --top-p') ;;
         'chatcli batch --tpm') ;;
         'chatcli chat --api-key') ;;
         'chatcli chat --approve') ;;
@@ -358,22 +369,30 @@ _chatcli_option() {  # kind and choices of option $2's value, or failure
         'chatcli compare --ca-bundle') kind=file ;;
         'chatcli compare --connect-timeout') ;;
         'chatcli compare -f'|'chatcli compare --file') kind=file ;;
+        'chatcli compare --frequency-penalty') ;;
         'chatcli compare -H'|'chatcli compare --header') ;;
         'chatcli compare -i'|'chatcli compare --image') kind=file ;;
         'chatcli compare --judge') ;;
+        'chatcli compare --max-completion-tokens') ;;
         'chatcli compare --max-time') ;;
         'chatcli compare --max-tokens') ;;
         'chatcli compare -m'|'chatcli compare --model') ;;
         'chatcli compare -o'|'chatcli compare --option') ;;
         'chatcli compare -O'|'chatcli compare --output') kind=choice choices=(auto json) ;;
         'chatcli compare -p'|'chatcli compare --param') kind=variable ;;
+        'chatcli compare --presence-penalty') ;;
         'chatcli compare -P'|'chatcli compare --profile') ;;
         'chatcli compare --reasoning-effort') kind=choice choices=(low medium high) ;;
+        'chatcli compare --response-format') kind=choice choices=(text json_object) ;;
         'chatcli compare --retries') ;;
+        'chatcli compare --schema') kind=file ;;
+        'chatcli compare --seed') ;;
+        'chatcli compare --stop') ;;
         'chatcli compare -s'|'chatcli compare --system') ;;
         'chatcli compare -t'|'chatcli compare --temperature') ;;
         'chatcli compare -T'|'chatcli compare --template') kind=template ;;
         'chatcli compare --timeout') ;;
+        'chatcli compare --top-p') ;;
         'chatcli compare --trace-id') ;;
         'chatcli config show --api-key') ;;
         'chatcli config show --base-url') ;;

@@ -139,31 +139,39 @@ complete -c chatcli -n '__fish_seen_subcommand_from batch' -l connect-timeout -d
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l debug -d 'Show tracebacks for errors.'
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -s f -l file -d 'Context every item is sent with (repeatable).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l files -d 'One item per file instead: the file as -f context, its path as the id (repeatable; ** goes down).' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -s H -l header -d 'Extra request header (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -s h -l help -d 'Show this message and exit.'
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l history -d 'Keep each answer in the history, as a conversation of its own.'
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l insecure -d 'Do not check TLS certificates (a warning says so).'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
-complete -c chatcli -n '__fish_seen_subcommand_from batch' -l max-tokens -d 'Most tokens to generate, per item.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l max-tokens -d 'Most tokens to generate.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -s m -l model -d 'Model [env: CHATCLI_MODEL].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l ordered -d 'Write the results in input order (default: as they finish).'
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l out-dir -d 'Write one file per item, ID.md (ID.json with -O json), instead of JSON Lines on stdout.' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -s O -l output -d 'json: each result carries the whole completion too.' -x -a 'plain json'
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -s p -l param -d 'Fill the template\'s variable NAME (repeatable).' -x -a '(__chatcli_variables)'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -s P -l profile -d 'Profile from config.toml [env: CHATCLI_PROFILE].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -s q -l quiet -d 'No progress and no summary on stderr (errors still).'
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l reasoning-effort -d 'Reasoning effort.' -x -a 'low medium high'
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l redact-secrets -d 'Replace credentials found in what is sent by placeholders.'
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l response-format -d 'Response format.' -x -a 'text json_object'
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l retries -d 'Retries before the answer starts [default: 2].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l rpm -d 'Most requests started per minute.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l schema -d 'JSON Schema for structured output (strict).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l seed -d 'Sampling seed.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l state -d 'Keep the finished items here, and skip them when run again (default: beside the output).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l stop -d 'Stop sequence (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l strict-params -d 'Send every field as given; never drop or rename one.'
-complete -c chatcli -n '__fish_seen_subcommand_from batch' -s s -l system -d 'System message of every item.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -s s -l system -d 'System message.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -s t -l temperature -d 'Sampling temperature (0-2).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -s T -l template -d 'Apply the template NAME (see `chatcli templates list`).' -x -a '(chatcli templates list --names 2>/dev/null)'
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l thinking -l no-thinking -d 'Ask for thinking on or off, in the model\'s dialect (default: not sent).'
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l timeout -d 'Read timeout [default: 600].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from batch' -l top-p -d 'Nucleus sampling (0-1).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -l tpm -d 'Most tokens answered per minute.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from batch' -s v -l verbose -d 'Log the request and response headers to stderr.'
 
@@ -296,27 +304,35 @@ complete -c chatcli -n '__fish_seen_subcommand_from compare' -l ca-bundle -d 'Ch
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -l connect-timeout -d 'Connect timeout [default: 10].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -l debug -d 'Show tracebacks for errors.'
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -s f -l file -d 'Inline a text file, a directory, a web page or a command\'s output (repeatable).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from compare' -l frequency-penalty -d 'Frequency penalty (-2 to 2).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -s H -l header -d 'Extra request header (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -s h -l help -d 'Show this message and exit.'
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -s i -l image -d 'Attach an image (repeatable).' -r -F
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -l insecure -d 'Do not check TLS certificates (a warning says so).'
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -l judge -d 'Ask this model to compare the answers.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from compare' -l max-completion-tokens -d 'Most completion tokens, reasoning included.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -l max-time -d 'Most time one request may take, answer included [default: none].' -x
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -l max-tokens -d 'Most tokens to generate.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -s m -l model -d 'A model to ask (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -s o -l option -d 'Any request field; JSON values parse, dotted keys nest (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -s O -l output -d 'auto: columns on a terminal, JSON otherwise.' -x -a 'auto json'
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -s p -l param -d 'Fill the template\'s variable NAME (repeatable).' -x -a '(__chatcli_variables)'
+complete -c chatcli -n '__fish_seen_subcommand_from compare' -l presence-penalty -d 'Presence penalty (-2 to 2).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -s P -l profile -d 'A profile to ask, with its own endpoint and model (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -l reasoning-effort -d 'Reasoning effort.' -x -a 'low medium high'
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -l redact-secrets -d 'Replace credentials found in what is sent by placeholders.'
+complete -c chatcli -n '__fish_seen_subcommand_from compare' -l response-format -d 'Response format.' -x -a 'text json_object'
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -l retries -d 'Retries before the answer starts [default: 2].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from compare' -l schema -d 'JSON Schema for structured output (strict).' -r -F
+complete -c chatcli -n '__fish_seen_subcommand_from compare' -l seed -d 'Sampling seed.' -x
+complete -c chatcli -n '__fish_seen_subcommand_from compare' -l stop -d 'Stop sequence (repeatable).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -l strict-params -d 'Send every field as given; never drop or rename one.'
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -s s -l system -d 'System message.' -x
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -s t -l temperature -d 'Sampling temperature (0-2).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -s T -l template -d 'Apply the template NAME (see `chatcli templates list`).' -x -a '(chatcli templates list --names 2>/dev/null)'
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -l thinking -l no-thinking -d 'Ask for thinking on or off, in the model\'s dialect (default: not sent).'
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -l timeout -d 'Read timeout [default: 600].' -x
+complete -c chatcli -n '__fish_seen_subcommand_from compare' -l top-p -d 'Nucleus sampling (0-1).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -l trace-id -d 'X-Trace-ID to send (default: a fresh UUID).' -x
 complete -c chatcli -n '__fish_seen_subcommand_from compare' -s v -l verbose -d 'Log the request and response headers to stderr.'
 

@@ -21,7 +21,6 @@ from chatcli.cli.options import (
     ContextPolicy,
     Debug,
     Detail,
-    Effort,
     Headers,
     Insecure,
     MaxTime,
@@ -30,7 +29,6 @@ from chatcli.cli.options import (
     Profile,
     ReasoningChoice,
     RedactSecrets,
-    ResponseFormat,
     Retries,
     SearchSize,
     StrictParams,
@@ -41,6 +39,21 @@ from chatcli.cli.options import (
     TraceId,
     Verbose,
     finite,
+)
+from chatcli.cli.request_options import (
+    FrequencyPenalty,
+    MaxCompletionTokens,
+    MaxTokens,
+    PresencePenalty,
+    ReasoningEffort,
+    RequestFields,
+    ResponseFormatOption,
+    Schema,
+    Seed,
+    Stop,
+    System,
+    Temperature,
+    TopP,
 )
 
 
@@ -54,8 +67,7 @@ def ask(
     prompt: Annotated[list[str] | None, typer.Argument(
         help="Prompt words, joined with spaces. Piped stdin is appended.", metavar="PROMPT",
         show_default=False)] = None,
-    system: Annotated[str | None, typer.Option(
-        "-s", "--system", metavar="TEXT", help="System message.")] = None,
+    system: System = None,
     template: TemplateName = None,
     param: TemplateParams = None,
     save: Annotated[str | None, typer.Option(
@@ -118,39 +130,24 @@ def ask(
         "--messages", metavar="FILE", help="Start from a JSON array of messages ('-' for stdin).")
     ] = None,
     model: Model = None,
-    temperature: Annotated[float | None, typer.Option(
-        "-t", "--temperature",
-        callback=finite, min=0, max=2, help="Sampling temperature (0-2).")] = None,
-    top_p: Annotated[float | None, typer.Option(
-        "--top-p", callback=finite, min=0, max=1, help="Nucleus sampling (0-1).")] = None,
-    max_tokens: Annotated[int | None, typer.Option(
-        "--max-tokens", min=1, help="Most tokens to generate.")] = None,
-    max_completion_tokens: Annotated[int | None, typer.Option(
-        "--max-completion-tokens", min=1, help="Most completion tokens, reasoning included.")
-    ] = None,
+    temperature: Temperature = None,
+    top_p: TopP = None,
+    max_tokens: MaxTokens = None,
+    max_completion_tokens: MaxCompletionTokens = None,
     n: Annotated[int | None, typer.Option("-n", min=1, help="Number of choices.")] = None,
-    stop: Annotated[list[str] | None, typer.Option(
-        "--stop", metavar="TEXT", help="Stop sequence (repeatable).")] = None,
-    presence_penalty: Annotated[float | None, typer.Option(
-        "--presence-penalty",
-        callback=finite, min=-2, max=2, help="Presence penalty (-2 to 2).")] = None,
-    frequency_penalty: Annotated[float | None, typer.Option(
-        "--frequency-penalty",
-        callback=finite, min=-2, max=2, help="Frequency penalty (-2 to 2).")] = None,
+    stop: Stop = None,
+    presence_penalty: PresencePenalty = None,
+    frequency_penalty: FrequencyPenalty = None,
     logit_bias: Annotated[list[str] | None, typer.Option(
         "--logit-bias", metavar="TOKEN=BIAS", help="Token bias, -100 to 100 (repeatable).")
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Sampling seed.")] = None,
+    seed: Seed = None,
     user: Annotated[str | None, typer.Option("--user", help="End-user identifier.")] = None,
-    reasoning_effort: Annotated[Effort | None, typer.Option(
-        "--reasoning-effort", help="Reasoning effort.")] = None,
+    reasoning_effort: ReasoningEffort = None,
     thinking: Thinking = None,
     strict_params: StrictParams = False,
-    response_format: Annotated[ResponseFormat | None, typer.Option(
-        "--response-format", help="Response format.")] = None,
-    schema: Annotated[str | None, typer.Option(
-        "--schema", metavar="FILE|JSON", help="JSON Schema for structured output (strict).")
-    ] = None,
+    response_format: ResponseFormatOption = None,
+    schema: Schema = None,
     tools: Annotated[Path | None, typer.Option(
         "--tools", metavar="FILE", help="JSON array of tool definitions.")] = None,
     tool_choice: Annotated[str | None, typer.Option(
@@ -194,9 +191,7 @@ def ask(
     ] = False,
     top_logprobs: Annotated[int | None, typer.Option(
         "--top-logprobs", min=0, max=20, help="Alternatives per token (0-20).")] = None,
-    option: Annotated[list[str] | None, typer.Option(
-        "-o", "--option", metavar="KEY=VALUE",
-        help="Any request field; JSON values parse, dotted keys nest (repeatable).")] = None,
+    option: RequestFields = None,
     stream: Annotated[bool, typer.Option(
         "--stream/--no-stream", help="Stream the answer.")] = True,
     output: Annotated[OutputMode, typer.Option(

@@ -16,7 +16,6 @@ from chatcli.cli.options import (
     CaBundle,
     ConnectTimeout,
     Debug,
-    Effort,
     Headers,
     Insecure,
     MaxTime,
@@ -31,6 +30,21 @@ from chatcli.cli.options import (
     Timeout,
     Verbose,
     finite,
+)
+from chatcli.cli.request_options import (
+    FrequencyPenalty,
+    MaxCompletionTokens,
+    MaxTokens,
+    PresencePenalty,
+    ReasoningEffort,
+    RequestFields,
+    ResponseFormatOption,
+    Schema,
+    Seed,
+    Stop,
+    System,
+    Temperature,
+    TopP,
 )
 
 
@@ -70,24 +84,25 @@ def batch(
     history: Annotated[bool, typer.Option(
         "--history", help="Keep each answer in the history, as a conversation of its own.")
     ] = False,
-    system: Annotated[str | None, typer.Option(
-        "-s", "--system", metavar="TEXT", help="System message of every item.")] = None,
+    system: System = None,
     template: TemplateName = None,
     param: TemplateParams = None,
     file: Annotated[list[str] | None, typer.Option(
         "-f", "--file", metavar="PATH|DIR|URL", help="Context every item is sent with"
         " (repeatable).")] = None,
     model: Model = None,
-    temperature: Annotated[float | None, typer.Option(
-        "-t", "--temperature", callback=finite, min=0, max=2,
-        help="Sampling temperature (0-2).")] = None,
-    max_tokens: Annotated[int | None, typer.Option(
-        "--max-tokens", min=1, help="Most tokens to generate, per item.")] = None,
-    reasoning_effort: Annotated[Effort | None, typer.Option(
-        "--reasoning-effort", help="Reasoning effort.")] = None,
-    option: Annotated[list[str] | None, typer.Option(
-        "-o", "--option", metavar="KEY=VALUE",
-        help="Any request field; JSON values parse, dotted keys nest (repeatable).")] = None,
+    temperature: Temperature = None,
+    top_p: TopP = None,
+    max_tokens: MaxTokens = None,
+    max_completion_tokens: MaxCompletionTokens = None,
+    stop: Stop = None,
+    presence_penalty: PresencePenalty = None,
+    frequency_penalty: FrequencyPenalty = None,
+    seed: Seed = None,
+    reasoning_effort: ReasoningEffort = None,
+    response_format: ResponseFormatOption = None,
+    schema: Schema = None,
+    option: RequestFields = None,
     output: Annotated[BatchOutputMode, typer.Option(
         "-O", "--output", help="json: each result carries the whole completion too.")
     ] = BatchOutputMode.plain,
@@ -120,7 +135,10 @@ def batch(
     ), AskRequest(
         prompt=[], system=system, template=template,
         params=[(str(pair[0]), str(pair[1])) for pair in param or []],
-        files=list(file or []), temperature=temperature, max_tokens=max_tokens,
+        files=list(file or []), temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+        max_completion_tokens=max_completion_tokens, stop=list(stop or []),
+        presence_penalty=presence_penalty, frequency_penalty=frequency_penalty, seed=seed,
+        response_format=response_format.value if response_format else None, schema=schema,
         reasoning_effort=reasoning_effort.value if reasoning_effort else None,
         options=list(option or []), output=output.value, headers=list(header or []),
         verbose=verbose, history=history, ca_bundle=ca_bundle, insecure=insecure,

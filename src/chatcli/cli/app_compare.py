@@ -15,7 +15,6 @@ from chatcli.cli.options import (
     CaBundle,
     ConnectTimeout,
     Debug,
-    Effort,
     Headers,
     Insecure,
     MaxTime,
@@ -28,7 +27,21 @@ from chatcli.cli.options import (
     Timeout,
     TraceId,
     Verbose,
-    finite,
+)
+from chatcli.cli.request_options import (
+    FrequencyPenalty,
+    MaxCompletionTokens,
+    MaxTokens,
+    PresencePenalty,
+    ReasoningEffort,
+    RequestFields,
+    ResponseFormatOption,
+    Schema,
+    Seed,
+    Stop,
+    System,
+    Temperature,
+    TopP,
 )
 
 
@@ -51,8 +64,7 @@ def compare(
     output: Annotated[CompareOutput, typer.Option(
         "-O", "--output", help="auto: columns on a terminal, JSON otherwise.")
     ] = CompareOutput.auto,
-    system: Annotated[str | None, typer.Option(
-        "-s", "--system", metavar="TEXT", help="System message.")] = None,
+    system: System = None,
     template: TemplateName = None,
     param: TemplateParams = None,
     file: Annotated[list[str] | None, typer.Option(
@@ -61,16 +73,18 @@ def compare(
         " (repeatable).")] = None,
     image: Annotated[list[str] | None, typer.Option(
         "-i", "--image", metavar="PATH|URL", help="Attach an image (repeatable).")] = None,
-    temperature: Annotated[float | None, typer.Option(
-        "-t", "--temperature", callback=finite, min=0, max=2,
-        help="Sampling temperature (0-2).")] = None,
-    max_tokens: Annotated[int | None, typer.Option(
-        "--max-tokens", min=1, help="Most tokens to generate.")] = None,
-    reasoning_effort: Annotated[Effort | None, typer.Option(
-        "--reasoning-effort", help="Reasoning effort.")] = None,
-    option: Annotated[list[str] | None, typer.Option(
-        "-o", "--option", metavar="KEY=VALUE",
-        help="Any request field; JSON values parse, dotted keys nest (repeatable).")] = None,
+    temperature: Temperature = None,
+    top_p: TopP = None,
+    max_tokens: MaxTokens = None,
+    max_completion_tokens: MaxCompletionTokens = None,
+    stop: Stop = None,
+    presence_penalty: PresencePenalty = None,
+    frequency_penalty: FrequencyPenalty = None,
+    seed: Seed = None,
+    reasoning_effort: ReasoningEffort = None,
+    response_format: ResponseFormatOption = None,
+    schema: Schema = None,
+    option: RequestFields = None,
     thinking: Thinking = None,
     strict_params: StrictParams = False,
     redact_secrets: RedactSecrets = False,
@@ -97,7 +111,10 @@ def compare(
         prompt=list(prompt or []), system=system, template=template,
         params=[(str(pair[0]), str(pair[1])) for pair in param or []],
         files=list(file or []), images=list(image or []), temperature=temperature,
-        max_tokens=max_tokens,
+        top_p=top_p, max_tokens=max_tokens, max_completion_tokens=max_completion_tokens,
+        stop=list(stop or []), presence_penalty=presence_penalty,
+        frequency_penalty=frequency_penalty, seed=seed,
+        response_format=response_format.value if response_format else None, schema=schema,
         reasoning_effort=reasoning_effort.value if reasoning_effort else None,
         options=list(option or []), output=output.value, headers=list(header or []),
         trace_id=trace_id, verbose=verbose, ca_bundle=ca_bundle, insecure=insecure,
