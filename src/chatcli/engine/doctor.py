@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from chatcli.engine.turn import run_turn
+from chatcli.engine.turn import Unseen, run_turn
 from chatcli.errors import (
     ChatcliError,
     NetworkError,
@@ -81,29 +81,17 @@ class Report:
         return asdict(self)
 
 
-class Capture:
+class Capture(Unseen):
     """A renderer that keeps each chunk's JSON and shows nothing (``turn.Renderer``)."""
 
     def __init__(self) -> None:
         self.raws: list[str] = []
         self.events: list[Event] = []
 
-    def start(self) -> None:
-        pass
-
     def on_events(self, events: Sequence[Event], raw: str | None) -> None:
         self.events.extend(events)
         if raw is not None:
             self.raws.append(raw)
-
-    def flush(self) -> None:
-        pass
-
-    def finish(self, result: TurnResult) -> None:
-        pass
-
-    def abort(self, result: TurnResult) -> None:
-        pass
 
 
 @dataclass

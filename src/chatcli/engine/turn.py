@@ -54,6 +54,26 @@ class Renderer(Protocol):
         """The turn failed or was interrupted; keep what was shown, say no more."""
 
 
+class Unseen:
+    """A renderer that shows nothing, for a turn whose answer is for a program (a summary,
+    a probe, a batch item); those that collect what arrives override ``on_events``."""
+
+    def start(self) -> None:
+        pass
+
+    def on_events(self, events: Sequence[Event], raw: str | None) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def finish(self, result: TurnResult) -> None:
+        pass
+
+    def abort(self, result: TurnResult) -> None:
+        pass
+
+
 class Recorder(Protocol):
     """Keeps the conversation; implemented by the history store."""
 

@@ -48,25 +48,6 @@ class Done:
     duration: float = 0.0
 
 
-class _Quiet:
-    """A renderer that shows nothing: a batch's answers go to its output, not the screen."""
-
-    def start(self) -> None:
-        pass
-
-    def on_events(self, events: Any, raw: str | None) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass
-
-    def finish(self, result: TurnResult) -> None:
-        pass
-
-    def abort(self, result: TurnResult) -> None:
-        pass
-
-
 @dataclass
 class Worker:
     """What every item shares: the base request (its template applied), the settings, the
@@ -123,10 +104,10 @@ class Worker:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send(self, body: Mapping[str, Any]) -> TurnResult:
-        from chatcli.engine.turn import run_turn
+        from chatcli.engine.turn import Unseen, run_turn
 
         tracked = cast("ChatClient", _Tracked(self.client, self._streams, self._lock))
-        return run_turn(tracked, body, _Quiet(), trace_id=None)
+        return run_turn(tracked, body, Unseen(), trace_id=None)
 
     def cancel(self) -> None:
         """Cut every answer being received (the second Ctrl-C): shutting the sockets down

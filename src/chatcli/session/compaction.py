@@ -21,9 +21,7 @@ from chatcli.errors import ChatcliError
 if TYPE_CHECKING:
     from chatcli.config import Settings
     from chatcli.endpoint.client import ChatClient
-    from chatcli.protocol.events import Event
     from chatcli.protocol.messages import Message
-    from chatcli.protocol.result import TurnResult
 
 SUMMARY_OPENING = "[Summary of the earlier part of this conversation]\n\n"
 SUMMARY_ACK = "Understood; I have the summary of our earlier conversation."
@@ -87,14 +85,14 @@ class Compactor:
 
     def __call__(self, messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """The summary turn that stands for ``messages`` (raises ``CompactFailed``)."""
-        from chatcli.engine.turn import run_turn
+        from chatcli.engine.turn import Unseen, run_turn
         from chatcli.protocol.messages import build_request
 
         asked: list[Message] = [{"role": "system", "content": INSTRUCTIONS},
                                 {"role": "user", "content": transcript(messages)}]
         body = build_request(self.settings, asked, {"model": self.model})
         try:
-            result = run_turn(self.client, body, _Unseen())
+            result = run_turn(self.client, body, Unseen())
         except (ChatcliError, OSError) as exc:
             raise CompactFailed(f"the summary request to {self.model} failed ({exc})") from exc
         text = result.message.get("content")
@@ -122,22 +120,3 @@ def _text(message: Mapping[str, Any]) -> str:
         return " ".join(str(p.get("text", f"[{p.get('type', 'part')}]")) for p in content
                         if isinstance(p, Mapping))
     return str(content or "")
-
-
-class _Unseen:
-    """A renderer that shows nothing: the summary is for the model, not the screen."""
-
-    def start(self) -> None:
-        pass
-
-    def on_events(self, events: Sequence[Event], raw: str | None) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass
-
-    def finish(self, result: TurnResult) -> None:
-        pass
-
-    def abort(self, result: TurnResult) -> None:
-        pass

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from chatcli.engine.turn import Unseen
 from chatcli.errors import ChatcliError, ExitCode, UsageError
 from chatcli.protocol.events import ReasoningDelta, TextDelta
 from chatcli.protocol.messages import build_request
@@ -67,7 +68,7 @@ class Contestant:
         return " · ".join(parts)
 
 
-class _Collector:
+class _Collector(Unseen):
     """A renderer that keeps the answer's text for the display (the terminal is drawn by
     the main thread alone)."""
 
@@ -86,16 +87,6 @@ class _Collector:
         if texts:
             with self.contestant.lock:
                 self.contestant.text += "".join(texts)
-
-    def flush(self) -> None:
-        pass
-
-    def finish(self, result: TurnResult) -> None:
-        pass
-
-    def abort(self, result: TurnResult) -> None:
-        pass
-
 
 def contestants(request: AskRequest, env: Environment, models: Sequence[str],
                 profiles: Sequence[str]) -> list[Contestant]:
