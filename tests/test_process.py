@@ -51,6 +51,45 @@ def test_the_pipe_path_does_not_import_rich(fakeapi: FakeAPI) -> None:
     assert "sqlite3" not in imported_modules("--base-url", fakeapi.base_url, "--no-history", "hi")
 
 
+# What a plain one-shot prompt must not pay for: the other commands' options, templates,
+# tools, the tokenizer, budgets, notifications, media, the secret rules (the pre-filter
+# found nothing), Markdown and the REPL.
+NOT_FOR_A_PLAIN_PROMPT = (
+    "chatcli.cli.app", "chatcli.cli.app_batch", "chatcli.cli.app_compare",
+    "chatcli.cli.app_endpoint", "chatcli.cli.app_history", "chatcli.cli.app_templates",
+    "chatcli.session.templates", "chatcli.config.templates", "chatcli.session.tooling",
+    "chatcli.tools", "chatcli.session.tokenizer", "tiktoken", "chatcli.session.budget",
+    "chatcli.session.notify", "chatcli.media.attachments", "chatcli.secrets.tokens",
+    "chatcli.secrets.assignments", "chatcli.secrets.values", "chatcli.session.compaction",
+    "chatcli.repl", "prompt_toolkit", "rich", "markdown_it", "pygments", "sqlite3")
+
+
+def test_a_plain_prompt_imports_only_what_it_uses(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(text_stream(["ok"])))
+    modules = imported_modules("--base-url", fakeapi.base_url, "--no-history", "hi")
+    assert {"httpx", "chatcli.cli.app_ask", "chatcli.engine.turn"} <= modules
+    assert sorted(set(NOT_FOR_A_PLAIN_PROMPT) & modules) == []
+
+
+def test_a_template_loads_the_template_machinery(fakeapi: FakeAPI) -> None:
+    fakeapi.add(SSE(text_stream(["ok"])))
+    modules = imported_modules("--base-url", fakeapi.base_url, "--no-history", "-T",
+                               "explain", "hi")
+    assert {"chatcli.session.templates", "chatcli.config.templates"} <= modules
+
+
+def test_the_command_words_are_the_app_s_commands() -> None:
+    from typer.main import get_command
+
+    from chatcli.cli.app import app
+    from chatcli.cli.command_words import COMMAND_WORDS
+
+    group = get_command(app)
+    assert {name: frozenset(getattr(command, "commands", {}))
+            for name, command in group.commands.items()  # type: ignore[attr-defined]
+            } == COMMAND_WORDS
+
+
 def read_until(stream: int, wanted: bytes, deadline: float = 30.0) -> bytes:
     """Read a pipe until ``wanted`` has arrived; fail (never hang) after ``deadline``."""
     selector = selectors.DefaultSelector()

@@ -36,11 +36,7 @@ def run(argv: Sequence[str] | None = None) -> None:
 
 def main(args: list[str]) -> int:
     """Run the CLI and return its exit code instead of exiting."""
-    from typer.main import get_command
-
-    from chatcli.cli.app import app
-
-    command = get_command(app)
+    command = _command_for(args)
     debug = "--debug" in args
     _whole_writes()
     previous = {signum: signal.signal(signum, handler) for signum, handler in (
@@ -53,6 +49,22 @@ def main(args: list[str]) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _command_for(args: list[str]) -> Any:
+    """The Click command to run ``args``: for a prompt, the app of ``ask`` alone (building
+    every command's options costs a plain prompt about 30 ms); else the whole app."""
+    from typer.main import get_command
+
+    from chatcli.cli.app_root import new_app
+    from chatcli.cli.command_words import is_prompt
+
+    only_ask = get_command(new_app(chat=False))
+    if is_prompt(only_ask.commands["ask"], args):  # type: ignore[attr-defined]
+        return only_ask
+    from chatcli.cli.app import app
+
+    return get_command(app)
 
 
 def _whole_writes() -> None:

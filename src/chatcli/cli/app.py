@@ -8,23 +8,21 @@ the default command, so ``chatcli "hi"`` and ``chatcli ask "hi"`` are the same.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
 
-from chatcli import __version__
-from chatcli.cli.app_ask import ask, endpoint
+from chatcli.cli.app_ask import endpoint
 from chatcli.cli.app_batch import batch
 from chatcli.cli.app_compare import compare
 from chatcli.cli.app_endpoint import doctor, models_app
 from chatcli.cli.app_history import history_app
+from chatcli.cli.app_root import new_app
 from chatcli.cli.app_shell import cmd, shell_integration
 from chatcli.cli.app_templates import templates_app
 from chatcli.cli.app_usage import usage
-from chatcli.cli.command_words import command_line
 from chatcli.cli.guard import guarded
-from chatcli.cli.help_sections import PairedCommand, SectionedCommand
+from chatcli.cli.help_sections import PairedCommand
 from chatcli.cli.options import (
     ApiKey,
     BaseUrl,
@@ -37,26 +35,7 @@ from chatcli.cli.options import (
     Timeout,
 )
 
-
-class DefaultCommandGroup(TyperGroup):
-    """Runs ``ask`` when the first word is not a command or a root option; options
-    before a command go to it (``command_words``)."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, command_line(self.commands, self.commands["ask"], args))
-
-
-app = typer.Typer(
-    cls=DefaultCommandGroup,
-    name="chatcli",
-    help="Chat with any OpenAI-compatible endpoint from the terminal.\n\n"
-    "Run `chatcli PROMPT` (the same as `chatcli ask PROMPT`).",
-    rich_markup_mode=None,
-    add_completion=False,
-    no_args_is_help=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    pretty_exceptions_enable=False,
-)
+app = new_app()
 config_app = typer.Typer(help="Inspect the resolved configuration.", rich_markup_mode=None,
                          no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -70,28 +49,6 @@ app.command()(usage)
 app.command()(batch)
 app.command()(compare)
 
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"chatcli {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
-) -> None:
-    """Chat with any OpenAI-compatible endpoint from the terminal."""
-
-
-
-
-app.command(context_settings={"allow_interspersed_args": True}, cls=SectionedCommand)(ask)
-app.command("chat", context_settings={"allow_interspersed_args": True},
-            help="Chat interactively (a REPL); PROMPT, if given, is the first message.",
-            cls=SectionedCommand)(ask)
 
 
 @config_app.command("show")

@@ -17,6 +17,46 @@ from typing import Any
 
 from chatcli.errors import UsageError
 
+# Every command and its subcommands, as words: what a command line is checked against
+# before the app is built (a prompt then needs only ``ask``). A test keeps it true.
+COMMAND_WORDS: dict[str, frozenset[str]] = {
+    "ask": frozenset(), "chat": frozenset(), "batch": frozenset(), "cmd": frozenset(),
+    "compare": frozenset(), "completion": frozenset(), "doctor": frozenset(),
+    "shell-integration": frozenset(), "usage": frozenset(),
+    "config": frozenset({"forget-drops", "show"}),
+    "history": frozenset({"delete", "export", "list", "path", "rename", "search", "show"}),
+    "models": frozenset({"alias", "show", "unalias"}),
+    "templates": frozenset({"delete", "edit", "list", "path", "show"}),
+}
+
+
+class _Words:
+    """A command as ``_refuse_mistyped_command`` looks at it: its subcommands' names."""
+
+    def __init__(self, subcommands: frozenset[str]) -> None:
+        self.commands = dict.fromkeys(subcommands)
+
+
+def is_prompt(ask: Any, args: Sequence[str]) -> bool:
+    """Whether ``args`` run ``ask`` with a prompt (no other command, no root option, no
+    mistyped command): then the app of ``ask`` alone can run them."""
+    if not args or args[0] in ROOT_OPTIONS:
+        return False
+    rest = args[_leading_options(ask, args):]
+    if not rest:
+        return False
+    if rest[0] == "ask":
+        return True
+    if rest[0] in COMMAND_WORDS:
+        return False
+    if rest[0] != "--":
+        try:
+            _refuse_mistyped_command({k: _Words(v) for k, v in COMMAND_WORDS.items()}, rest)
+        except UsageError:
+            return False  # the whole app says so, with its hint
+    return True
+
+
 ROOT_OPTIONS = frozenset({"--help", "-h", "--version", "--install-completion",
                           "--show-completion"})
 BARE_WORDS = {"help": "chatcli --help", "version": "chatcli --version"}

@@ -45,9 +45,9 @@ def tools_for(request: AskRequest, settings: Settings, fields: dict[str, Any],
     Takes the definitions out of ``fields``, as the one-shot command does; bad tool
     files and flags are usage errors before the REPL starts.
     """
+    from chatcli.session.options import has_runnable_tools
     from chatcli.session.tooling import (
         approval_for,
-        has_runnable_tools,
         keep_keys_from_tools,
         load_mcp,
         merged_tool_options,

@@ -227,7 +227,6 @@ def send_fitting(body: Mapping[str, Any], settings: Settings, policy: str, *,
     explained and, under ``truncate`` or ``compact``, sent once more after fitting to the
     window the server named (or the one known)."""
     from chatcli.errors import RequestRejected
-    from chatcli.protocol.context_limit import context_overflow
 
     model = str(body.get("model") or settings.model)
     fitted = fit_request(body, settings, policy, client=client, pinned=pinned, size=size,
@@ -238,6 +237,8 @@ def send_fitting(body: Mapping[str, Any], settings: Settings, policy: str, *,
     try:
         return send({**body, "messages": fitted.messages})
     except RequestRejected as exc:
+        from chatcli.protocol.context_limit import context_overflow
+
         overflow = context_overflow(exc.message)
         if overflow is None:
             raise

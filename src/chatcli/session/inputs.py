@@ -41,8 +41,6 @@ def gather(request: AskRequest, env: Environment, policy: SecretPolicy, *,
     REPL reads it before taking the terminal); ``prompt``: the prompt words belong to
     the text (the REPL sends them as its first message instead); ``settings``: the
     timeouts a ``-f URL`` is fetched with."""
-    from chatcli.media.attachments import read_bytes, text_of
-
     max_bytes = int(request.max_attachment_mb * 1_048_576)
     if piped is None:
         piped = "" if env.stdin_is_terminal else env.read_stdin(max_bytes)
@@ -66,8 +64,14 @@ def gather(request: AskRequest, env: Environment, policy: SecretPolicy, *,
         context = read_context(request, env, settings)
         for number, fragment in enumerate(context.fragments):
             pieces[f"file {number}"] = Piece(fragment.label, fragment.text, label=fragment.label)
-    documents = [(path, read_bytes(path, max_bytes)) for path in request.attach]
+    documents: list[tuple[str, bytes]] = []
+    if request.attach:
+        from chatcli.media.attachments import read_bytes
+
+        documents = [(path, read_bytes(path, max_bytes)) for path in request.attach]
     documents += context.documents if context else []  # a -f URL that is a PDF
+    if documents:
+        from chatcli.media.attachments import text_of
     for number, (path, data) in enumerate(documents):
         text = text_of(path, data)
         if text is not None:
@@ -97,8 +101,6 @@ def gather_messages(request: AskRequest, env: Environment, policy: SecretPolicy,
 
 def _assemble(request: AskRequest, sent: dict[str, Piece],
               documents: list[tuple[str, bytes]], max_bytes: int) -> Gathered:
-    from chatcli.media.attachments import file_part
-
     opening: list[Message] = []
     if "system" in sent:
         opening.append({"role": "system", "content": sent["system"].text})
@@ -116,6 +118,8 @@ def _assemble(request: AskRequest, sent: dict[str, Piece],
     for block in (piece.render() for key, piece in sent.items() if key.startswith("file ")):
         text = f"{text}\n\n{block}" if text else block
     parts = _parts_before_documents(request, max_bytes)
+    if documents:
+        from chatcli.media.attachments import file_part
     for number, (path, data) in enumerate(documents):
         checked = sent.get(f"attach {number}")
         parts.append(file_part(path, checked.text.encode("utf-8") if checked else data))
@@ -125,6 +129,8 @@ def _assemble(request: AskRequest, sent: dict[str, Piece],
 
 def _parts_before_documents(request: AskRequest, max_bytes: int) -> list[ContentPart]:
     """Images, the clipboard's image and audio, in the order the parts have always had."""
+    if not (request.images or request.clipboard or request.audio):
+        return []  # a prompt of text alone loads no media code
     from chatcli.media.attachments import audio_part, image_part
 
     parts = [image_part(source, max_bytes, request.image_detail) for source in request.images]
@@ -137,6 +143,8 @@ def _parts_before_documents(request: AskRequest, max_bytes: int) -> list[Content
 
 
 def _parts_after_documents(request: AskRequest) -> list[ContentPart]:
+    if not (request.file_ids or request.videos):
+        return []
     from chatcli.media.attachments import file_id_part, video_part
 
     return [*(file_id_part(ident) for ident in request.file_ids),

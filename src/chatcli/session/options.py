@@ -101,3 +101,8 @@ class AskRequest:
     strict_params: bool = False
     allow_secrets: bool = False
     redact_secrets: bool = False
+
+
+def has_runnable_tools(request: AskRequest) -> bool:
+    """Whether tools are given that chatcli can run (not only definitions to show)."""
+    return bool(request.functions or request.tool_cmds or request.mcp or request.mcp_urls)

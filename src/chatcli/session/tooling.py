@@ -46,11 +46,6 @@ def merged_tool_options(request: AskRequest, settings: Settings) -> AskRequest:
         tools=request.tools if request.tools is not None else settings.tools)
 
 
-def has_runnable_tools(request: AskRequest) -> bool:
-    """Whether tools are given that chatcli can run (not only definitions to show)."""
-    return bool(request.functions or request.tool_cmds or request.mcp or request.mcp_urls)
-
-
 def keep_keys_from_tools(request: AskRequest, settings: Settings, env: Environment) -> None:
     """Before any tool runs: the variables holding API keys leave this process's environment
     (every tool process inherits it, and a model driving a shell-like tool could read them),
