@@ -24,7 +24,8 @@ ALLOWED = {
     "bs4": {"media/html_text.py"},
     "markdownify": {"media/html_text.py"},
     "pathspec": {"media/text_tree.py"},  # -f DIR: .gitignore patterns
-    "typer": {"cli/__init__.py", "cli/app.py", "cli/app_root.py", "cli/app_history.py", "cli/options.py",
+    "typer": {"cli/__init__.py", "cli/app.py", "cli/app_root.py", "cli/app_history.py",
+              "cli/options.py",
               "cli/completion.py", "cli/command_tree.py", "cli/app_endpoint.py",
               "cli/help_sections.py",
               "cli/app_shell.py", "cli/app_ask.py", "cli/app_templates.py",
