@@ -183,3 +183,25 @@ def test_rich_mode_on_a_pseudo_terminal_survives_ctrl_c(fakeapi: FakeAPI) -> Non
     screen = child.before.decode()
     assert "chatcli: interrupted" in screen
     assert "Second, unfin" in screen
+
+
+def test_a_short_plain_answer_needs_no_markdown_parser() -> None:
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from chatcli.render.answer_markdown import markdown
+    from chatcli.render.terminal import plain_line
+
+    for line in ("hello world", "Paris is the capital of France.", "yes"):
+        assert plain_line(line, 80)
+        shown = []
+        for renderable in (markdown(line), Text(line)):
+            console = Console(file=io.StringIO(), force_terminal=True, width=80)
+            console.print(renderable, crop=False)
+            shown.append(console.file.getvalue())  # type: ignore[attr-defined]
+        assert shown[0] == shown[1]  # the same on the screen
+    for marked in ("**bold**", "# head", "1. item", "- item", "a `b`", "two\nlines",
+                   "&amp;", "    code", "x" * 90, "a_b", "<b>", "| t |", "~~s~~", "a\\*"):
+        assert not plain_line(marked, 80), marked

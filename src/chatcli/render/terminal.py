@@ -8,6 +8,8 @@ every character of it is shown (HTML, link targets).
 
 from __future__ import annotations
 
+import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -18,13 +20,11 @@ from rich.panel import Panel
 from rich.rule import Rule
 from rich.segment import Segment, Segments
 from rich.spinner import Spinner
-from rich.syntax import Syntax
 from rich.text import Text
 
 from chatcli.protocol.events import AudioDelta, Event, ReasoningDelta, TextDelta, ToolCallDelta
 from chatcli.protocol.result import TurnResult
 from chatcli.render import RenderOptions, sources
-from chatcli.render.answer_markdown import CODE_THEME, AnswerMarkdown, highlighted, markdown
 from chatcli.render.console import unpadded
 from chatcli.render.line_buffer import LineBuffer
 from chatcli.render.logprobs import LEGEND, least_likely, token_styles
@@ -35,6 +35,33 @@ from chatcli.sanitize import visible
 TICK = 1 / 15  # seconds between looks for finished blocks and repaints of the tail
 CODE_BATCH = 200  # code lines highlighted together when an open block gives up many
 CODE_CONTEXT = 30  # earlier lines given to the lexer before each batch, then dropped
+
+
+_MARKDOWN_SIGNS = re.compile(r"[\\`*_\[\]<>#&|~!=+\-\n]|^\s|^\d+[.)]")
+_MARKDOWN_READY = threading.Event()  # set once the Markdown renderer has loaded
+
+
+def plain_line(source: str, width: int) -> bool:
+    """Whether ``source`` is one short line that Markdown would show as it is (no mark of
+    any block or inline syntax): a short answer is then printed without the parser."""
+    text = source.strip("\n")
+    return 0 < len(text) < width and _MARKDOWN_SIGNS.search(text.rstrip()) is None
+
+
+def warm_markdown() -> None:
+    """Load the Markdown renderer and parser on a thread of their own while the request is
+    on its way; text that comes before they are ready is shown plain, then as Markdown."""
+    if _MARKDOWN_READY.is_set():
+        return
+
+    def load() -> None:
+        from chatcli.render.answer_markdown import markdown
+        from chatcli.render.markdown_blocks import block_parser
+
+        block_parser()
+        del markdown
+        _MARKDOWN_READY.set()
+    threading.Thread(target=load, name="markdown-warm-up", daemon=True).start()
 
 
 class RichRenderer:
@@ -72,6 +99,7 @@ class RichRenderer:
 
     def start(self) -> None:
         self._started = self.clock()
+        warm_markdown()  # while the request is on its way
         self._live = Live(_LiveTail(self), console=self.console, auto_refresh=True,
                           refresh_per_second=12, transient=False,
                           redirect_stdout=False, redirect_stderr=False)
@@ -163,6 +191,14 @@ class RichRenderer:
     def _print_block(self, block: Finished) -> None:
         # Rich puts one blank line between top-level blocks; a block whose first
         # element closes a nested one (a list, a quote, a table) brings its own.
+        if block.tokens is None and plain_line(block.source, self.console.width):
+            if self._printed_block not in (None, "hr"):
+                self.console.print()
+            self.console.print(Text(block.source.strip()), crop=False)  # as Markdown would
+            self._printed_block = block.kind
+            return
+        from chatcli.render.answer_markdown import AnswerMarkdown
+
         rendered = AnswerMarkdown(block.source, block.tokens)
         segments = list(self.console.render(rendered, self.console.options))
         brings_gap = (bool(segments) and segments[0].text.startswith("\n")
@@ -179,6 +215,8 @@ class RichRenderer:
             if self._printed_block not in (None, "hr"):
                 self.console.print()
             self._printed_block, self._code_context = "fence", []
+        from chatcli.render.answer_markdown import highlighted
+
         lines = part.lines
         batches = [lines[i:i + CODE_BATCH] for i in range(0, len(lines), CODE_BATCH)] or [[]]
         for number, batch in enumerate(batches, 1):
@@ -233,6 +271,10 @@ class RichRenderer:
                                     size=call.size)
             body: RenderableType = Text(shown.text)
             if shown.json:
+                from rich.syntax import Syntax
+
+                from chatcli.render.answer_markdown import CODE_THEME
+
                 body = Syntax(shown.text, "json", theme=CODE_THEME,
                               background_color="default", word_wrap=True)
             if shown.note:
@@ -241,6 +283,8 @@ class RichRenderer:
                                      border_style="cyan", expand=False))
 
     def _print_choices(self, choices: list[dict[str, Any]]) -> None:
+        from chatcli.render.answer_markdown import markdown
+
         for choice in choices:
             self.console.print(Rule(Text(f"choice {choice['index']}"), align="left"))
             content = visible(choice["message"].get("content") or "")
@@ -288,7 +332,11 @@ class RichRenderer:
             parts.append(Text(self._reasoning.window(rows, chars)[0], style="dim"))
         elif not self._multi:
             lexer, tail = self._blocks.live(rows, chars)
-            if tail:
+            if tail and not _MARKDOWN_READY.is_set():
+                parts.append(Text(tail))  # the first text, while the renderer loads
+            elif tail:
+                from chatcli.render.answer_markdown import highlighted, markdown
+
                 parts.append(markdown(tail) if lexer is None else highlighted(tail, lexer))
         for _, call in sorted(list(self._tools.items()), key=lambda item: item[0]):  # list():
             arguments = call.arguments.window(rows, chars)[0]  # atomic, for the Live's thread
