@@ -435,6 +435,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "floor: the floor itself (checks the harness)",
     )
     parser.add_argument("--client-cmd", help="any other command taking chatcli's arguments")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="figures to hold this run to (default: bench/baseline.json)")
+    parser.add_argument("--save-baseline", action="store_true",
+                        help="write this run's figures as the baseline")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes = [200, 2000]
@@ -521,7 +525,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         for r in (*report.startup, *report.first_byte, *report.stream)
         if r.result is None or not r.result.ok
     ]
-    return 1 if failed else 0
+    import baseline
+
+    path = args.baseline or baseline.DEFAULT
+    if args.save_baseline:
+        baseline.save(path, report)
+        print(f"\n- baseline written to {path}")
+        return 1 if failed else 0
+    lines, regressions = baseline.compare(path, report)
+    print("\n## Against the baseline\n\n" + "\n".join(lines))
+    for regression in regressions:
+        print(f"REGRESSION: {regression}", file=sys.stderr)
+    return 1 if failed or regressions else 0
 
 
 if __name__ == "__main__":
