@@ -52,6 +52,19 @@ def test_decoder_one_byte_at_a_time(name: str) -> None:
     assert decode([raw[i : i + 1] for i in range(len(raw))]) == decode([raw])
 
 
+@pytest.fixture(autouse=True, params=["orjson", "stdlib"])
+def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every fixture decoded twice: by orjson (chatcli[fast]) and by the standard library
+    alone; both must give the same events, errors included."""
+    from chatcli.protocol import events
+
+    if request.param == "stdlib":
+        monkeypatch.setattr(events, "fast_loads", events._no_fast_loads)
+    else:
+        pytest.importorskip("orjson")
+    return str(request.param)
+
+
 def assemble(name: str) -> tuple[dict[str, Any], str]:
     """Fold a fixture through parser and accumulator, as the CLI does."""
     parser = ChunkParser()

@@ -124,11 +124,9 @@ class ChunkParser:
         if event == "error":  # fixture event_error.sse
             raise StreamError(f"error inside the stream: {event_error(data)}")
         try:
-            chunk, end = _scan(data, 0)  # json.loads without its two whitespace scans
-            if end != len(data):
-                chunk = json.loads(data)
-        except (StopIteration, ValueError, RecursionError):
-            chunk = _loads_or_raise(data)  # leading whitespace; or raises the reason
+            chunk = fast_loads(data)  # orjson: the common chunk, in about half the time
+        except ValueError:  # what it refuses (a lone surrogate, NaN, a huge int): the stdlib
+            chunk = _stdlib_loads(data)
         if not isinstance(chunk, dict):
             raise ProtocolError(f"chunk is not a JSON object: {excerpt(data)}")
         if not isinstance(chunk.get("choices") or (), list | tuple):
@@ -340,6 +338,28 @@ def details_text(details: list[Any]) -> str:
         value for item in details if isinstance(item, dict)
         for value in (item.get(_DETAIL_KEYS.get(str(item.get("type")), "")),)
         if isinstance(value, str))
+
+
+def _stdlib_loads(data: str) -> Any:
+    """The standard library's decoding: its scanner first (json.loads without its two
+    whitespace scans), then json.loads itself."""
+    try:
+        chunk, end = _scan(data, 0)
+        return chunk if end == len(data) else json.loads(data)
+    except (StopIteration, ValueError, RecursionError):
+        return _loads_or_raise(data)  # leading whitespace; or raises the reason
+
+
+def _no_fast_loads(data: str) -> Any:
+    raise ValueError("no fast decoder")
+
+
+try:  # optional (chatcli[fast]); what it accepts, it decodes as json.loads would
+    from orjson import loads as _orjson_loads
+except ImportError:  # pragma: no cover - without it, the standard library does all
+    fast_loads: Callable[[str], Any] = _no_fast_loads
+else:
+    fast_loads = _orjson_loads
 
 
 def _loads_or_raise(data: str) -> Any:
