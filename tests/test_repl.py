@@ -626,6 +626,9 @@ def test_completion_of_commands_models_words_and_paths(fakeapi: FakeAPI, tmp_pat
             "compact", "continue", "template", "templates", "exit")]
         assert complete(completer, "/re") == ["/retry", "/reasoning", "/rename"]
         assert fakeapi.requests == []  # the models are fetched only when needed
+        assert complete(completer, "/model gpt") == []  # the keystroke does not wait
+        assert session.models_fetch is not None
+        session.models_fetch.join(30)  # the list arrives on its own thread
         assert complete(completer, "/model gpt") == ["gpt-a", "gpt-b"]
         assert complete(completer, "/model O") == ["other"]
         assert complete(completer, "/reasoning h") == ["hide"]

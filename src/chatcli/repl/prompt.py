@@ -58,7 +58,7 @@ class ChatCompleter(Completer):
 
     def _choices(self, name: str) -> list[tuple[str, str]]:
         if name == "model":
-            return [(model, "") for model in self.session.model_names()]
+            return [(model, "") for model in self.session.model_names_now()]
         if name == "template":
             from chatcli.repl.template_commands import template_names
 

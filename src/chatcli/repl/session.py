@@ -70,6 +70,7 @@ class ChatSession:
     replies: list[tuple[Any, str, Any]] = field(default_factory=list)  # message, status, usage
     summarised: list[tuple[Any, str, Any]] = field(default_factory=list)  # replies compacted
     models: list[str] | None = field(default=None, repr=False)
+    models_fetch: Any = field(default=None, repr=False)  # the thread asking for them
     last_reply: TurnResult | None = field(default=None, repr=False)
     tools: ReplTools | None = None  # None: no tool runs here, and every exchange is one turn
     sent: list[Message] | None = field(default=None, repr=False)  # the last request's messages
@@ -197,6 +198,21 @@ class ChatSession:
             self.models = sorted(str(e["id"]) for e in data.get("data") or []
                                  if isinstance(e, dict) and "id" in e and is_safe(str(e["id"])))
         return self.models
+
+    def model_names_now(self) -> list[str]:
+        """The model ids known now, for a keystroke that must not wait on the network: the
+        first asks for them on a thread of its own, and a later keystroke offers them."""
+        if self.models is None and self.models_fetch is None:
+            import threading
+
+            self.models_fetch = threading.Thread(target=self._fetch_models, daemon=True,
+                                                 name="models")
+            self.models_fetch.start()
+        return self.models or []
+
+    def _fetch_models(self) -> None:
+        if not self.model_names():
+            self.models_fetch = None  # none came: a later keystroke may ask again
 
     def use_model(self, name: str) -> None:
         """Switch the model; an alias names the model it stands for."""
