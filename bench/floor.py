@@ -48,6 +48,27 @@ def stream(base_url: str, api_key: str, model: str, prompt: str) -> int:
     return deltas
 
 
+def bare(base_url: str, api_key: str, model: str, prompt: str) -> int:
+    """The bare line loop: every ``data:`` line's payload written (and flushed) as it
+    comes, decoded not at all: the floor without its ``json.loads``."""
+    payload = {"model": model, "stream": True, "messages": [{"role": "user", "content": prompt}]}
+    out = sys.stdout
+    lines = 0
+    with httpx.Client(timeout=httpx.Timeout(60.0)) as client:
+        url = base_url.rstrip("/") + "/chat/completions"
+        with client.stream("POST", url, json=payload,
+                           headers={"Authorization": f"Bearer {api_key}"}) as response:
+            response.raise_for_status()
+            for line in response.iter_lines():
+                if line.startswith("data:"):
+                    out.write(line[5:])
+                    out.flush()
+                    lines += 1
+    out.write("\n")
+    out.flush()
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="floor", description="bare httpx streaming loop")
     parser.add_argument("--version", action="version", version="floor 1")
@@ -55,9 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--api-key", default="sk-bench")
     parser.add_argument("-m", "--model", default="bench-model")
     parser.add_argument("-O", "--output", default="plain", help="ignored")
+    parser.add_argument("--bare", action="store_true", help="read the lines, decode nothing")
     parser.add_argument("prompt")
     args = parser.parse_args(argv)
-    stream(args.base_url, args.api_key, args.model, args.prompt)
+    (bare if args.bare else stream)(args.base_url, args.api_key, args.model, args.prompt)
     return 0
 
 

@@ -249,6 +249,30 @@ def derive_checks(rows: Sequence[Row], answer_bytes: dict[tuple[str, int], int],
     for shape in dict.fromkeys(r.shape for r in rows):
         mine = [r for r in rows if r.client == client and r.shape == shape]
         checks += _shape_checks(mine, shape, answer_bytes, rendered_bytes or {})
+        checks += _bare_checks(mine, [r for r in rows if r.client == "bare line loop"
+                                      and r.shape == shape])
+    return checks
+
+
+BARE_TARGETS = {"plain": 1.6, "rich": 2.5}  # issue targets against the bare line loop
+
+
+def _bare_checks(mine: Sequence[Row], bare: Sequence[Row]) -> list[Check]:
+    """The largest size of each mode with a target, against the bare httpx line loop."""
+    if not mine or not bare:
+        return []
+    size = max(r.tokens for r in mine)
+    loop = next((r.result for r in bare if r.tokens == size and r.result and r.result.ok), None)
+    checks = []
+    for row in mine:
+        limit = BARE_TARGETS.get(row.mode)
+        res = _ok(row)
+        if limit is None or row.tokens != size or res is None or loop is None:
+            continue
+        ratio = res.wall / loop.wall
+        checks.append(Check(f"{row.shape} {row.mode} {size} wall vs bare line loop",
+                            f"{ratio:.2f}× ({res.wall:.3f} / {loop.wall:.3f} s)",
+                            f"≤ {limit}", "ok" if ratio <= limit else "over"))
     return checks
 
 

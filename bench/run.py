@@ -267,6 +267,7 @@ def _bench_shape(
         k = repeat if repeat is not None else (3 if size <= 20000 else 1)
         transports = sorted({mode in TTY_MODES for mode in modes})
         floor_runs: dict[bool, list[Result]] = {tty: [] for tty in transports}
+        bare_runs: list[Result] = []
         client_runs: dict[str, list[Result]] = {mode: [] for mode in modes if mode not in gave_up}
         with serve(size, shape, seed) as url:
             for i in range(max(k, FLOOR_MIN_REPEAT)):
@@ -275,6 +276,10 @@ def _bench_shape(
                     floor_runs[tty].append(res)
                     where = f"{shape} {size} floor {'pty' if tty else 'pipe'} #{i + 1}"
                     _progress("stream", where, res)
+                res = measure([*floor.chat(url, "plain")[:2], "--bare",
+                               *floor.chat(url, "plain")[2:]], env, tty=False, timeout=timeout)
+                bare_runs.append(res)
+                _progress("stream", f"{shape} {size} bare line loop #{i + 1}", res)
                 for mode, runs in client_runs.items():
                     if i >= k or (runs and not runs[-1].ok):
                         continue
@@ -284,6 +289,8 @@ def _bench_shape(
                     runs.append(res)
                     _progress("stream", f"{shape} {size} {client.name} {mode} #{i + 1}", res)
         best_floor = {tty: _best(rs) for tty, rs in floor_runs.items()}
+        rows.append(Row("bare line loop", "pipe", _best(bare_runs), tokens=size,
+                        runs=len(bare_runs), shape=shape))
         for tty in transports:
             runs_done = len(floor_runs[tty])
             rows.append(
