@@ -133,6 +133,7 @@ RAW_WRITES = {
     r"\bsys\.(stdout|stderr)\b": {"__main__.py", "cli/__init__.py", "session/environment.py"},
     r"\.write_trusted\(": {"output_guard.py", "session/clipboard.py",  # OSC 52
                            "render/console.py",  # a retry line, erasing a spinner
+                           "render/dim.py",  # the REPL's greeting, dim
                            "session/notify.py"},  # the bell
     r"\bTrustedSink\(": {"render/console.py"},
     r"\bConsole\(": {"render/console.py"},  # only SafeConsole is ever built

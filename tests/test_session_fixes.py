@@ -214,3 +214,20 @@ def test_a_history_from_before_answer_models_opens_and_keeps_its_conversations(
     store.append("c1", {"role": "assistant", "content": "hello"}, model="gpt-2026")
     assert [m.model for m in store.messages("c1")] == [None, "gpt-2026"]
     store.close()
+
+
+def test_the_greeting_is_dim_unless_colour_is_off(monkeypatch: Any) -> None:
+    import io
+
+    from chatcli.output_guard import guard_stream
+    from chatcli.render.dim import dim_line
+
+    for environ, expected in (({}, "\x1b[2mhello\x1b[0m\n"), ({"NO_COLOR": ""}, "hello\n"),
+                              ({"TERM": "dumb"}, "hello\n")):
+        monkeypatch.delenv("NO_COLOR", raising=False)
+        monkeypatch.setenv("TERM", "xterm-256color")
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        sink = io.StringIO()
+        dim_line(guard_stream(sink, True), "hello")
+        assert sink.getvalue() == expected

@@ -12,6 +12,12 @@ def terminal_variables() -> dict[str, str]:
             if name in os.environ}
 
 
+def colour_off() -> bool:
+    """``NO_COLOR`` (any value) or ``TERM=dumb``: chatcli's own lines go without colour or
+    dimming, as Rich's do."""
+    return "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb"
+
+
 def user_shell() -> str | None:
     """``$SHELL``: the shell a generated command is written for and run in."""
     return os.environ.get("SHELL") or None

@@ -120,13 +120,6 @@ def terminal_console(stream: GuardedStream, *, terminal: bool = True,
                        emoji=False, markup=False, width=width)
 
 
-def dim_line(stream: GuardedStream, text: str) -> None:
-    """One line of chatcli's own, dim (a hint, not an answer)."""
-    from rich.text import Text
-
-    terminal_console(stream).print(Text(text, style="dim"))
-
-
 def status_line(stream: GuardedStream, text: str) -> None:
     """One dim line of chatcli's own on a terminal, from the line's start: a spinner
     waiting there is erased first (it draws itself again on the next line)."""

@@ -142,7 +142,7 @@ GREETING = "/help lists the commands and keys · Ctrl-D or /exit leaves"
 def greet(env: Environment) -> None:
     """One dim line on a terminal: how to get help, how to leave."""
     if env.stdout_is_terminal:
-        from chatcli.render.console import dim_line
+        from chatcli.render.dim import dim_line
 
         dim_line(env.stdout, GREETING)
 
