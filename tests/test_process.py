@@ -57,7 +57,7 @@ def test_the_pipe_path_does_not_import_rich(fakeapi: FakeAPI) -> None:
 NOT_FOR_A_PLAIN_PROMPT = (
     "chatcli.cli.app", "chatcli.cli.app_batch", "chatcli.cli.app_compare",
     "chatcli.cli.app_endpoint", "chatcli.cli.app_history", "chatcli.cli.app_templates",
-    "chatcli.session.templates", "chatcli.config.templates", "chatcli.session.tooling",
+    "chatcli.config.templates", "chatcli.session.tooling",
     "chatcli.tools", "chatcli.session.tokenizer", "tiktoken", "chatcli.session.budget",
     "chatcli.session.notify", "chatcli.media.attachments", "chatcli.secrets.tokens",
     "chatcli.secrets.assignments", "chatcli.secrets.values", "chatcli.session.compaction",

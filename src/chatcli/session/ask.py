@@ -8,7 +8,6 @@ before any request is sent.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from chatcli.protocol.messages import (
@@ -16,7 +15,7 @@ from chatcli.protocol.messages import (
 )
 from chatcli.session.connect import client_for, refuse_unsupported
 from chatcli.session.conversation import Resumed, continued, continued_settings, open_history
-from chatcli.session.cost import answer_cost
+from chatcli.session.cost import answer_cost, budgets_wanted
 from chatcli.session.environment import Environment
 from chatcli.session.extract import INCOMPLETE, check_extract, extracting, write_code
 from chatcli.session.fields import request_fields
@@ -25,6 +24,7 @@ from chatcli.session.more import continue_answer, more_hint, refuse_more
 from chatcli.session.options import AskRequest, has_runnable_tools
 from chatcli.session.outgoing import terminal_policy
 from chatcli.session.output import make_renderer, report_outcome, save_audio
+from chatcli.session.templates import resolve
 
 if TYPE_CHECKING:
     from chatcli.config import Settings
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from chatcli.protocol.result import TurnResult
     from chatcli.session.compaction import Compactor
     from chatcli.session.context_fit import WholeRecord
-    from chatcli.session.templates import TemplateLayer
     from chatcli.tools import ToolSet
 
 
@@ -45,7 +44,7 @@ def run_ask(request: AskRequest, env: Environment | None = None) -> None:
 
         save_template(request, env)
         return
-    request, settings, template = _resolved(request, env)
+    request, settings, template = resolve(request, env)
     resumed = continued(settings, env, request)
     mcp_tools = None
     try:
@@ -104,21 +103,6 @@ def _run(request: AskRequest, env: Environment, settings: Settings, fields: dict
         _send(request, env, settings, fields, toolset, resumed, new_messages, sources)
 
 
-def _resolved(request: AskRequest,
-              env: Environment) -> tuple[AskRequest, Settings, TemplateLayer | None]:
-    """The request with its template applied; without one, the template machinery is not
-    loaded at all (a plain prompt pays nothing for templates)."""
-    if request.template is None and not request.params:
-        settings = env.settings(request.flags)
-        if settings.template is None:
-            if request.system is None and settings.system:
-                request = replace(request, system=settings.system)
-            return request, settings, None
-    from chatcli.session.templates import resolve
-
-    return resolve(request, env)
-
-
 def _show(request: AskRequest, env: Environment, settings: Settings, fields: dict[str, Any],
           toolset: ToolSet | None, messages: list[Any]) -> None:
     """``--dry-run``: the first request as it would be sent; nothing sent or stored."""
@@ -145,11 +129,10 @@ def _send(request: AskRequest, env: Environment, settings: Settings, fields: dic
         notifier = notifier_for(env, request.notify, settings.notify_after)
     extract = extracting(request)
     budget = None
-    if request.max_cost is not None or settings.budget_daily is not None or (
-            settings.budget_monthly is not None):
+    if budgets_wanted(settings, request.max_cost):
         from chatcli.session.budget import Budget
 
-        budget = Budget.if_any(settings, env, resumed.store, request.max_cost)
+        budget = Budget(settings, env, resumed.store, request.max_cost)
     cost = None
     try:
         with client_for(env, settings, request) as client:

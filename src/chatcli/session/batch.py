@@ -195,9 +195,9 @@ class Batch:
             self.tally.failed += 1
             self.tally.codes.append(int(done.error.exit_code))
         if done.result is not None:
-            from chatcli.session.batch_work import _tokens
+            from chatcli.session.batch_work import answer_tokens
 
-            self.tally.tokens += _tokens(done.result.completion.get("usage"))
+            self.tally.tokens += answer_tokens(done.result.completion.get("usage"))
 
     def _cost(self, done: Done) -> float | None:
         if done.result is None:

@@ -99,7 +99,7 @@ class Worker:
             except BaseException:
                 self.pace.release(ok=False)
                 raise
-            self.pace.release(tokens=_tokens(result.completion.get("usage")))
+            self.pace.release(tokens=answer_tokens(result.completion.get("usage")))
             return Done(item, result, messages=messages, body=body)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -167,7 +167,8 @@ class _Tracked:
         return getattr(self._client, name)
 
 
-def _tokens(usage: Any) -> int:
+def answer_tokens(usage: Any) -> int:
+    """The tokens an answer's usage reports (its total, else prompt plus completion)."""
     if not isinstance(usage, Mapping):
         return 0
     total = usage.get("total_tokens")

@@ -60,8 +60,9 @@ class Budget:
 
     @staticmethod
     def wanted(settings: Settings, max_cost: float | None) -> bool:
-        return max_cost is not None or settings.budget_daily is not None or (
-            settings.budget_monthly is not None)
+        from chatcli.session.cost import budgets_wanted
+
+        return budgets_wanted(settings, max_cost)
 
     def limits(self) -> list[Limit]:
         from chatcli.session.spending import day_start, month_start, spent_since

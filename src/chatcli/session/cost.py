@@ -97,3 +97,10 @@ def _count(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53:
         return value
     return 0
+
+
+def budgets_wanted(settings: Settings, max_cost: float | None) -> bool:
+    """Whether any budget applies (``--max-cost``, ``budget_daily``, ``budget_monthly``):
+    without one, nothing is estimated or priced before sending."""
+    return max_cost is not None or settings.budget_daily is not None or (
+        settings.budget_monthly is not None)

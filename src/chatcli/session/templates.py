@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from chatcli.config.templates import INPUT, VARIABLE, Template, with_input
 from chatcli.errors import UsageError
 
 if TYPE_CHECKING:
     from chatcli.config import Settings
+    from chatcli.config.templates import Template
     from chatcli.session.environment import Environment
     from chatcli.session.options import AskRequest
 
@@ -101,9 +101,18 @@ def merged(request: AskRequest, template: Template) -> AskRequest:
                    else request.reasoning))
 
 
+def with_input(prompt: str, text: str) -> str:
+    """A template's prompt with ``{{input}}`` filled (``config.templates.with_input``)."""
+    from chatcli.config.templates import with_input as fill
+
+    return fill(prompt, text)
+
+
 def filled(request: AskRequest, template: Template) -> AskRequest:
     """``system`` and the template's prompt with every variable filled; a variable with no
     value and no default, or a ``-p`` the template has no use for, is a usage error."""
+    from chatcli.config.templates import INPUT, VARIABLE
+
     own_system = request.system is not None and request.system == template.text("system")
     texts = [request.template_prompt or "", request.system if own_system else ""]
     used = list(dict.fromkeys(name for text in texts for name in VARIABLE.findall(text or "")
@@ -195,6 +204,8 @@ def for_command(name: str, values: list[tuple[str, str]], flags: Mapping[str, An
 def preview(template: Template) -> list[dict[str, str]]:
     """The messages the template makes, ``{{input}}`` and any variable without a default
     left as written (``templates show``)."""
+    from chatcli.config.templates import VARIABLE
+
     values = template.defaults()
 
     def fill(text: str) -> str:
