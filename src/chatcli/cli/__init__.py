@@ -56,12 +56,16 @@ def _command_for(args: list[str]) -> Any:
     every command's options costs a plain prompt about 30 ms); else the whole app."""
     from typer.main import get_command
 
-    from chatcli.cli.app_root import new_app
-    from chatcli.cli.command_words import is_prompt
+    from chatcli.cli.command_words import COMMAND_WORDS, ROOT_OPTIONS, is_prompt
 
-    only_ask = get_command(new_app(chat=False))
-    if is_prompt(only_ask.commands["ask"], args):  # type: ignore[attr-defined]
-        return only_ask
+    # A word that names another command, or a root option: the whole app, at once.
+    if args and args[0] not in ROOT_OPTIONS and (args[0] == "ask"
+                                                 or args[0] not in COMMAND_WORDS):
+        from chatcli.cli.app_root import new_app
+
+        only_ask = get_command(new_app(chat=False))
+        if is_prompt(only_ask.commands["ask"], args):  # type: ignore[attr-defined]
+            return only_ask
     from chatcli.cli.app import app
 
     return get_command(app)
