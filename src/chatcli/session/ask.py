@@ -13,17 +13,18 @@ from typing import TYPE_CHECKING, Any
 from chatcli.protocol.messages import (
     build_request,
 )
+from chatcli.session.answered import after_answer
 from chatcli.session.connect import client_for, refuse_unsupported
 from chatcli.session.conversation import Resumed, continued, continued_settings, open_history
 from chatcli.session.cost import answer_cost, budgets_wanted
 from chatcli.session.environment import Environment
-from chatcli.session.extract import INCOMPLETE, check_extract, extracting, write_code
+from chatcli.session.extract import INCOMPLETE, check_extract, extracting
 from chatcli.session.fields import request_fields
 from chatcli.session.inputs import gather_messages
 from chatcli.session.more import continue_answer, more_hint, refuse_more
 from chatcli.session.options import AskRequest, has_runnable_tools
 from chatcli.session.outgoing import terminal_policy
-from chatcli.session.output import make_renderer, report_outcome, save_audio
+from chatcli.session.output import make_renderer, save_audio
 from chatcli.session.templates import resolve
 
 if TYPE_CHECKING:
@@ -172,17 +173,8 @@ def _send(request: AskRequest, env: Environment, settings: Settings, fields: dic
     finally:
         if recorder is not None and recorder.failed is not None:
             env.warn(f"the history was not saved: {recorder.failed.describe()}")
-    shown = write_code(result, request, env) if extract else None
-    report_outcome(result, env, usage=request.usage, verbose=request.verbose,
-                   cost=cost if request.usage else None,
-                   more=more_hint(request) if recorder is not None and toolset is None else None)
-    if budget is not None:
-        budget.after(cost.total if cost is not None else None)
-    if request.copy:
-        from chatcli.session.clipboard import copy_answer
-
-        copy_answer(shown if shown is not None else str(result.message.get("content") or ""),
-                    env)
+    after_answer(result, request, env, cost=cost, budget=budget,
+                 more=more_hint(request) if recorder is not None and toolset is None else None)
     if notifier is not None:
         notifier.arrived(str(result.message.get("content") or ""))
     if request.audio_out:

@@ -52,12 +52,6 @@ class Budget:
         self.spent_here = 0.0  # what this command's answers cost (for --max-cost)
         self.said: set[str] = set()
 
-    @classmethod
-    def if_any(cls, settings: Settings, env: Environment, store: HistoryStore | None,
-               max_cost: float | None) -> Budget | None:
-        """The budgets one command keeps to; None (and no cost) when none is set."""
-        return cls(settings, env, store, max_cost) if cls.wanted(settings, max_cost) else None
-
     @staticmethod
     def wanted(settings: Settings, max_cost: float | None) -> bool:
         from chatcli.session.cost import budgets_wanted

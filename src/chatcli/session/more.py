@@ -79,8 +79,9 @@ def continue_answer(request: AskRequest, env: Environment, settings: Settings,
     """Send the request that continues the cut answer, show the new part, keep the whole."""
     from chatcli.session.budget import Budget
     from chatcli.session.continuation import opening_fence
-    from chatcli.session.extract import extracting, write_code
-    from chatcli.session.output import make_renderer, report_outcome
+    from chatcli.session.cost import budgets_wanted
+    from chatcli.session.extract import extracting
+    from chatcli.session.output import make_renderer
 
     cut = cut_of(resumed)
     body = build_request(settings, request_messages(resumed.messages), fields,
@@ -97,7 +98,8 @@ def continue_answer(request: AskRequest, env: Environment, settings: Settings,
     extract = extracting(request)
     content = cut.message.get("content")
     opening = opening_fence(content) if isinstance(content, str) else ""
-    budget = Budget.if_any(settings, env, resumed.store, request.max_cost)
+    budget = (Budget(settings, env, resumed.store, request.max_cost)
+              if budgets_wanted(settings, request.max_cost) else None)
     cost = None
     try:
         with client_for(env, settings, request) as client:
@@ -115,17 +117,10 @@ def continue_answer(request: AskRequest, env: Environment, settings: Settings,
     finally:
         if recorder is not None and recorder.failed is not None:
             env.warn(f"the history was not saved: {recorder.failed.describe()}")
-    joined = _with_message(result, whole[-1]) if whole else result
-    shown = write_code(joined, request, env) if extract else None
-    report_outcome(result, env, usage=request.usage, verbose=request.verbose,
-                   cost=cost if request.usage else None, more=more_hint(request))
-    if budget is not None:
-        budget.after(cost.total if cost is not None else None)
-    if request.copy:
-        from chatcli.session.clipboard import copy_answer
+    from chatcli.session.answered import after_answer
 
-        copy_answer(shown if shown is not None else str(joined.message.get("content") or ""),
-                    env)
+    after_answer(result, request, env, cost=cost, budget=budget, more=more_hint(request),
+                 whole=_with_message(result, whole[-1]) if whole else None)
 
 
 def more_hint(request: AskRequest) -> str | None:
